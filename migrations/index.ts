@@ -1,0 +1,4 @@
+import { InitialSchema1764100000000 } from './1764100000000-initial-schema';
+
+/** Every migration, oldest first. Listed explicitly so ts-node, vitest and builds agree. */
+export const migrations = [InitialSchema1764100000000];

@@ -1,0 +1,84 @@
+/**
+ * The payment state machine: the one table of allowed transitions. Every
+ * change to a payment's status goes through `canTransition`, so a late or
+ * duplicated webhook can never move a paid payment back to pending.
+ */
+export const PAYMENT_STATUSES = [
+  'PENDING',
+  'PAID',
+  'FAILED',
+  'CANCELLED',
+  'EXPIRED',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+const TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
+  PENDING: ['PAID', 'FAILED', 'CANCELLED', 'EXPIRED'],
+  PAID: ['PARTIALLY_REFUNDED', 'REFUNDED'],
+  PARTIALLY_REFUNDED: ['REFUNDED'],
+  FAILED: [],
+  CANCELLED: [],
+  EXPIRED: [],
+  REFUNDED: [],
+};
+
+export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** No further transition is possible. */
+export function isFinal(status: PaymentStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}
+
+/** A snapshot of the payment at UCanPay (from a webhook or the status endpoint). */
+export interface PaymentSnapshot {
+  status: PaymentStatus;
+  transactionId?: string | null;
+  paidAt?: Date | null;
+  refundedAmount?: number;
+  failureCode?: string | null;
+  failureMessage?: string | null;
+}
+
+export interface PaymentFacts {
+  status: PaymentStatus;
+  transactionId: string | null;
+  paidAt: Date | null;
+  refundedAmount: number;
+  failureCode: string | null;
+  failureMessage: string | null;
+}
+
+/**
+ * What applying a provider snapshot changes, or null when it changes nothing
+ * (same state, or a stale snapshot that the state machine refuses).
+ * Pure: the caller writes the returned fields and bumps the version.
+ */
+export function applySnapshot(current: PaymentFacts, snapshot: PaymentSnapshot): Partial<PaymentFacts> | null {
+  const changes: Partial<PaymentFacts> = {};
+  if (snapshot.status !== current.status) {
+    if (!canTransition(current.status, snapshot.status)) {
+      // Paid → refunded in one jump is legal; anything else backwards is stale.
+      return null;
+    }
+    changes.status = snapshot.status;
+  }
+  const target = changes.status ?? current.status;
+  if (snapshot.transactionId && snapshot.transactionId !== current.transactionId) changes.transactionId = snapshot.transactionId;
+  if (snapshot.paidAt && (target === 'PAID' || target === 'PARTIALLY_REFUNDED' || target === 'REFUNDED') && !current.paidAt) {
+    changes.paidAt = snapshot.paidAt;
+  }
+  if (snapshot.refundedAmount !== undefined && snapshot.refundedAmount > current.refundedAmount) {
+    changes.refundedAmount = snapshot.refundedAmount;
+  }
+  if (target === 'FAILED') {
+    if (snapshot.failureCode && snapshot.failureCode !== current.failureCode) changes.failureCode = snapshot.failureCode;
+    if (snapshot.failureMessage && snapshot.failureMessage !== current.failureMessage) {
+      changes.failureMessage = snapshot.failureMessage;
+    }
+  }
+  return Object.keys(changes).length ? changes : null;
+}
