@@ -28,6 +28,21 @@ export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
 
+/** `to` can follow `from` through one or more transitions (PENDING → REFUNDED via PAID). */
+export function isReachable(from: PaymentStatus, to: PaymentStatus): boolean {
+  const seen = new Set<PaymentStatus>();
+  const stack = [...TRANSITIONS[from]];
+  while (stack.length) {
+    const next = stack.pop()!;
+    if (next === to) return true;
+    if (!seen.has(next)) {
+      seen.add(next);
+      stack.push(...TRANSITIONS[next]);
+    }
+  }
+  return false;
+}
+
 /** No further transition is possible. */
 export function isFinal(status: PaymentStatus): boolean {
   return TRANSITIONS[status].length === 0;
@@ -60,10 +75,9 @@ export interface PaymentFacts {
 export function applySnapshot(current: PaymentFacts, snapshot: PaymentSnapshot): Partial<PaymentFacts> | null {
   const changes: Partial<PaymentFacts> = {};
   if (snapshot.status !== current.status) {
-    if (!canTransition(current.status, snapshot.status)) {
-      // Paid → refunded in one jump is legal; anything else backwards is stale.
-      return null;
-    }
+    // A snapshot may skip states we never heard of (PENDING → REFUNDED when the
+    // PAID event was lost), but never goes backwards: that one is stale.
+    if (!isReachable(current.status, snapshot.status)) return null;
     changes.status = snapshot.status;
   }
   const target = changes.status ?? current.status;

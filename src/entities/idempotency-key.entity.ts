@@ -9,6 +9,7 @@ export type IdempotencyState = 'IN_PROGRESS' | 'COMPLETED';
  */
 @Entity({ name: 'idempotency_keys' })
 @Index('ix_idempotency_expires', ['expiresAt'])
+@Index('ix_idempotency_resource', ['resourceId'])
 export class IdempotencyKeyEntity {
   @PrimaryColumn({ name: 'merchant_id', type: 'varchar', length: 40 })
   merchantId!: string;

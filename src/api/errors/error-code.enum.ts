@@ -1,0 +1,20 @@
+import { registerEnumType } from 'type-graphql';
+
+/** Codes of the typed error results that mutations return (business outcomes). */
+export enum ErrorCode {
+  /** The idempotency key was used before with a different input. */
+  IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
+  /** The merchant reference is already used by another payment. */
+  MERCHANT_REFERENCE_IN_USE = 'MERCHANT_REFERENCE_IN_USE',
+  /** The refund asks for more than the payment's refundable amount. */
+  REFUND_EXCEEDS_PAYMENT = 'REFUND_EXCEEDS_PAYMENT',
+  /** The payment is not paid, or already fully refunded. */
+  PAYMENT_NOT_REFUNDABLE = 'PAYMENT_NOT_REFUNDABLE',
+  /** UCanPay refused the request for a reason retrying will not fix. */
+  PROVIDER_ERROR = 'PROVIDER_ERROR',
+}
+
+registerEnumType(ErrorCode, {
+  name: 'ErrorCode',
+  description: 'Stable codes of typed error results; switch on these, not on messages.',
+});

@@ -1,0 +1,80 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+import { ErrorCode } from './error-code.enum';
+import { ErrorResult } from './error-result.interface';
+
+@ObjectType({ implements: ErrorResult, description: 'The idempotency key was already used with a different input.' })
+export class IdempotencyConflictError extends ErrorResult {
+  @Field(() => String)
+  idempotencyKey!: string;
+
+  static of(idempotencyKey: string): IdempotencyConflictError {
+    return Object.assign(new IdempotencyConflictError(), {
+      code: ErrorCode.IDEMPOTENCY_CONFLICT,
+      message: `Idempotency key "${idempotencyKey}" was already used with a different input; use a new key for a new request`,
+      idempotencyKey,
+    });
+  }
+}
+
+@ObjectType({ implements: ErrorResult, description: 'Another payment of this merchant already has this merchantReference.' })
+export class MerchantReferenceInUseError extends ErrorResult {
+  @Field(() => String)
+  merchantReference!: string;
+
+  static of(merchantReference: string): MerchantReferenceInUseError {
+    return Object.assign(new MerchantReferenceInUseError(), {
+      code: ErrorCode.MERCHANT_REFERENCE_IN_USE,
+      message: `merchantReference "${merchantReference}" is already used by another payment; references are unique per merchant`,
+      merchantReference,
+    });
+  }
+}
+
+@ObjectType({
+  implements: ErrorResult,
+  description: 'UCanPay refused the request (not retryable). providerCode is the UCanPay error code.',
+})
+export class ProviderError extends ErrorResult {
+  @Field(() => String)
+  providerCode!: string;
+
+  static of(providerCode: string, message: string): ProviderError {
+    return Object.assign(new ProviderError(), { code: ErrorCode.PROVIDER_ERROR, message, providerCode });
+  }
+}
+
+@ObjectType({ implements: ErrorResult, description: 'The amount asked for is more than can still be refunded.' })
+export class RefundExceedsPaymentError extends ErrorResult {
+  @Field(() => Int, { description: 'What can still be refunded now, in minor units (paid minus succeeded and processing refunds).' })
+  refundableAmount!: number;
+
+  @Field(() => Int)
+  requestedAmount!: number;
+
+  @Field(() => String)
+  currency!: string;
+
+  static of(requestedAmount: number, refundableAmount: number, currency: string): RefundExceedsPaymentError {
+    return Object.assign(new RefundExceedsPaymentError(), {
+      code: ErrorCode.REFUND_EXCEEDS_PAYMENT,
+      message: `amount ${requestedAmount} is more than the ${refundableAmount} ${currency} minor units that can still be refunded`,
+      refundableAmount,
+      requestedAmount,
+      currency,
+    });
+  }
+}
+
+@ObjectType({ implements: ErrorResult, description: 'The payment cannot be refunded: not paid, or already fully refunded.' })
+export class PaymentNotRefundableError extends ErrorResult {
+  @Field(() => String, { description: 'The payment status, e.g. PENDING or REFUNDED.' })
+  paymentStatus!: string;
+
+  static of(paymentStatus: string, reason: string): PaymentNotRefundableError {
+    return Object.assign(new PaymentNotRefundableError(), {
+      code: ErrorCode.PAYMENT_NOT_REFUNDABLE,
+      message: `The payment cannot be refunded: ${reason}`,
+      paymentStatus,
+    });
+  }
+}

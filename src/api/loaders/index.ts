@@ -1,0 +1,22 @@
+import DataLoader from 'dataloader';
+import type { PaymentEntity, RefundEntity } from '../../entities';
+import type { Services } from '../../services';
+import type { Principal } from '../../services/merchant.service';
+
+/** Per-request batch loaders: one SQL query per relation per request, never shared between merchants. */
+export interface Loaders {
+  refundsByPaymentId: DataLoader<string, RefundEntity[]>;
+  paymentById: DataLoader<string, PaymentEntity | null>;
+}
+
+export function createLoaders(services: Services, principal: Principal | null): Loaders {
+  const merchantId = principal?.merchantId ?? '';
+  return {
+    refundsByPaymentId: new DataLoader((ids) => services.refunds.byPaymentIds(ids)),
+    paymentById: new DataLoader(async (ids) => {
+      const rows = await services.payments.byIds(merchantId, ids);
+      const byId = new Map(rows.map((p) => [p.id, p]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+  };
+}

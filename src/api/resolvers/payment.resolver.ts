@@ -1,0 +1,85 @@
+import { DateTimeISOResolver } from 'graphql-scalars';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { PaymentEntity, RefundEntity } from '../../entities';
+import { refundTotals } from '../../domain/refund-state';
+import { Refund } from '../types/refund.type';
+import type { GatewayContext } from '../context';
+import { CreatePaymentInput } from '../types/create-payment.input';
+import { CreatePaymentResult } from '../types/create-payment.union';
+import { PaymentConnection } from '../types/payment-connection.type';
+import { PaymentStatus } from '../types/payment-status.enum';
+import { Payment } from '../types/payment.type';
+import { toCreatePaymentResult } from '../results';
+import { pageSize } from './pagination';
+
+@ArgsType()
+class PaymentsArgs {
+  @Field(() => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
+  after?: string | null;
+
+  @Field(() => PaymentStatus, { nullable: true })
+  status?: PaymentStatus | null;
+
+  @Field(() => DateTimeISOResolver, { nullable: true })
+  createdAfter?: Date | null;
+
+  @Field(() => DateTimeISOResolver, { nullable: true })
+  createdBefore?: Date | null;
+}
+
+@Resolver(() => Payment)
+export class PaymentResolver {
+  @Mutation(() => CreatePaymentResult, { description: 'Creates a payment and its UCanPay checkout. Safe to retry with the same idempotencyKey.' })
+  async createPayment(
+    @Arg('input', () => CreatePaymentInput) input: CreatePaymentInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<typeof CreatePaymentResult> {
+    return toCreatePaymentResult(await ctx.services.payments.create(ctx.principal, input, ctx.idempotencyKey));
+  }
+
+  @Query(() => Payment, { nullable: true, description: 'A payment; refresh: true first checks its status with UCanPay.' })
+  payment(
+    @Arg('id', () => ID) id: string,
+    @Arg('refresh', () => Boolean, { defaultValue: false }) refresh: boolean,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<PaymentEntity> {
+    return ctx.services.payments.get(ctx.principal, id, refresh);
+  }
+
+  @Query(() => PaymentConnection, { description: 'Your payments, newest first.' })
+  payments(@Args(() => PaymentsArgs) args: PaymentsArgs, @Ctx() ctx: GatewayContext) {
+    return ctx.services.payments.list(ctx.principal, { ...args, first: pageSize(args.first) });
+  }
+
+  @Subscription(() => Payment, {
+    description: 'The payment now, then every change once, in version order. Accepts the client secret.',
+    subscribe: ({ args, context }) => (context as GatewayContext).services.payments.follow((context as GatewayContext).principal, args.id),
+  })
+  paymentUpdated(@Root() payment: PaymentEntity, @Arg('id', () => ID) _id: string): PaymentEntity {
+    return payment;
+  }
+
+  @FieldResolver(() => [Refund], { description: 'Refunds of this payment, oldest first.' })
+  refunds(@Root() payment: PaymentEntity, @Ctx() ctx: GatewayContext): Promise<RefundEntity[]> {
+    return ctx.loaders.refundsByPaymentId.load(payment.id);
+  }
+
+  @FieldResolver(() => Int, { description: 'Sum of succeeded refunds, in minor units.' })
+  refundedAmount(@Root() payment: PaymentEntity): number {
+    return payment.refundedAmount;
+  }
+
+  @FieldResolver(() => Int, { description: 'What can still be refunded now: paid minus succeeded and processing refunds (0 unless paid).' })
+  async refundableAmount(@Root() payment: PaymentEntity, @Ctx() ctx: GatewayContext): Promise<number> {
+    if (payment.status !== 'PAID' && payment.status !== 'PARTIALLY_REFUNDED') return 0;
+    return refundTotals(payment.amount, await ctx.loaders.refundsByPaymentId.load(payment.id)).refundableAmount;
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  clientSecret(@Root() payment: PaymentEntity, @Ctx() ctx: GatewayContext): string | null {
+    return ctx.principal?.kind === 'merchant' ? payment.clientSecret : null;
+  }
+}

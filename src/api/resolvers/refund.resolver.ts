@@ -1,0 +1,69 @@
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { PaymentEntity, RefundEntity } from '../../entities';
+import { notFound } from '../../domain/errors';
+import type { GatewayContext } from '../context';
+import { toRefundPaymentResult } from '../results';
+import { Payment } from '../types/payment.type';
+import { RefundConnection } from '../types/refund-connection.type';
+import { RefundPaymentInput } from '../types/refund-payment.input';
+import { RefundPaymentResult } from '../types/refund-payment.union';
+import { RefundStatus } from '../types/refund-status.enum';
+import { Refund } from '../types/refund.type';
+import { pageSize } from './pagination';
+
+@ArgsType()
+class RefundsArgs {
+  @Field(() => ID, { nullable: true, description: 'Only the refunds of this payment.' })
+  paymentId?: string | null;
+
+  @Field(() => RefundStatus, { nullable: true })
+  status?: RefundStatus | null;
+
+  @Field(() => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
+  after?: string | null;
+}
+
+@Resolver(() => Refund)
+export class RefundResolver {
+  @Mutation(() => RefundPaymentResult, {
+    description: 'Refunds all or part of a paid payment. Never more than was paid; safe to retry with the same idempotencyKey.',
+  })
+  async refundPayment(
+    @Arg('input', () => RefundPaymentInput) input: RefundPaymentInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<typeof RefundPaymentResult> {
+    return toRefundPaymentResult(await ctx.services.refunds.refund(ctx.principal, input, ctx.idempotencyKey));
+  }
+
+  @Query(() => Refund, { nullable: true, description: 'A refund; refresh: true first checks its status with UCanPay.' })
+  refund(
+    @Arg('id', () => ID) id: string,
+    @Arg('refresh', () => Boolean, { defaultValue: false }) refresh: boolean,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<RefundEntity> {
+    return ctx.services.refunds.get(ctx.principal, id, refresh);
+  }
+
+  @Query(() => RefundConnection, { description: 'Your refunds, newest first.' })
+  refunds(@Args(() => RefundsArgs) args: RefundsArgs, @Ctx() ctx: GatewayContext) {
+    return ctx.services.refunds.list(ctx.principal, { ...args, first: pageSize(args.first) });
+  }
+
+  @Subscription(() => Refund, {
+    description: 'The refund now, then every change once, in version order.',
+    subscribe: ({ args, context }) => (context as GatewayContext).services.refunds.follow((context as GatewayContext).principal, args.id),
+  })
+  refundUpdated(@Root() refund: RefundEntity, @Arg('id', () => ID) _id: string): RefundEntity {
+    return refund;
+  }
+
+  @FieldResolver(() => Payment, { description: 'The refunded payment.' })
+  async payment(@Root() refund: RefundEntity, @Ctx() ctx: GatewayContext): Promise<PaymentEntity> {
+    const payment = await ctx.loaders.paymentById.load(refund.paymentId);
+    if (!payment) throw notFound('payment', refund.paymentId);
+    return payment;
+  }
+}

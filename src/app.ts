@@ -1,0 +1,173 @@
+import 'reflect-metadata';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { GraphQLError } from 'graphql';
+import type { Config } from './config';
+import { openDatabase, type Database } from './db/database';
+import { createInMemoryEventBus, type EventBus } from './events/pubsub';
+import { createLogger, type Logger } from './logger';
+import { createServices, type Services } from './services';
+import { ensureDemoMerchant } from './seed';
+import { buildGatewaySchema } from './api/schema';
+import { createApollo } from './api/apollo';
+import { bearerToken, type GatewayContext } from './api/context';
+import { createLoaders } from './api/loaders';
+import { createFormatError } from './api/errors/format-error';
+import { createGraphqlHandler } from './http/graphql-handler';
+import { createHttpServer, type HttpRoutes } from './http/server';
+import { attachGraphqlWs } from './http/websocket';
+import { newId } from './domain/ids';
+import { createSandbox, type SandboxHandle, type SandboxOptions } from './sandbox';
+
+export interface AppOptions {
+  logger?: Logger;
+  /** Extra options for the embedded sandbox (tests: faster webhook retries, a clock tick). */
+  sandbox?: Partial<SandboxOptions>;
+  /** Where the demo API key file lives (default ./data). */
+  dataDir?: string;
+}
+
+/** A running gateway. `stop()` closes everything it started. */
+export interface App {
+  url: string;
+  graphqlUrl: string;
+  wsUrl: string;
+  port: number;
+  /** The UCanPay base URL in use (the embedded sandbox's when it runs). */
+  ucanpayUrl: string;
+  sandbox?: SandboxHandle;
+  demo: { merchantId: string; apiKey?: string };
+  services: Services;
+  db: Database;
+  events: EventBus;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+const GRAPHQL_BODY_LIMIT = 256 * 1024;
+const WEBHOOK_BODY_LIMIT = 256 * 1024;
+
+/** The composition root: used by `npm start`, the tests and the benchmarks. */
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const log = options.logger ?? createLogger(config.logLevel);
+  const cleanup: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const fn of cleanup.splice(0).reverse()) {
+      await fn().catch((error) => log.error({ err: error }, 'error while stopping'));
+    }
+  };
+
+  try {
+    let sandbox: SandboxHandle | undefined;
+    let ucanpayUrl: string;
+    if (config.ucanpay.baseUrl) ucanpayUrl = config.ucanpay.baseUrl;
+    else {
+      sandbox = await createSandbox({
+        port: config.ucanpay.sandboxPort,
+        host: config.host,
+        dbPath: config.ucanpay.sandboxDbPath,
+        merchants: [
+          {
+            merchantId: config.ucanpay.merchantId,
+            secretKey: config.ucanpay.secretKey,
+            webhookSecret: config.ucanpay.webhookSecret,
+            name: 'Demo Shop',
+          },
+        ],
+        logger: log.child({ module: 'sandbox' }),
+        ...options.sandbox,
+      });
+      cleanup.push(() => sandbox!.stop());
+      ucanpayUrl = sandbox.url;
+    }
+
+    const db = await openDatabase(config.database);
+    cleanup.push(() => db.close());
+    const events = createInMemoryEventBus();
+    cleanup.push(() => events.close());
+
+    // Listen first: with port 0 the public URL (webhook notify_url) is only known now.
+    let routes: HttpRoutes | undefined;
+    const { server, closeAll } = createHttpServer(() => routes);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    cleanup.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          closeAll();
+        }),
+    );
+    const port = (server.address() as AddressInfo).port;
+    const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
+    const url = `http://${shownHost}:${port}`;
+    const publicUrl = process.env.PUBLIC_URL ? config.publicUrl : url;
+
+    const services = createServices({ config: { ...config, publicUrl }, db, events, log, ucanpayBaseUrl: ucanpayUrl });
+    const demo = await ensureDemoMerchant(config, services.merchants, options.dataDir ?? path.resolve('data'));
+
+    const schema = await buildGatewaySchema();
+    const production = config.nodeEnv === 'production';
+    const apollo = createApollo(schema, { production, introspection: config.introspection });
+    await apollo.start();
+    cleanup.push(() => apollo.stop());
+
+    const contextFor = async (authorization: unknown, req: IncomingMessage): Promise<GatewayContext> => {
+      const token = bearerToken(authorization);
+      const principal = token ? await services.merchants.authenticate(token) : null;
+      const requestIdHeader = req.headers['x-request-id'];
+      const requestId = typeof requestIdHeader === 'string' && /^[\w.-]{1,64}$/.test(requestIdHeader) ? requestIdHeader : newId('req');
+      const idem = req.headers['idempotency-key'];
+      return {
+        principal,
+        requestId,
+        idempotencyKey: typeof idem === 'string' ? idem : undefined,
+        services,
+        loaders: createLoaders(services, principal),
+        log: log.child({ requestId }),
+      };
+    };
+
+    routes = {
+      graphql: createGraphqlHandler(apollo, (req) => contextFor(req.headers.authorization, req), { bodyLimit: GRAPHQL_BODY_LIMIT }),
+      webhooks: services.webhooks,
+      ready: async () => {
+        await db.dataSource.query('SELECT 1');
+        return true;
+      },
+      log,
+      webhookBodyLimit: WEBHOOK_BODY_LIMIT,
+    };
+
+    const formatError = createFormatError({ production, onInternal: () => undefined });
+    const ws = attachGraphqlWs(server, schema, {
+      buildContext: contextFor,
+      formatError: (error) => formatError((error as GraphQLError).toJSON(), error),
+    });
+    cleanup.push(() => ws.close());
+
+    services.reconciliation.start();
+    cleanup.push(() => services.reconciliation.stop());
+
+    return {
+      url,
+      graphqlUrl: `${url}/graphql`,
+      wsUrl: `ws://${shownHost}:${port}/graphql`,
+      port,
+      ucanpayUrl,
+      sandbox,
+      demo,
+      services,
+      db,
+      events,
+      log,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,36 @@
+/** Every contract call received (including faulted ones), oldest first; in memory, bounded. */
+export interface RequestLogEntry {
+  endpoint: string;
+  idempotency_key: string | null;
+  /** HTTP status answered; 0 when the connection was dropped by a fault; null while in progress. */
+  status: number | null;
+  /** Real (wall-clock) time the call arrived. */
+  at: string;
+  merchant_id: string | null;
+  /** Id of the fault rule applied to the call, if any. */
+  fault: string | null;
+  replayed: boolean;
+}
+
+export class RequestLog {
+  private entries: RequestLogEntry[] = [];
+
+  constructor(private readonly max = 10_000) {}
+
+  add(endpoint: string, idempotencyKey: string | null): RequestLogEntry {
+    const entry: RequestLogEntry = {
+      endpoint, idempotency_key: idempotencyKey, status: null, at: new Date().toISOString(), merchant_id: null, fault: null, replayed: false,
+    };
+    this.entries.push(entry);
+    if (this.entries.length > this.max) this.entries.splice(0, this.entries.length - this.max);
+    return entry;
+  }
+
+  list(endpoint?: string): RequestLogEntry[] {
+    return this.entries.filter((e) => endpoint === undefined || e.endpoint === endpoint).map((e) => ({ ...e }));
+  }
+
+  clear(): void {
+    this.entries = [];
+  }
+}

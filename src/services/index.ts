@@ -1,0 +1,38 @@
+import type { Config } from '../config';
+import type { Database } from '../db/database';
+import type { EventBus } from '../events/pubsub';
+import type { Logger } from '../logger';
+import { IdempotencyService } from './idempotency.service';
+import { MerchantService } from './merchant.service';
+import { PaymentService } from './payment.service';
+import { ProviderClients } from './provider';
+import { ReconciliationService } from './reconciliation.service';
+import { RefundService } from './refund.service';
+import { WebhookService } from './webhook.service';
+
+/** The service layer, wired once per gateway instance. */
+export interface Services {
+  merchants: MerchantService;
+  payments: PaymentService;
+  refunds: RefundService;
+  webhooks: WebhookService;
+  reconciliation: ReconciliationService;
+}
+
+export function createServices(deps: {
+  config: Config;
+  db: Database;
+  events: EventBus;
+  log: Logger;
+  ucanpayBaseUrl: string;
+}): Services {
+  const { config, db, events, log } = deps;
+  const providers = ProviderClients.fromConfig(config, deps.ucanpayBaseUrl, log.child({ module: 'ucanpay' }));
+  const merchants = new MerchantService(db, config.apiKeyPepper);
+  const idempotency = new IdempotencyService(db);
+  const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl);
+  const refunds = new RefundService(db, providers, events, idempotency, payments);
+  const webhooks = new WebhookService(db, payments, refunds, log.child({ module: 'webhooks' }));
+  const reconciliation = new ReconciliationService(payments, refunds, idempotency, db, config.reconcile, log.child({ module: 'reconcile' }));
+  return { merchants, payments, refunds, webhooks, reconciliation };
+}

@@ -1,0 +1,326 @@
+import { In } from 'typeorm';
+import type { Database, Tx } from '../db/database';
+import { MerchantEntity, PaymentEntity } from '../entities';
+import { GatewayError, notFound } from '../domain/errors';
+import { newId } from '../domain/ids';
+import { applySnapshot, type PaymentFacts } from '../domain/payment-state';
+import { snapshotOfOrder } from '../domain/payment-events';
+import {
+  checkAmount,
+  checkCurrency,
+  checkIdempotencyKey,
+  checkIntRange,
+  checkMetadata,
+  checkReference,
+  checkText,
+  checkUrl,
+  requestHash,
+} from '../domain/validation';
+import type { EventBus } from '../events/pubsub';
+import { UCanPayError, type UCanPayOrder } from '../ucanpay';
+import { requireMerchant, requirePaymentReader } from './access';
+import { newClientSecret, type Principal } from './merchant.service';
+import { paginate } from './pagination';
+import { followVersions, writeVersioned } from './versioned';
+import type { IdempotencyService } from './idempotency.service';
+import type { ProviderClients } from './provider';
+
+export interface CreatePaymentRequest {
+  amount: number;
+  currency: string;
+  description: string;
+  returnUrl: string;
+  merchantReference?: string | null;
+  metadata?: Record<string, unknown> | null;
+  expiresInSeconds?: number | null;
+  idempotencyKey?: string | null;
+}
+
+/** What createPayment can come to; the GraphQL layer maps each to a member of CreatePaymentResult. */
+export type CreatePaymentOutcome =
+  | { kind: 'payment'; payment: PaymentEntity; replayed: boolean }
+  | { kind: 'idempotencyConflict'; idempotencyKey: string }
+  | { kind: 'merchantReferenceInUse'; merchantReference: string }
+  | { kind: 'providerRefused'; providerCode: string; message: string };
+
+export interface PaymentListFilter {
+  first: number;
+  after?: string | null;
+  status?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+/**
+ * Payments: creation (idempotent, row first, UCanPay after), reads, and the
+ * one path by which UCanPay's view of a payment is applied (webhooks,
+ * refresh and reconciliation all end in `applyOrder`).
+ */
+export class PaymentService {
+  constructor(
+    private readonly db: Database,
+    private readonly providers: ProviderClients,
+    private readonly events: EventBus,
+    private readonly idempotency: IdempotencyService,
+    private readonly publicUrl: string,
+  ) {}
+
+  notifyUrl(merchantId: string): string {
+    return `${this.publicUrl}/webhooks/ucanpay/${merchantId}`;
+  }
+
+  async create(principal: Principal | null, input: CreatePaymentRequest, headerKey?: string): Promise<CreatePaymentOutcome> {
+    const merchantId = requireMerchant(principal, 'createPayment');
+    const fields = {
+      amount: checkAmount('input.amount', input.amount),
+      currency: checkCurrency('input.currency', input.currency),
+      description: checkText('input.description', input.description, { max: 500 }),
+      returnUrl: checkUrl('input.returnUrl', input.returnUrl),
+      merchantReference: input.merchantReference == null ? null : checkReference('input.merchantReference', input.merchantReference),
+      metadata: checkMetadata('input.metadata', input.metadata),
+      expiresInSeconds: input.expiresInSeconds == null ? 1800 : checkIntRange('input.expiresInSeconds', input.expiresInSeconds, 60, 86_400),
+    };
+    const explicitKey = input.idempotencyKey ?? headerKey;
+    const key = explicitKey == null ? null : checkIdempotencyKey(input.idempotencyKey != null ? 'input.idempotencyKey' : 'Idempotency-Key header', explicitKey);
+    const hash = requestHash(fields);
+
+    const claim = await this.claim(merchantId, key, hash, fields);
+    if (claim.kind !== 'call') return claim.outcome;
+    return this.createAtProvider(claim.payment, key);
+  }
+
+  /**
+   * Step 1, one transaction: claim the idempotency key and write the payment
+   * in its first state. Returns what to do next: call UCanPay, or answer now.
+   */
+  private claim(
+    merchantId: string,
+    key: string | null,
+    hash: string,
+    fields: Pick<PaymentEntity, 'amount' | 'currency' | 'description' | 'returnUrl' | 'metadata' | 'expiresInSeconds'> & {
+      merchantReference: string | null;
+    },
+  ): Promise<{ kind: 'call'; payment: PaymentEntity } | { kind: 'answer'; outcome: CreatePaymentOutcome }> {
+    return this.idempotency.claiming(async (tx) => {
+      if (key !== null) {
+        const check = await this.idempotency.check(tx, merchantId, key, 'createPayment', hash);
+        if (check.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key });
+        if (check.kind !== 'new') {
+          const payment = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: check.resourceId } });
+          const unsent = payment.providerOrderId === null && payment.status === 'PENDING';
+          return check.kind === 'resume' && unsent ? { kind: 'call' as const, payment } : answer(this.storedOutcome(payment));
+        }
+      }
+      if (fields.merchantReference !== null) {
+        const taken = await tx.manager.exists(PaymentEntity, { where: { merchantId, merchantReference: fields.merchantReference } });
+        if (taken) return answer({ kind: 'merchantReferenceInUse', merchantReference: fields.merchantReference });
+      }
+      const now = new Date();
+      const id = newId('pay', now.getTime());
+      const payment = Object.assign(new PaymentEntity(), {
+        ...fields,
+        id,
+        merchantId,
+        merchantReference: fields.merchantReference ?? id,
+        status: 'PENDING',
+        clientSecret: newClientSecret(id),
+        providerOrderId: null,
+        checkoutUrl: null,
+        transactionId: null,
+        refundedAmount: 0,
+        failureCode: null,
+        failureMessage: null,
+        version: 1,
+        expiresAt: null,
+        paidAt: null,
+        createdAt: now,
+        updatedAt: now,
+        syncedAt: null,
+      } satisfies PaymentEntity);
+      await tx.manager.insert(PaymentEntity, payment);
+      if (key !== null) await this.idempotency.claim(tx, merchantId, key, 'createPayment', hash, id);
+      return { kind: 'call' as const, payment };
+    });
+  }
+
+  /** The result a retry with the same key gets: the first outcome, with the payment as it is now. */
+  private storedOutcome(payment: PaymentEntity): CreatePaymentOutcome {
+    if (payment.status === 'FAILED' && payment.providerOrderId === null && payment.failureCode) {
+      return { kind: 'providerRefused', providerCode: payment.failureCode, message: payment.failureMessage ?? 'UCanPay refused the payment' };
+    }
+    return { kind: 'payment', payment, replayed: true };
+  }
+
+  /** Step 2, outside any transaction: create the order at UCanPay; step 3: save the answer. */
+  private async createAtProvider(payment: PaymentEntity, key: string | null): Promise<CreatePaymentOutcome> {
+    const merchant = await this.merchant(payment.merchantId);
+    let order: UCanPayOrder;
+    try {
+      order = await this.providers.for(merchant).createOrder(
+        {
+          outTradeNo: payment.merchantReference,
+          amount: payment.amount,
+          currency: payment.currency,
+          description: payment.description,
+          returnUrl: payment.returnUrl,
+          notifyUrl: this.notifyUrl(payment.merchantId),
+          expiresIn: payment.expiresInSeconds,
+          metadata: payment.metadata,
+        },
+        // Derived from our payment id: every attempt, retry or resumption sends the same key.
+        { idempotencyKey: payment.id },
+      );
+    } catch (error) {
+      if (!(error instanceof UCanPayError)) throw error;
+      if (error.retryable) {
+        if (key !== null) await this.idempotency.release(payment.merchantId, key);
+        throw new GatewayError(
+          'PROVIDER_UNAVAILABLE',
+          `UCanPay is unavailable (${error.code} after ${error.attempts} attempt(s)); retry with the same idempotencyKey — no payment is created twice`,
+          { retryAfterSeconds: Math.ceil((error.retryAfterMs ?? 1000) / 1000) },
+        );
+      }
+      const message = `UCanPay refused the payment: ${error.message}`;
+      await this.save(payment.id, key, (current) => {
+        if (current.status !== 'PENDING' || current.providerOrderId !== null) return null;
+        return { status: 'FAILED', failureCode: error.code, failureMessage: message.slice(0, 500) };
+      });
+      return { kind: 'providerRefused', providerCode: error.code, message };
+    }
+    const saved = await this.save(payment.id, key, (current) => ({
+      ...(applySnapshot(current, snapshotOfOrder(order)) ?? {}),
+      providerOrderId: order.orderId,
+      checkoutUrl: order.payUrl ?? current.checkoutUrl,
+      expiresAt: order.expiresAt ?? current.expiresAt,
+      syncedAt: new Date(),
+    }));
+    return { kind: 'payment', payment: saved, replayed: false };
+  }
+
+  /**
+   * Applies a change to a payment under a row lock, bumps its version when
+   * anything visible changed, completes the idempotency claim, and publishes
+   * after commit.
+   */
+  private async save(
+    paymentId: string,
+    key: string | null,
+    change: (current: PaymentEntity) => Partial<PaymentEntity> | null,
+  ): Promise<PaymentEntity> {
+    return this.db.transaction(async (tx) => {
+      const current = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: paymentId }, ...this.db.forUpdate });
+      const updated = await this.applyChange(tx, current, change(current));
+      if (key !== null) await this.idempotency.complete(tx, current.merchantId, key);
+      return updated;
+    });
+  }
+
+  /** Writes `changes` (if any visible one) with version + 1 and publishes after commit. */
+  applyChange(tx: Tx, current: PaymentEntity, changes: Partial<PaymentEntity> | null): Promise<PaymentEntity> {
+    return writeVersioned(tx, PaymentEntity, current, changes, { events: this.events, topic: 'paymentUpdated' });
+  }
+
+  /**
+   * Applies UCanPay's view of an order (webhook, refresh or reconciliation)
+   * through the state machine, inside the caller's transaction.
+   */
+  async applyOrder(tx: Tx, payment: PaymentEntity, order: UCanPayOrder): Promise<{ payment: PaymentEntity; changed: boolean }> {
+    const transition = applySnapshot(payment, snapshotOfOrder(order));
+    const before = payment.version;
+    const changes: Partial<PaymentEntity> = { ...(transition ?? {}), syncedAt: new Date() };
+    if (payment.providerOrderId === null) Object.assign(changes, { providerOrderId: order.orderId, checkoutUrl: order.payUrl ?? null });
+    if (order.expiresAt && !payment.expiresAt) changes.expiresAt = order.expiresAt;
+    const updated = await this.applyChange(tx, payment, changes);
+    return { payment: updated, changed: updated.version !== before };
+  }
+
+  async get(principal: Principal | null, id: string, refresh = false): Promise<PaymentEntity> {
+    const merchantId = requirePaymentReader(principal, id);
+    if (refresh) return this.refresh(merchantId, id);
+    const payment = await this.db.manager.findOne(PaymentEntity, { where: { id, merchantId } });
+    if (!payment) throw notFound('payment', id);
+    return payment;
+  }
+
+  /** Asks UCanPay for the order's status and applies any change (GET /payment/status). */
+  async refresh(merchantId: string, id: string): Promise<PaymentEntity> {
+    const payment = await this.db.manager.findOne(PaymentEntity, { where: { id, merchantId } });
+    if (!payment) throw notFound('payment', id);
+    const merchant = await this.merchant(merchantId);
+    let order: UCanPayOrder;
+    try {
+      order = await this.providers
+        .for(merchant)
+        .getOrder(payment.providerOrderId ? { orderId: payment.providerOrderId } : { outTradeNo: payment.merchantReference });
+    } catch (error) {
+      if (error instanceof UCanPayError && error.code === 'ORDER_NOT_FOUND' && payment.providerOrderId === null) {
+        return this.abandonIfNeverCreated(payment);
+      }
+      if (error instanceof UCanPayError) {
+        throw new GatewayError(error.retryable ? 'PROVIDER_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR', `Could not check the payment with UCanPay (${error.code})`);
+      }
+      throw error;
+    }
+    return this.db.transaction(async (tx) => {
+      const current = await tx.manager.findOneOrFail(PaymentEntity, { where: { id }, ...this.db.forUpdate });
+      return (await this.applyOrder(tx, current, order)).payment;
+    });
+  }
+
+  /**
+   * UCanPay never received this payment (every attempt failed) and the time it
+   * would have stayed open is over: it can no longer be paid, so it fails.
+   */
+  private async abandonIfNeverCreated(payment: PaymentEntity): Promise<PaymentEntity> {
+    if (payment.createdAt.getTime() + payment.expiresInSeconds * 1000 > Date.now()) return payment;
+    return this.db.transaction(async (tx) => {
+      const current = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: payment.id }, ...this.db.forUpdate });
+      if (current.status !== 'PENDING' || current.providerOrderId !== null) return current;
+      return this.applyChange(tx, current, {
+        status: 'FAILED',
+        failureCode: 'PROVIDER_UNAVAILABLE',
+        failureMessage: 'UCanPay could not be reached before the payment would have expired',
+      });
+    });
+  }
+
+  list(principal: Principal | null, filter: PaymentListFilter) {
+    const merchantId = requireMerchant(principal, 'payments');
+    const qb = this.db.manager.createQueryBuilder(PaymentEntity, 'p').where('p.merchant_id = :merchantId', { merchantId });
+    if (filter.status) qb.andWhere('p.status = :status', { status: filter.status });
+    if (filter.createdAfter) qb.andWhere('p.created_at > :after', { after: filter.createdAfter.getTime() });
+    if (filter.createdBefore) qb.andWhere('p.created_at < :before', { before: filter.createdBefore.getTime() });
+    return paginate(qb, 'p', { first: filter.first, after: filter.after, idPrefix: 'pay' });
+  }
+
+  /**
+   * Checks access, then returns a stream that emits the payment as it is now
+   * and every later version once, in order (older or repeated versions,
+   * e.g. from another instance, are dropped).
+   */
+  follow(principal: Principal | null, id: string): Promise<AsyncIterable<PaymentEntity>> {
+    const merchantId = requirePaymentReader(principal, id);
+    return followVersions(
+      this.events,
+      'paymentUpdated',
+      id,
+      () => this.db.manager.findOne(PaymentEntity, { where: { id, merchantId } }),
+      () => notFound('payment', id),
+    );
+  }
+
+  /** Payments of one merchant by id, in one query (the paymentById DataLoader). */
+  byIds(merchantId: string, ids: readonly string[]): Promise<PaymentEntity[]> {
+    return this.db.manager.find(PaymentEntity, { where: { merchantId, id: In([...ids]) } });
+  }
+
+  private async merchant(id: string): Promise<MerchantEntity> {
+    return this.db.manager.findOneOrFail(MerchantEntity, { where: { id } });
+  }
+}
+
+function answer(outcome: CreatePaymentOutcome) {
+  return { kind: 'answer' as const, outcome };
+}
+
+export type { PaymentFacts };

@@ -1,0 +1,311 @@
+import type { Database, Tx } from '../db/database';
+import { MerchantEntity, PaymentEntity, RefundEntity } from '../entities';
+import { GatewayError, invalidInput, notFound } from '../domain/errors';
+import { newId } from '../domain/ids';
+import { applyRefundSnapshot, paidStatusFor, refundTotals, type RefundStatus } from '../domain/refund-state';
+import { snapshotOfRefund } from '../domain/refund-events';
+import { checkAmount, checkIdempotencyKey, checkReference, checkText, requestHash } from '../domain/validation';
+import type { EventBus } from '../events/pubsub';
+import { UCanPayError, type UCanPayRefund } from '../ucanpay';
+import { requireMerchant, requirePaymentReader } from './access';
+import type { IdempotencyService } from './idempotency.service';
+import type { Principal } from './merchant.service';
+import { paginate } from './pagination';
+import type { PaymentService } from './payment.service';
+import type { ProviderClients } from './provider';
+import { followVersions, writeVersioned } from './versioned';
+
+export interface RefundPaymentRequest {
+  paymentId: string;
+  amount?: number | null;
+  reason?: string | null;
+  merchantReference?: string | null;
+  idempotencyKey?: string | null;
+}
+
+export type RefundPaymentOutcome =
+  | { kind: 'refund'; refund: RefundEntity; payment: PaymentEntity; replayed: boolean }
+  | { kind: 'exceedsPayment'; requestedAmount: number; refundableAmount: number; currency: string }
+  | { kind: 'notRefundable'; paymentStatus: string; reason: string }
+  | { kind: 'idempotencyConflict'; idempotencyKey: string }
+  | { kind: 'merchantReferenceInUse'; merchantReference: string }
+  | { kind: 'providerRefused'; providerCode: string; message: string };
+
+export interface RefundListFilter {
+  paymentId?: string | null;
+  status?: RefundStatus | null;
+  first: number;
+  after?: string | null;
+}
+
+const REFUNDABLE_STATUSES = new Set(['PAID', 'PARTIALLY_REFUNDED']);
+
+/**
+ * Refunds. The refundable amount comes from the gateway's own record: a
+ * refund is reserved (written PROCESSING) under the payment's row lock
+ * before UCanPay is called, so concurrent refunds can never together exceed
+ * the paid amount; a FAILED refund frees its amount again.
+ */
+export class RefundService {
+  constructor(
+    private readonly db: Database,
+    private readonly providers: ProviderClients,
+    private readonly events: EventBus,
+    private readonly idempotency: IdempotencyService,
+    private readonly payments: PaymentService,
+  ) {}
+
+  async refund(principal: Principal | null, input: RefundPaymentRequest, headerKey?: string): Promise<RefundPaymentOutcome> {
+    const merchantId = requireMerchant(principal, 'refundPayment');
+    if (typeof input.paymentId !== 'string' || !/^pay_[0-9a-z]{26}$/.test(input.paymentId)) {
+      throw invalidInput('input.paymentId', 'must be the id of one of your payments (pay_…)');
+    }
+    const fields = {
+      paymentId: input.paymentId,
+      amount: input.amount == null ? null : checkAmount('input.amount', input.amount),
+      reason: input.reason == null ? 'requested_by_customer' : checkText('input.reason', input.reason, { max: 500 }),
+      merchantReference: input.merchantReference == null ? null : checkReference('input.merchantReference', input.merchantReference),
+    };
+    const explicitKey = input.idempotencyKey ?? headerKey;
+    const key =
+      explicitKey == null
+        ? null
+        : checkIdempotencyKey(input.idempotencyKey != null ? 'input.idempotencyKey' : 'Idempotency-Key header', explicitKey);
+    const hash = requestHash(fields);
+
+    const step = await this.idempotency.claiming(async (tx) => {
+      if (key !== null) {
+        const check = await this.idempotency.check(tx, merchantId, key, 'refundPayment', hash);
+        if (check.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key });
+        if (check.kind !== 'new') {
+          const refund = await tx.manager.findOneOrFail(RefundEntity, { where: { id: check.resourceId } });
+          const unsent = refund.providerRefundId === null && refund.status === 'PROCESSING';
+          if (check.kind === 'resume' && unsent) return { kind: 'call' as const, refund };
+          return answer(await this.storedOutcome(tx, refund));
+        }
+      }
+      const payment = await tx.manager.findOne(PaymentEntity, { where: { id: fields.paymentId, merchantId }, ...this.db.forUpdate });
+      if (!payment) throw notFound('payment', fields.paymentId);
+      if (!REFUNDABLE_STATUSES.has(payment.status)) {
+        return answer({ kind: 'notRefundable', paymentStatus: payment.status, reason: `the payment is ${payment.status}, not paid` });
+      }
+      const refunds = await tx.manager.find(RefundEntity, { where: { paymentId: payment.id }, select: { status: true, amount: true } });
+      const { refundableAmount } = refundTotals(payment.amount, refunds);
+      if (refundableAmount === 0) {
+        return answer({
+          kind: 'notRefundable',
+          paymentStatus: payment.status,
+          reason: 'the whole paid amount is already refunded or being refunded',
+        });
+      }
+      const amount = fields.amount ?? refundableAmount;
+      if (amount > refundableAmount) {
+        return answer({ kind: 'exceedsPayment', requestedAmount: amount, refundableAmount, currency: payment.currency });
+      }
+      if (fields.merchantReference !== null) {
+        const taken = await tx.manager.exists(RefundEntity, { where: { merchantId, merchantReference: fields.merchantReference } });
+        if (taken) return answer({ kind: 'merchantReferenceInUse', merchantReference: fields.merchantReference });
+      }
+      const now = new Date();
+      const id = newId('ref', now.getTime());
+      const refund = Object.assign(new RefundEntity(), {
+        id,
+        merchantId,
+        paymentId: payment.id,
+        merchantReference: fields.merchantReference ?? id,
+        status: 'PROCESSING',
+        amount,
+        currency: payment.currency,
+        reason: fields.reason,
+        providerRefundId: null,
+        failureCode: null,
+        failureMessage: null,
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+        succeededAt: null,
+        syncedAt: null,
+      } satisfies RefundEntity);
+      await tx.manager.insert(RefundEntity, refund);
+      if (key !== null) await this.idempotency.claim(tx, merchantId, key, 'refundPayment', hash, id);
+      const snapshot = Object.assign(new RefundEntity(), refund);
+      tx.afterCommit(() => this.events.publish('refundUpdated', id, snapshot));
+      return { kind: 'call' as const, refund };
+    });
+    if (step.kind === 'answer') return step.outcome;
+    return this.createAtProvider(step.refund, key);
+  }
+
+  /** What a retry with the same key gets: the first outcome, with the objects as they are now. */
+  private async storedOutcome(tx: Tx, refund: RefundEntity): Promise<RefundPaymentOutcome> {
+    if (refund.status === 'FAILED' && refund.providerRefundId === null && refund.failureCode) {
+      return { kind: 'providerRefused', providerCode: refund.failureCode, message: refund.failureMessage ?? 'UCanPay refused the refund' };
+    }
+    const payment = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: refund.paymentId } });
+    return { kind: 'refund', refund, payment, replayed: true };
+  }
+
+  private async createAtProvider(refund: RefundEntity, key: string | null): Promise<RefundPaymentOutcome> {
+    const payment = await this.db.manager.findOneOrFail(PaymentEntity, { where: { id: refund.paymentId } });
+    const merchant = await this.db.manager.findOneOrFail(MerchantEntity, { where: { id: refund.merchantId } });
+    let result: UCanPayRefund;
+    try {
+      result = await this.providers.for(merchant).createRefund(
+        { transactionId: payment.transactionId ?? '', outRefundNo: refund.merchantReference, amount: refund.amount, reason: refund.reason },
+        { idempotencyKey: refund.id },
+      );
+    } catch (error) {
+      if (!(error instanceof UCanPayError)) throw error;
+      if (error.retryable) {
+        if (key !== null) await this.idempotency.release(refund.merchantId, key);
+        throw new GatewayError(
+          'PROVIDER_UNAVAILABLE',
+          `UCanPay is unavailable (${error.code} after ${error.attempts} attempt(s)); retry with the same idempotencyKey — no refund is made twice`,
+          { retryAfterSeconds: Math.ceil((error.retryAfterMs ?? 1000) / 1000) },
+        );
+      }
+      const message = `UCanPay refused the refund: ${error.message}`.slice(0, 500);
+      await this.settle(refund.id, key, (current) =>
+        current.status === 'PROCESSING' && current.providerRefundId === null
+          ? { status: 'FAILED', failureCode: error.code, failureMessage: message }
+          : null,
+      );
+      return { kind: 'providerRefused', providerCode: error.code, message };
+    }
+    const saved = await this.settle(refund.id, key, (current) => ({
+      ...(applyRefundSnapshot(current, snapshotOfRefund(result)) ?? {}),
+      providerRefundId: result.refundId,
+      syncedAt: new Date(),
+    }));
+    return { kind: 'refund', ...saved, replayed: false };
+  }
+
+  /** Applies a change to a refund (and what follows for its payment) in one transaction; completes the key. */
+  private settle(
+    refundId: string,
+    key: string | null,
+    change: (current: RefundEntity) => Partial<RefundEntity> | null,
+  ): Promise<{ refund: RefundEntity; payment: PaymentEntity }> {
+    return this.db.transaction(async (tx) => {
+      const current = await tx.manager.findOneOrFail(RefundEntity, { where: { id: refundId }, ...this.db.forUpdate });
+      const result = await this.applyRefundChange(tx, current, change(current));
+      if (key !== null) await this.idempotency.complete(tx, current.merchantId, key);
+      return result;
+    });
+  }
+
+  /**
+   * Writes a refund change and, when the refund newly succeeded, the payment's
+   * refunded amount and status (PARTIALLY_REFUNDED / REFUNDED), publishing
+   * both after commit.
+   */
+  async applyRefundChange(
+    tx: Tx,
+    refund: RefundEntity,
+    changes: Partial<RefundEntity> | null,
+  ): Promise<{ refund: RefundEntity; payment: PaymentEntity; changed: boolean }> {
+    const before = refund.version;
+    const updated = await writeVersioned(tx, RefundEntity, refund, changes, { events: this.events, topic: 'refundUpdated' });
+    const payment = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: refund.paymentId }, ...this.db.forUpdate });
+    if (updated.version === before || updated.status !== 'SUCCEEDED') return { refund: updated, payment, changed: updated.version !== before };
+    const refunds = await tx.manager.find(RefundEntity, { where: { paymentId: payment.id }, select: { status: true, amount: true } });
+    const { refundedAmount } = refundTotals(payment.amount, refunds);
+    const paymentChanges: Partial<PaymentEntity> = {};
+    if (refundedAmount > payment.refundedAmount) paymentChanges.refundedAmount = refundedAmount;
+    const status = paidStatusFor(payment.amount, Math.max(refundedAmount, payment.refundedAmount));
+    if (REFUNDABLE_STATUSES.has(payment.status) && status !== payment.status && status !== 'PAID') paymentChanges.status = status;
+    const savedPayment = await this.payments.applyChange(tx, payment, Object.keys(paymentChanges).length ? paymentChanges : null);
+    return { refund: updated, payment: savedPayment, changed: true };
+  }
+
+  /** Applies UCanPay's view of a refund (webhook, refresh, reconciliation) through the state machine. */
+  applyProviderRefund(tx: Tx, refund: RefundEntity, snapshot: UCanPayRefund) {
+    const changes: Partial<RefundEntity> = { ...(applyRefundSnapshot(refund, snapshotOfRefund(snapshot)) ?? {}), syncedAt: new Date() };
+    if (refund.providerRefundId === null) changes.providerRefundId = snapshot.refundId;
+    return this.applyRefundChange(tx, refund, changes);
+  }
+
+  async get(principal: Principal | null, id: string, refresh = false): Promise<RefundEntity> {
+    if (!principal) requireMerchant(principal, 'refund');
+    const refund = await this.db.manager.findOne(RefundEntity, { where: { id, merchantId: principal!.merchantId } });
+    if (!refund) throw notFound('refund', id);
+    requirePaymentReader(principal, refund.paymentId, 'refund', id);
+    return refresh ? this.refresh(refund) : refund;
+  }
+
+  /** Asks UCanPay (GET /payment/refund/status) and applies any change. */
+  async refresh(refund: RefundEntity): Promise<RefundEntity> {
+    const merchant = await this.db.manager.findOneOrFail(MerchantEntity, { where: { id: refund.merchantId } });
+    let snapshot: UCanPayRefund;
+    try {
+      snapshot = await this.providers
+        .for(merchant)
+        .getRefund(refund.providerRefundId ? { refundId: refund.providerRefundId } : { outRefundNo: refund.merchantReference });
+    } catch (error) {
+      if (error instanceof UCanPayError && error.code === 'REFUND_NOT_FOUND' && refund.providerRefundId === null) {
+        return this.abandonIfNeverCreated(refund);
+      }
+      if (error instanceof UCanPayError) {
+        throw new GatewayError(error.retryable ? 'PROVIDER_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR', `Could not check the refund with UCanPay (${error.code})`);
+      }
+      throw error;
+    }
+    return this.db.transaction(async (tx) => {
+      const current = await tx.manager.findOneOrFail(RefundEntity, { where: { id: refund.id }, ...this.db.forUpdate });
+      return (await this.applyProviderRefund(tx, current, snapshot)).refund;
+    });
+  }
+
+  /**
+   * UCanPay never received this refund (every attempt failed) and nobody is
+   * retrying it: it fails, which frees its reserved amount.
+   */
+  private async abandonIfNeverCreated(refund: RefundEntity): Promise<RefundEntity> {
+    if (Date.now() - refund.createdAt.getTime() < ABANDON_AFTER_MS || (await this.idempotency.inFlight(refund.id))) return refund;
+    const { refund: updated } = await this.settle(refund.id, null, (current) =>
+      current.status === 'PROCESSING' && current.providerRefundId === null
+        ? { status: 'FAILED', failureCode: 'PROVIDER_UNAVAILABLE', failureMessage: 'UCanPay could not be reached; nothing was refunded' }
+        : null,
+    );
+    return updated;
+  }
+
+  list(principal: Principal | null, filter: RefundListFilter) {
+    const merchantId = requireMerchant(principal, 'refunds');
+    const qb = this.db.manager.createQueryBuilder(RefundEntity, 'r').where('r.merchant_id = :merchantId', { merchantId });
+    if (filter.paymentId) qb.andWhere('r.payment_id = :paymentId', { paymentId: filter.paymentId });
+    if (filter.status) qb.andWhere('r.status = :status', { status: filter.status });
+    return paginate(qb, 'r', { first: filter.first, after: filter.after, idPrefix: 'ref' });
+  }
+
+  /** Refunds of many payments in one query (the refundsByPaymentId DataLoader). */
+  async byPaymentIds(paymentIds: readonly string[]): Promise<RefundEntity[][]> {
+    const rows = await this.db.manager
+      .createQueryBuilder(RefundEntity, 'r')
+      .where('r.payment_id IN (:...ids)', { ids: [...paymentIds] })
+      .orderBy('r.created_at', 'ASC')
+      .addOrderBy('r.id', 'ASC')
+      .getMany();
+    const byPayment = new Map<string, RefundEntity[]>(paymentIds.map((id) => [id, []]));
+    for (const row of rows) byPayment.get(row.paymentId)?.push(row);
+    return paymentIds.map((id) => byPayment.get(id)!);
+  }
+
+  async follow(principal: Principal | null, id: string): Promise<AsyncIterable<RefundEntity>> {
+    const refund = await this.get(principal, id);
+    return followVersions(
+      this.events,
+      'refundUpdated',
+      id,
+      () => this.db.manager.findOne(RefundEntity, { where: { id, merchantId: refund.merchantId } }),
+      () => notFound('refund', id),
+    );
+  }
+}
+
+/** A refund UCanPay never heard of is given up after this long (its requests' retries are long over). */
+const ABANDON_AFTER_MS = 10 * 60_000;
+
+function answer(outcome: RefundPaymentOutcome) {
+  return { kind: 'answer' as const, outcome };
+}

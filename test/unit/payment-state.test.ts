@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { applySnapshot, canTransition, isFinal, isReachable, PAYMENT_STATUSES, type PaymentFacts, type PaymentStatus } from '../../src/domain/payment-state';
+import { mapPaymentEvent } from '../../src/domain/payment-events';
+
+const ALLOWED: Array<[PaymentStatus, PaymentStatus]> = [
+  ['PENDING', 'PAID'],
+  ['PENDING', 'FAILED'],
+  ['PENDING', 'CANCELLED'],
+  ['PENDING', 'EXPIRED'],
+  ['PAID', 'PARTIALLY_REFUNDED'],
+  ['PAID', 'REFUNDED'],
+  ['PARTIALLY_REFUNDED', 'REFUNDED'],
+];
+
+describe('payment state machine', () => {
+  const pairs = PAYMENT_STATUSES.flatMap((from) => PAYMENT_STATUSES.map((to) => [from, to] as const));
+  it.each(pairs)('%s → %s follows the contract table', (from, to) => {
+    const allowed = ALLOWED.some(([f, t]) => f === from && t === to);
+    expect(canTransition(from, to)).toBe(allowed);
+  });
+
+  it('reaches REFUNDED from PENDING only forwards', () => {
+    expect(isReachable('PENDING', 'REFUNDED')).toBe(true);
+    expect(isReachable('REFUNDED', 'PAID')).toBe(false);
+    expect(isReachable('FAILED', 'PAID')).toBe(false);
+  });
+
+  it('knows the final states', () => {
+    expect(PAYMENT_STATUSES.filter(isFinal)).toEqual(['FAILED', 'CANCELLED', 'EXPIRED', 'REFUNDED']);
+  });
+});
+
+const pending: PaymentFacts = {
+  status: 'PENDING',
+  transactionId: null,
+  paidAt: null,
+  refundedAmount: 0,
+  failureCode: null,
+  failureMessage: null,
+};
+const paid: PaymentFacts = { ...pending, status: 'PAID', transactionId: 'txn_1', paidAt: new Date(1000) };
+
+describe('applySnapshot', () => {
+  it.each([
+    ['pending → paid', pending, { status: 'PAID', transactionId: 'txn_1', paidAt: new Date(1000), refundedAmount: 0 }, { status: 'PAID', transactionId: 'txn_1', paidAt: new Date(1000) }],
+    ['pending → failed with its reason', pending, { status: 'FAILED', failureCode: 'CARD_DECLINED', failureMessage: 'declined' }, { status: 'FAILED', failureCode: 'CARD_DECLINED', failureMessage: 'declined' }],
+    ['a stale pending snapshot never undoes paid', paid, { status: 'PENDING' }, null],
+    ['a repeated paid snapshot changes nothing', paid, { status: 'PAID', transactionId: 'txn_1', refundedAmount: 0 }, null],
+    ['paid → refunded in one jump', paid, { status: 'REFUNDED', refundedAmount: 1999 }, { status: 'REFUNDED', refundedAmount: 1999 }],
+    ['refunded amount never goes down', { ...paid, status: 'PARTIALLY_REFUNDED', refundedAmount: 500 } as PaymentFacts, { status: 'PARTIALLY_REFUNDED', refundedAmount: 300 }, null],
+    ['a snapshot may skip states it implies: pending → refunded', pending, { status: 'REFUNDED', transactionId: 'txn_1', refundedAmount: 1999 }, { status: 'REFUNDED', transactionId: 'txn_1', refundedAmount: 1999 }],
+    ['refunded cannot go back to paid', { ...paid, status: 'REFUNDED', refundedAmount: 1999 } as PaymentFacts, { status: 'PAID', transactionId: 'txn_1' }, null],
+    ['expired cannot become paid', { ...pending, status: 'EXPIRED' } as PaymentFacts, { status: 'PAID', transactionId: 'txn_2' }, null],
+  ] as const)('%s', (_name, current, snapshot, expected) => {
+    expect(applySnapshot(current, snapshot as never)).toEqual(expected);
+  });
+});
+
+describe('mapPaymentEvent', () => {
+  const order = { orderId: 'ord_1', outTradeNo: 'A-1', amount: 1999, currency: 'USD', refundedAmount: 0 };
+  it.each([
+    ['payment.succeeded', 'PAID', true],
+    ['payment.succeeded', 'REFUNDED', true],
+    ['payment.failed', 'FAILED', true],
+    ['payment.cancelled', 'CANCELLED', true],
+    ['payment.expired', 'EXPIRED', true],
+    ['payment.succeeded', 'FAILED', false],
+    ['payment.expired', 'PAID', false],
+    ['payment.failed', 'PENDING', false],
+  ] as const)('%s carrying %s → %s', (type, status, accepted) => {
+    const effect = mapPaymentEvent(type, { ...order, status } as never);
+    if (!accepted) return expect(effect).toBeNull();
+    expect(effect).toEqual({
+      providerOrderId: 'ord_1',
+      merchantReference: 'A-1',
+      snapshot: expect.objectContaining({ status, refundedAmount: 0 }),
+    });
+  });
+});
