@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
-import type { GraphQLError } from 'graphql';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import { createInMemoryEventBus, type EventBus } from './events/pubsub';
+import { createRedisEventBus } from './events/redis-event-bus';
 import { createLogger, type Logger } from './logger';
 import { createServices, type Services } from './services';
 import { ensureDemoMerchant } from './seed';
@@ -13,11 +13,11 @@ import { buildGatewaySchema } from './api/schema';
 import { createApollo } from './api/apollo';
 import { bearerToken, type GatewayContext } from './api/context';
 import { createLoaders } from './api/loaders';
-import { createFormatError } from './api/errors/format-error';
 import { createGraphqlHandler } from './http/graphql-handler';
 import { createHttpServer, type HttpRoutes } from './http/server';
 import { attachGraphqlWs } from './http/websocket';
-import { newId } from './domain/ids';
+import { requestIdOf } from './http/request-id';
+import { GRAPHQL_LIMITS } from './http/graphql-limits';
 import { createSandbox, type SandboxHandle, type SandboxOptions } from './sandbox';
 
 export interface AppOptions {
@@ -26,6 +26,8 @@ export interface AppOptions {
   sandbox?: Partial<SandboxOptions>;
   /** Where the demo API key file lives (default ./data). */
   dataDir?: string;
+  /** Redis event bus (REDIS_URL): channel prefix (default `ucanpay-gw:`; tests use one per run) and reconnect delay. */
+  redis?: { channelPrefix?: string; reconnectDelayMs?: (attempt: number) => number };
 }
 
 /** A running gateway. `stop()` closes everything it started. */
@@ -45,7 +47,7 @@ export interface App {
   stop(): Promise<void>;
 }
 
-const GRAPHQL_BODY_LIMIT = 256 * 1024;
+const GRAPHQL_BODY_LIMIT = GRAPHQL_LIMITS.bodyBytes;
 const WEBHOOK_BODY_LIMIT = 256 * 1024;
 
 /** The composition root: used by `npm start`, the tests and the benchmarks. */
@@ -84,7 +86,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     const db = await openDatabase(config.database);
     cleanup.push(() => db.close());
-    const events = createInMemoryEventBus();
+    // REDIS_URL: updates reach the subscribers of every instance; otherwise this process only.
+    const events = config.redisUrl
+      ? await createRedisEventBus({ url: config.redisUrl, ...options.redis, log: log.child({ module: 'events' }) })
+      : createInMemoryEventBus();
     cleanup.push(() => events.close());
 
     // Listen first: with port 0 the public URL (webhook notify_url) is only known now.
@@ -111,22 +116,26 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     const schema = await buildGatewaySchema();
     const production = config.nodeEnv === 'production';
-    const apollo = createApollo(schema, { production, introspection: config.introspection });
+    const apollo = createApollo(schema, {
+      production,
+      introspection: config.introspection,
+      mutationsPerMinute: config.rateLimit.mutationsPerMinute,
+    });
     await apollo.start();
     cleanup.push(() => apollo.stop());
 
-    const contextFor = async (authorization: unknown, req: IncomingMessage): Promise<GatewayContext> => {
+    // live: a subscription's context outlives one result, so its loaders must not cache between pushes.
+    const contextFor = async (authorization: unknown, req: IncomingMessage, live = false): Promise<GatewayContext> => {
       const token = bearerToken(authorization);
       const principal = token ? await services.merchants.authenticate(token) : null;
-      const requestIdHeader = req.headers['x-request-id'];
-      const requestId = typeof requestIdHeader === 'string' && /^[\w.-]{1,64}$/.test(requestIdHeader) ? requestIdHeader : newId('req');
+      const requestId = requestIdOf(req);
       const idem = req.headers['idempotency-key'];
       return {
         principal,
         requestId,
         idempotencyKey: typeof idem === 'string' ? idem : undefined,
         services,
-        loaders: createLoaders(services, principal),
+        loaders: createLoaders(services, principal, { cache: !live }),
         log: log.child({ requestId }),
       };
     };
@@ -142,11 +151,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       webhookBodyLimit: WEBHOOK_BODY_LIMIT,
     };
 
-    const formatError = createFormatError({ production, onInternal: () => undefined });
-    const ws = attachGraphqlWs(server, schema, {
-      buildContext: contextFor,
-      formatError: (error) => formatError((error as GraphQLError).toJSON(), error),
-    });
+    const ws = attachGraphqlWs(server, schema, { buildContext: (auth, req) => contextFor(auth, req, true), production, log });
     cleanup.push(() => ws.close());
 
     services.reconciliation.start();

@@ -34,6 +34,10 @@ export interface Config {
     staleAfterSeconds: number;
   };
   introspection: boolean;
+  rateLimit: {
+    /** Mutations per API key per minute (token bucket, in memory per instance); 0 = unlimited. */
+    mutationsPerMinute: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -193,6 +197,9 @@ export function loadConfig(env: Env = process.env): Config {
       staleAfterSeconds: int('RECONCILE_STALE_AFTER_SECONDS', 300, 0, 30 * 86_400),
     },
     introspection: introspectionRaw ? introspectionRaw === 'true' : nodeEnv !== 'production',
+    rateLimit: {
+      mutationsPerMinute: int('RATE_LIMIT_MUTATIONS_PER_MINUTE', 600, 0, 1_000_000),
+    },
   };
 
   if (problems.length) throw new ConfigError(problems);

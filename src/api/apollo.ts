@@ -1,46 +1,125 @@
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema } from 'graphql';
-import type { GatewayContext } from './context';
-import { createFormatError } from './errors/format-error';
+import { GraphQLError, Kind, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
+import { bearerToken, type GatewayContext } from './context';
+import { classifyError, createFormatError } from './errors/format-error';
+import { GatewayError } from '../domain/errors';
+import { apolloArmor, GRAPHQL_LIMITS } from '../http/graphql-limits';
+import { MutationRateLimiter } from '../services/rate-limit';
 
-/** Adds the request id to every error, and logs the internal ones with it. */
-const requestIdPlugin: ApolloServerPlugin<GatewayContext> = {
-  async requestDidStart() {
-    return {
-      async didEncounterErrors({ contextValue, errors }) {
-        for (const error of errors) {
-          const code = error.extensions?.code;
-          if (code === undefined || code === 'INTERNAL_SERVER_ERROR') {
-            contextValue.log.error({ err: error.originalError ?? error, requestId: contextValue.requestId, path: error.path }, 'internal error');
-          }
-        }
-      },
-      async willSendResponse({ response, contextValue }) {
-        if (response.body.kind === 'single' && response.body.singleResult.errors) {
-          for (const error of response.body.singleResult.errors) {
-            (error as { extensions?: Record<string, unknown> }).extensions = { ...error.extensions, requestId: contextValue.requestId };
-          }
-        }
-      },
-    };
-  },
-};
+export interface ApolloOptions {
+  production: boolean;
+  /** Introspection and the Apollo Sandbox landing page. */
+  introspection: boolean;
+  /** Mutations per API key per minute (token bucket, per instance); 0 = unlimited. */
+  mutationsPerMinute?: number;
+}
 
-export function createApollo(schema: GraphQLSchema, options: { production: boolean; introspection: boolean }): ApolloServer<GatewayContext> {
+/** Root fields an operation runs (through fragments), `__typename` excluded: one mutation each. */
+export function countRootFields(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>, seen = new Set<string>()): number {
+  let count = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (!selection.name.value.startsWith('__')) count++;
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      count += countRootFields(selection.selectionSet, fragments, seen);
+    } else if (!seen.has(selection.name.value) && fragments[selection.name.value]) {
+      seen.add(selection.name.value);
+      count += countRootFields(fragments[selection.name.value].selectionSet, fragments, seen);
+    }
+  }
+  return count;
+}
+
+/**
+ * Request id on every error and as the `x-request-id` header; internal
+ * errors logged in full with it; one structured access-log line per request;
+ * mutations rate limited per API key before anything runs.
+ */
+function gatewayPlugin(limiter: MutationRateLimiter): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      const started = process.hrtime.bigint();
+      return {
+        async didResolveOperation({ operation, document, request, contextValue: ctx }) {
+          if (operation?.operation === 'subscription') {
+            // Apollo would execute it once as a query, with no event: a null for a non-null field.
+            throw new GraphQLError('Subscriptions run over graphql-ws: open a WebSocket to this same URL', {
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            });
+          }
+          if (operation?.operation !== 'mutation' || ctx.principal?.kind !== 'merchant') return;
+          const token = bearerToken(request.http?.headers.get('authorization'));
+          if (!token) return;
+          const fragments: Record<string, FragmentDefinitionNode> = {};
+          for (const definition of document.definitions) {
+            if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+          }
+          try {
+            limiter.check(token, countRootFields(operation.selectionSet, fragments));
+          } catch (error) {
+            if (!(error instanceof GatewayError)) throw error;
+            throw new GraphQLError(error.message, {
+              originalError: error,
+              extensions: { http: { status: 429, headers: new HeaderMap([['retry-after', String(error.details.retryAfterSeconds)]]) } },
+            });
+          }
+        },
+        async didEncounterErrors({ errors, contextValue: ctx }) {
+          for (const error of errors) {
+            const verdict = classifyError(error);
+            const internal = verdict.kind === 'internal' || (verdict.kind === 'gateway' && verdict.error.code === 'INTERNAL_SERVER_ERROR');
+            if (internal) ctx.log.error({ err: verdict.error, path: error.path }, 'internal error');
+          }
+        },
+        async willSendResponse({ response, contextValue: ctx, operation, operationName, errors }) {
+          response.http.headers.set('x-request-id', ctx.requestId);
+          const body = response.body;
+          if (body.kind === 'single' && body.singleResult.errors) {
+            for (const error of body.singleResult.errors) {
+              (error as { extensions?: Record<string, unknown> }).extensions = { ...error.extensions, requestId: ctx.requestId };
+            }
+          }
+          const codes = body.kind === 'single' ? body.singleResult.errors?.map((e) => e.extensions?.code) : undefined;
+          ctx.log.info(
+            {
+              operation: operation?.operation,
+              operationName: operationName ?? undefined,
+              principal: ctx.principal ? { kind: ctx.principal.kind, merchantId: ctx.principal.merchantId } : undefined,
+              status: response.http.status ?? 200,
+              errors: codes?.length ? codes : errors?.length ? errors.length : undefined,
+              ms: Number(process.hrtime.bigint() - started) / 1e6,
+            },
+            'graphql request',
+          );
+        },
+      };
+    },
+  };
+}
+
+export function createApollo(schema: GraphQLSchema, options: ApolloOptions): ApolloServer<GatewayContext> {
+  const armor = apolloArmor({ production: options.production });
+  const showLandingPage = options.introspection;
   return new ApolloServer<GatewayContext>({
     schema,
     introspection: options.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // Clients here are generated from the schema; APQ would only add an unauthenticated cache to fill.
+    persistedQueries: false,
     includeStacktraceInErrorResponses: false,
-    formatError: createFormatError({ production: options.production, onInternal: () => undefined }),
+    // Field suggestions are masked by the armor plugin in production; graphql-js's token cap gives a clean 400.
+    parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens },
+    validationRules: armor.validationRules,
+    formatError: createFormatError({ production: options.production }),
     plugins: [
-      requestIdPlugin,
-      options.production && !options.introspection
-        ? ApolloServerPluginLandingPageDisabled()
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      gatewayPlugin(new MutationRateLimiter(options.mutationsPerMinute ?? 0)),
+      ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
+      showLandingPage
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
+        : ApolloServerPluginLandingPageDisabled(),
     ],
   });
 }

@@ -1,14 +1,24 @@
 import type { CreatePaymentOutcome } from '../services/payment.service';
 import type { RefundPaymentOutcome } from '../services/refund.service';
+import type { SubscriptionOutcome } from '../services/subscription.service';
 import {
   IdempotencyConflictError,
   MerchantReferenceInUseError,
   PaymentNotRefundableError,
   ProviderError,
   RefundExceedsPaymentError,
+  SubscriptionClosedError,
 } from './errors/error-results.type';
 import { CreatePaymentPayload, type CreatePaymentResult } from './types/create-payment.union';
 import { RefundPaymentPayload, type RefundPaymentResult } from './types/refund-payment.union';
+import {
+  CancelSubscriptionPayload,
+  type CancelSubscriptionResult,
+  CreateSubscriptionPayload,
+  type CreateSubscriptionResult,
+  UpdateSubscriptionPayload,
+  type UpdateSubscriptionResult,
+} from './types/subscription-results.union';
 
 /** The one home of the service outcome → GraphQL result mappings. */
 
@@ -46,5 +56,40 @@ export function toRefundPaymentResult(outcome: RefundPaymentOutcome): typeof Ref
       return PaymentNotRefundableError.of(outcome.paymentStatus, outcome.reason);
     default:
       return sharedError(outcome);
+  }
+}
+
+export function toCreateSubscriptionResult(outcome: SubscriptionOutcome): typeof CreateSubscriptionResult {
+  switch (outcome.kind) {
+    case 'subscription':
+      return Object.assign(new CreateSubscriptionPayload(), { subscription: outcome.subscription, replayed: outcome.replayed });
+    case 'subscriptionClosed':
+      throw new Error('createSubscription cannot find a closed subscription');
+    default:
+      return sharedError(outcome);
+  }
+}
+
+export function toUpdateSubscriptionResult(outcome: SubscriptionOutcome): typeof UpdateSubscriptionResult {
+  switch (outcome.kind) {
+    case 'subscription':
+      return Object.assign(new UpdateSubscriptionPayload(), { subscription: outcome.subscription });
+    case 'subscriptionClosed':
+      return SubscriptionClosedError.of(outcome.status);
+    case 'providerRefused':
+      return sharedError(outcome) as ProviderError;
+    default:
+      throw new Error(`updateSubscription cannot end in ${outcome.kind}`);
+  }
+}
+
+export function toCancelSubscriptionResult(outcome: SubscriptionOutcome): typeof CancelSubscriptionResult {
+  switch (outcome.kind) {
+    case 'subscription':
+      return Object.assign(new CancelSubscriptionPayload(), { subscription: outcome.subscription, replayed: outcome.replayed });
+    case 'providerRefused':
+      return sharedError(outcome) as ProviderError;
+    default:
+      throw new Error(`cancelSubscription cannot end in ${outcome.kind}`);
   }
 }

@@ -4,13 +4,14 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { PaymentResolver } from './resolvers/payment.resolver';
 import { RefundResolver } from './resolvers/refund.resolver';
+import { SubscriptionResolver } from './resolvers/subscription.resolver';
 
 export const SCHEMA_FILE = path.resolve(__dirname, '../../schema/schema.graphql');
 
 /** Builds the code-first schema. `emit: true` (npm run schema) rewrites schema/schema.graphql. */
 export function buildGatewaySchema(options: { emit?: boolean; emitTo?: string } = {}): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [PaymentResolver, RefundResolver],
+    resolvers: [PaymentResolver, RefundResolver, SubscriptionResolver],
     emitSchemaFile: options.emit ? { path: options.emitTo ?? SCHEMA_FILE, sortedSchema: true } : false,
     validate: false,
     // Every subscription brings its own `subscribe` (access check, current state

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import type { Config } from '../config';
 import { entities } from '../entities';
 import { migrations } from '../../migrations';
+import { sqliteDriver } from './sqlite-driver';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -14,15 +16,39 @@ export interface Tx {
   afterCommit(fn: () => void | Promise<void>): void;
 }
 
+/** At most this many queued SQLite transactions share one commit. */
+export const MAX_GROUP_COMMIT = 64;
+
+interface Unit {
+  work: (tx: Tx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * The one way the gateway writes. On SQLite, TypeORM runs every transaction
  * on one shared connection, so two at once collide ("cannot start a
  * transaction within a transaction") and can leave partial writes: here they
  * are queued and run one at a time. On PostgreSQL they run concurrently on
  * the pool, and correctness comes from unique constraints and row locks.
+ *
+ * Group commit (SQLite): with `synchronous=FULL` every COMMIT waits for an
+ * fsync, which caps one-at-a-time transactions at the disk's fsync rate. So
+ * the transactions that queued up while one batch was committing run next as
+ * one SQLite transaction, each inside its own SAVEPOINT, and share one
+ * COMMIT. Each keeps its own all-or-nothing (a failing one is rolled back to
+ * its savepoint, alone), they run in submission order and see each other's
+ * writes exactly as if run one after another, and none is answered before
+ * the COMMIT that makes it durable. If that COMMIT fails, every transaction
+ * of the batch fails. Nothing waits to form a batch: alone, a transaction
+ * runs at once, as before.
  */
 export class Database {
-  private queue: Promise<unknown> = Promise.resolve();
+  private pending: Unit[] = [];
+  private draining: Promise<void> | null = null;
+  /** Committed transactions and the COMMITs they took (fewer with group commit). */
+  readonly stats = { transactions: 0, commits: 0 };
+  private readonly finders = new Map<string, Finder | null>();
 
   constructor(
     readonly dataSource: DataSource,
@@ -34,6 +60,34 @@ export class Database {
     return this.dataSource.manager;
   }
 
+  /**
+   * One row by equal columns, outside any transaction: what
+   * `manager.findOne(target, { where })` returns, faster. TypeORM's query
+   * builder costs more than the query itself on SQLite (bench/README.md), so
+   * the SELECT is built once per entity and column set, its prepared
+   * statement is reused (sqlite-driver.ts), and the row is hydrated the way
+   * TypeORM hydrates it (same driver conversions and transformers). Anything
+   * but plain string values on plain columns goes to `manager.findOne`.
+   */
+  async findOneBy<T extends ObjectLiteral>(target: EntityTarget<T>, where: Partial<T>): Promise<T | null> {
+    const metadata = this.dataSource.getMetadata(target);
+    const keys = Object.keys(where);
+    const cacheKey = `${metadata.name}\u0000${keys.join('\u0000')}`;
+    let finder = this.finders.get(cacheKey);
+    if (finder === undefined) {
+      finder = compileFinder(this.dataSource, metadata, keys);
+      this.finders.set(cacheKey, finder);
+    }
+    const values = keys.map((k) => (where as Record<string, unknown>)[k]);
+    if (finder === null || values.some((v) => typeof v !== 'string')) return this.manager.findOne(target, { where } as never);
+    const rows = (await this.dataSource.query(finder.sql, values)) as Array<Record<string, unknown>>;
+    if (!rows.length) return null;
+    const entity = metadata.create(undefined, { fromDeserializer: true }) as T;
+    const driver = this.dataSource.driver;
+    for (const column of finder.columns) column.setEntityValue(entity, driver.prepareHydratedValue(rows[0][column.databaseName], column));
+    return entity;
+  }
+
   /** `FOR UPDATE` on PostgreSQL; nothing on SQLite, where transactions are serialized already. */
   get forUpdate(): { lock?: { mode: 'pessimistic_write' } } {
     return this.kind === 'postgres' ? { lock: { mode: 'pessimistic_write' } } : {};
@@ -41,9 +95,10 @@ export class Database {
 
   async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.kind === 'postgres') return this.run(work);
-    const result = this.queue.then(() => this.run(work));
-    this.queue = result.catch(() => undefined);
-    return result;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.draining ??= this.drain();
+    });
   }
 
   private async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
@@ -51,20 +106,117 @@ export class Database {
     const value = await this.dataSource.transaction((manager) =>
       work({ manager, afterCommit: (fn) => void callbacks.push(fn) }),
     );
-    // Still inside the SQLite queue: events leave in commit order.
-    for (const fn of callbacks) {
-      try {
-        await fn();
-      } catch {
-        // An after-commit hook (a publish) must not turn a committed write into an error.
-      }
-    }
+    this.stats.transactions++;
+    this.stats.commits++;
+    await runAfterCommit(callbacks);
     return value;
   }
 
+  /** SQLite: runs queued transactions, a batch per COMMIT, until none is left. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length) {
+        const batch = this.pending.splice(0, MAX_GROUP_COMMIT);
+        if (batch.length === 1) {
+          const [unit] = batch;
+          await this.run(unit.work).then(unit.resolve, unit.reject);
+        } else {
+          await this.runBatch(batch);
+        }
+      }
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  private async runBatch(batch: Unit[]): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    const done: Array<{ unit: Unit; value: unknown; callbacks: Array<() => void | Promise<void>> }> = [];
+    let next = 0;
+    let ownError: { error: unknown } | undefined;
+    try {
+      await runner.startTransaction();
+      for (; next < batch.length; next++) {
+        const unit = batch[next];
+        const callbacks: Array<() => void | Promise<void>> = [];
+        await runner.query('SAVEPOINT gw_unit');
+        let value: unknown;
+        try {
+          value = await unit.work({ manager: runner.manager, afterCommit: (fn) => void callbacks.push(fn) });
+        } catch (error) {
+          ownError = { error };
+          // If SQLite already abandoned the whole transaction, this throws and the batch fails below.
+          await runner.query('ROLLBACK TO SAVEPOINT gw_unit');
+          await runner.query('RELEASE SAVEPOINT gw_unit');
+          unit.reject(error);
+          ownError = undefined;
+          continue;
+        }
+        await runner.query('RELEASE SAVEPOINT gw_unit');
+        done.push({ unit, value, callbacks });
+      }
+      await runner.commitTransaction();
+      this.stats.transactions += done.length;
+      this.stats.commits++;
+    } catch (error) {
+      await runner.rollbackTransaction().catch(async () => {
+        // TypeORM keeps its "active" flag when ROLLBACK fails (SQLite may have rolled back already).
+        const state = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
+        state.isTransactionActive = false;
+        state.transactionDepth = 0;
+        await runner.query('ROLLBACK').catch(() => undefined);
+      });
+      // Nothing of this batch is committed: the finished ones fail with the cause; the
+      // one that was running when it broke got it too (or its own error); the rest go again.
+      for (const { unit } of done) unit.reject(error);
+      if (next < batch.length) {
+        batch[next].reject(ownError ? ownError.error : error);
+        this.pending.unshift(...batch.slice(next + 1));
+      }
+      return;
+    }
+    // Still inside the SQLite queue: events leave in commit order.
+    for (const { unit, value, callbacks } of done) {
+      await runAfterCommit(callbacks);
+      unit.resolve(value);
+    }
+  }
+
   async close(): Promise<void> {
-    if (this.kind === 'sqlite') await this.queue;
+    if (this.kind === 'sqlite') await this.draining;
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+interface Finder {
+  sql: string;
+  columns: ColumnMetadata[];
+}
+
+/** The SELECT of `findOneBy` for one entity and column set; null when the entity is not a plain one-table row. */
+function compileFinder(dataSource: DataSource, metadata: ReturnType<DataSource['getMetadata']>, keys: string[]): Finder | null {
+  if (metadata.relations.length || metadata.embeddeds.length || metadata.discriminatorColumn || metadata.treeType || !keys.length) return null;
+  const keyColumns = keys.map((k) => metadata.findColumnWithPropertyName(k));
+  if (keyColumns.some((c) => !c || c.transformer || c.isVirtual)) return null;
+  const columns = metadata.columns.filter((c) => c.isSelect && !c.isVirtual);
+  const driver = dataSource.driver;
+  const postgres = dataSource.options.type === 'postgres';
+  const table = metadata.tablePath
+    .split('.')
+    .map((part) => driver.escape(part))
+    .join('.');
+  const where = keyColumns.map((c, i) => `${driver.escape(c!.databaseName)} = ${postgres ? `$${i + 1}` : '?'}`).join(' AND ');
+  const select = columns.map((c) => driver.escape(c.databaseName)).join(', ');
+  return { sql: `SELECT ${select} FROM ${table} WHERE ${where} LIMIT 1`, columns };
+}
+
+async function runAfterCommit(callbacks: Array<() => void | Promise<void>>): Promise<void> {
+  for (const fn of callbacks) {
+    try {
+      await fn();
+    } catch {
+      // An after-commit hook (a publish) must not turn a committed write into an error.
+    }
   }
 }
 
@@ -75,6 +227,8 @@ export function isUniqueViolation(error: unknown): boolean {
   if (code === '23505') return true;
   return code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY KEY/i.test(e?.message ?? '');
 }
+
+const MIGRATION_LOCK = 'ucanpay-gateway:migrations';
 
 /** Opens the database and runs pending migrations (never `synchronize`). */
 export async function openDatabase(config: Config['database']): Promise<Database> {
@@ -90,6 +244,8 @@ export async function openDatabase(config: Config['database']): Promise<Database
       synchronize: false,
       enableWAL: config.path !== ':memory:',
       busyTimeout: 5000,
+      // No long-stack-trace mode, prepared statements reused (see sqlite-driver.ts).
+      driver: sqliteDriver,
     });
   } else {
     dataSource = new DataSource({
@@ -111,7 +267,22 @@ export async function openDatabase(config: Config['database']): Promise<Database
     } else if (config.schema) {
       await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${config.schema}"`);
     }
-    await dataSource.runMigrations({ transaction: 'each' });
+    if (config.type === 'postgres') {
+      // Instances started together on a new database would race on the same
+      // migrations: one runs them, the others wait and then find nothing to do.
+      // A session lock: held on one dedicated connection for the whole run.
+      const lock = dataSource.createQueryRunner();
+      await lock.connect();
+      try {
+        await lock.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [MIGRATION_LOCK]);
+        await dataSource.runMigrations({ transaction: 'each' });
+      } finally {
+        await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [MIGRATION_LOCK]).catch(() => undefined);
+        await lock.release();
+      }
+    } else {
+      await dataSource.runMigrations({ transaction: 'each' });
+    }
   } catch (error) {
     await dataSource.destroy();
     throw error;

@@ -1,21 +1,51 @@
+import type { UCanPayError, UCanPayErrorCode } from '../ucanpay/errors';
+
 /**
- * Errors the services throw for outcomes that are not business results:
- * bad input, auth, missing objects, provider outages, internal faults.
- * The GraphQL layer turns each into a GraphQLError with `extensions.code`
- * and `extensions.retryable` (see src/api/errors/format-error.ts).
+ * THE table of thrown `extensions.code` values: everything that is not a
+ * typed business result (those are the `ErrorCode` enum of
+ * src/api/errors/error-code.enum.ts). `retryable` tells a client whether
+ * sending the same request again (same idempotency key) may succeed.
+ * docs/errors.md explains each one; a test keeps the two in step.
+ *
+ * The first five are produced by Apollo / the HTTP layer before any resolver
+ * runs; the rest are thrown as {@link GatewayError}s by the services.
  */
 export const THROWN_ERROR_CODES = {
-  BAD_USER_INPUT: { retryable: false, http: 200 },
-  UNAUTHENTICATED: { retryable: false, http: 200 },
-  FORBIDDEN: { retryable: false, http: 200 },
-  NOT_FOUND: { retryable: false, http: 200 },
-  IDEMPOTENCY_KEY_IN_USE: { retryable: true, http: 200 },
-  RATE_LIMITED: { retryable: true, http: 200 },
-  PROVIDER_UNAVAILABLE: { retryable: true, http: 200 },
-  INTERNAL_SERVER_ERROR: { retryable: true, http: 200 },
-} as const;
+  /** The query is not GraphQL, or has more tokens than allowed. */
+  GRAPHQL_PARSE_FAILED: { retryable: false },
+  /** The query does not fit the schema or exceeds a depth/alias/cost/directive limit. */
+  GRAPHQL_VALIDATION_FAILED: { retryable: false },
+  /** The HTTP request itself is malformed: not JSON, too large, batched, or blocked by CSRF prevention. */
+  BAD_REQUEST: { retryable: false },
+  /** `operationName` names no operation of the document. */
+  OPERATION_RESOLUTION_FAILURE: { retryable: false },
+  /** Automatic persisted queries are off: send the full query. */
+  PERSISTED_QUERY_NOT_SUPPORTED: { retryable: false },
+  BAD_USER_INPUT: { retryable: false },
+  UNAUTHENTICATED: { retryable: false },
+  FORBIDDEN: { retryable: false },
+  NOT_FOUND: { retryable: false },
+  IDEMPOTENCY_KEY_IN_USE: { retryable: true },
+  RATE_LIMITED: { retryable: true },
+  PROVIDER_UNAVAILABLE: { retryable: true },
+  /** UCanPay refused a read (e.g. `refresh: true`) that has no typed result to carry it. */
+  PROVIDER_ERROR: { retryable: false },
+  INTERNAL_SERVER_ERROR: { retryable: true },
+} as const satisfies Record<string, { retryable: boolean }>;
 
 export type ThrownErrorCode = keyof typeof THROWN_ERROR_CODES;
+
+export function isThrownErrorCode(code: unknown): code is ThrownErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(THROWN_ERROR_CODES, code);
+}
+
+export interface GatewayErrorDetails {
+  field?: string;
+  /** Seconds to wait before retrying (RATE_LIMITED, IDEMPOTENCY_KEY_IN_USE, PROVIDER_UNAVAILABLE). */
+  retryAfterSeconds?: number;
+  /** The UCanPay error code behind a PROVIDER_* error. */
+  providerCode?: string;
+}
 
 export class GatewayError extends Error {
   readonly retryable: boolean;
@@ -23,7 +53,7 @@ export class GatewayError extends Error {
   constructor(
     readonly code: ThrownErrorCode,
     message: string,
-    readonly details: { field?: string; retryAfterSeconds?: number } = {},
+    readonly details: GatewayErrorDetails = {},
   ) {
     super(message);
     this.name = 'GatewayError';
@@ -38,4 +68,108 @@ export function invalidInput(field: string, problem: string): GatewayError {
 
 export function notFound(what: string, id: string): GatewayError {
   return new GatewayError('NOT_FOUND', `No ${what} with id "${id}" exists for these credentials`);
+}
+
+/**
+ * What a UCanPay error becomes at the gateway. One target per code:
+ * - `PROVIDER_UNAVAILABLE` (thrown, retryable): UCanPay did not answer
+ *   usefully after the client's retries. Nothing is recorded as failed and
+ *   the idempotency key is released, so the caller's retry resumes.
+ * - `PROVIDER_ERROR`: UCanPay refused for a reason retrying will not fix.
+ *   A mutation returns the typed `ProviderError` result (stored as that
+ *   request's final outcome); a read throws `PROVIDER_ERROR`.
+ * - `INTERNAL_SERVER_ERROR` (thrown, retryable, logged): the gateway's own
+ *   setup or a bug (its UCanPay credentials rejected, its own idempotency key
+ *   conflicting, an answer it cannot read). Nothing is recorded as failed:
+ *   UCanPay may have acted, so reconciliation settles the outcome.
+ */
+export type ProviderErrorTarget = 'PROVIDER_UNAVAILABLE' | 'PROVIDER_ERROR' | 'INTERNAL_SERVER_ERROR';
+
+/** THE mapping: every UCanPay error code (contract and client-side) → exactly one gateway code. */
+export const UCANPAY_ERROR_MAP: Readonly<Record<UCanPayErrorCode, ProviderErrorTarget>> = {
+  INVALID_REQUEST: 'PROVIDER_ERROR',
+  AUTHENTICATION_FAILED: 'INTERNAL_SERVER_ERROR',
+  PERMISSION_DENIED: 'INTERNAL_SERVER_ERROR',
+  ORDER_NOT_FOUND: 'PROVIDER_ERROR',
+  REFUND_NOT_FOUND: 'PROVIDER_ERROR',
+  SUBSCRIPTION_NOT_FOUND: 'PROVIDER_ERROR',
+  ORDER_CONFLICT: 'PROVIDER_ERROR',
+  IDEMPOTENCY_CONFLICT: 'INTERNAL_SERVER_ERROR',
+  ORDER_CLOSED: 'PROVIDER_ERROR',
+  ORDER_ALREADY_PAID: 'PROVIDER_ERROR',
+  PAYMENT_NOT_PAID: 'PROVIDER_ERROR',
+  REFUND_EXCEEDS_PAYMENT: 'PROVIDER_ERROR',
+  CARD_DECLINED: 'PROVIDER_ERROR',
+  INSUFFICIENT_FUNDS: 'PROVIDER_ERROR',
+  RATE_LIMITED: 'PROVIDER_UNAVAILABLE',
+  PROVIDER_ERROR: 'PROVIDER_UNAVAILABLE',
+  SERVICE_UNAVAILABLE: 'PROVIDER_UNAVAILABLE',
+  GATEWAY_TIMEOUT: 'PROVIDER_UNAVAILABLE',
+  NETWORK_ERROR: 'PROVIDER_UNAVAILABLE',
+  TIMEOUT: 'PROVIDER_UNAVAILABLE',
+  INVALID_RESPONSE: 'INTERNAL_SERVER_ERROR',
+  // A code outside the contract: a refusal, unless UCanPay answered 5xx/429 (then `retryable`, see below).
+  UNKNOWN_ERROR: 'PROVIDER_ERROR',
+};
+
+/** The gateway code for a UCanPay error: the table, except that a retryable UNKNOWN_ERROR (5xx/429) is an outage. */
+export function providerErrorTarget(error: Pick<UCanPayError, 'code' | 'retryable'>): ProviderErrorTarget {
+  if (error.code === 'UNKNOWN_ERROR' && error.retryable) return 'PROVIDER_UNAVAILABLE';
+  return UCANPAY_ERROR_MAP[error.code] ?? 'INTERNAL_SERVER_ERROR';
+}
+
+/** How a failed UCanPay call ends the operation that made it. */
+export type ProviderFailure =
+  /** UCanPay refused: mutations answer with the typed ProviderError and record it. */
+  | { kind: 'refused'; providerCode: string; message: string; error: GatewayError }
+  /** Throw `error`; nothing is recorded as failed and the idempotency key is released. */
+  | { kind: 'thrown'; error: GatewayError };
+
+/**
+ * Maps a UCanPay error through {@link UCANPAY_ERROR_MAP} to what the
+ * operation does next. `what` names the object ("payment", "refund",
+ * "subscription"); `action` is "create" for money-moving calls that take an
+ * idempotency key, "check" for status reads. Messages carry codes only,
+ * never provider payloads.
+ */
+export function providerFailure(error: UCanPayError, what: string, action: 'create' | 'check' = 'create'): ProviderFailure {
+  const code = error.providerCode && error.code === 'UNKNOWN_ERROR' ? error.providerCode : error.code;
+  const retryHint =
+    action === 'create'
+      ? `retry with the same idempotencyKey — no ${what} is created twice`
+      : `retry later, or read the ${what} without refresh`;
+  switch (providerErrorTarget(error)) {
+    case 'PROVIDER_UNAVAILABLE':
+      return {
+        kind: 'thrown',
+        error: new GatewayError(
+          'PROVIDER_UNAVAILABLE',
+          `UCanPay is unavailable (${code} after ${error.attempts} attempt(s)); ${retryHint}`,
+          { retryAfterSeconds: Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000)), providerCode: code },
+        ),
+      };
+    case 'INTERNAL_SERVER_ERROR':
+      return { kind: 'thrown', error: new GatewayError('INTERNAL_SERVER_ERROR', internalMessage(code, what, retryHint), { providerCode: code }) };
+    case 'PROVIDER_ERROR': {
+      const message =
+        action === 'create' ? `UCanPay refused the ${what}: ${error.message}`.slice(0, 500) : `UCanPay could not check the ${what} (${code})`;
+      return { kind: 'refused', providerCode: code, message, error: new GatewayError('PROVIDER_ERROR', message, { providerCode: code }) };
+    }
+  }
+}
+
+function internalMessage(code: string, what: string, retryHint: string): string {
+  switch (code) {
+    case 'AUTHENTICATION_FAILED':
+    case 'PERMISSION_DENIED':
+      return `UCanPay rejected this merchant's UCanPay credentials (${code}); the gateway operator must correct them. Nothing was recorded as failed; afterwards ${retryHint}`;
+    case 'INVALID_RESPONSE':
+      return `UCanPay's answer could not be read (${code}); the gateway confirms the ${what} with UCanPay on its own. ${capitalize(retryHint)}`;
+    default:
+      return `The gateway's request to UCanPay failed (${code}); this is logged as a gateway fault. ${capitalize(retryHint)}`;
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

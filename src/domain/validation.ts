@@ -64,6 +64,13 @@ export function checkIdempotencyKey(field: string, value: unknown): string {
   return value;
 }
 
+/** The request's idempotency key: the input field, else the Idempotency-Key header, else none. */
+export function idempotencyKeyOf(inputKey: string | null | undefined, headerKey: string | undefined): string | null {
+  if (inputKey != null) return checkIdempotencyKey('input.idempotencyKey', inputKey);
+  if (headerKey != null) return checkIdempotencyKey('Idempotency-Key header', headerKey);
+  return null;
+}
+
 export function checkMetadata(field: string, value: unknown): Record<string, string> {
   if (value == null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw invalidInput(field, 'must be an object of string values');

@@ -1,5 +1,4 @@
-import { createPubSub } from '@graphql-yoga/subscription';
-import type { PaymentEntity, RefundEntity } from '../entities';
+import type { BillingSubscriptionEntity, PaymentEntity, RefundEntity } from '../entities';
 
 /** Topics and their payloads: one place that names every live event. */
 export interface Topics {
@@ -7,27 +6,64 @@ export interface Topics {
   paymentUpdated: PaymentEntity;
   /** A refund changed (its version increased). */
   refundUpdated: RefundEntity;
+  /** A billing subscription changed (its version increased). */
+  subscriptionUpdated: BillingSubscriptionEntity;
 }
 
 /**
  * Carries events from the service that committed a change to the
- * subscribers of it. In memory on one instance; Redis when REDIS_URL is set.
+ * subscribers of it. In memory on one instance (`createInMemoryEventBus`);
+ * Redis when REDIS_URL is set (`createRedisEventBus`), so every instance
+ * hears every other instance's changes.
+ *
+ * Delivery is at most once: Redis pub/sub drops what is published while a
+ * subscriber connection is down. `onResync` says when that may have happened,
+ * and followers (services/versioned.ts) then reload their record from the
+ * database, which is the source of truth.
  */
 export interface EventBus {
+  /** Fire and forget, after the change committed. A failure is logged, never thrown. */
   publish<T extends keyof Topics>(topic: T, id: string, payload: Topics[T]): void;
-  subscribe<T extends keyof Topics>(topic: T, id: string): AsyncIterableIterator<Topics[T]>;
+  /**
+   * Calls `listener` with every later event of (topic, id). Resolves once
+   * listening is in effect (on Redis: the SUBSCRIBE is acknowledged), so
+   * whatever is published after it resolves reaches the listener; resolves to
+   * the function that stops listening.
+   */
+  listen<T extends keyof Topics>(topic: T, id: string, listener: (payload: Topics[T]) => void): Promise<() => void>;
+  /** `listener` runs whenever events may have been lost (a reconnected Redis subscriber). Returns the function that removes it. */
+  onResync(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
+/** One process: a map of listeners, called synchronously on publish (so in commit order). Never loses an event, so never resyncs. */
 export function createInMemoryEventBus(): EventBus {
-  const pubsub = createPubSub<{ [K in keyof Topics]: [string, Topics[K]] }>();
+  const listeners = new Map<string, Set<(payload: never) => void>>();
   return {
     publish(topic, id, payload) {
-      pubsub.publish(topic, id, payload as never);
+      for (const listener of [...(listeners.get(`${topic}:${id}`) ?? [])]) {
+        try {
+          listener(payload as never);
+        } catch {
+          // One broken listener must not keep the event from the others.
+        }
+      }
     },
-    subscribe(topic, id) {
-      return (pubsub.subscribe as (t: string, i: string) => unknown)(topic, id) as AsyncIterableIterator<never>;
+    async listen(topic, id, listener) {
+      const key = `${topic}:${id}`;
+      const set = listeners.get(key) ?? new Set();
+      listeners.set(key, set);
+      set.add(listener as (payload: never) => void);
+      return () => {
+        set.delete(listener as (payload: never) => void);
+        if (set.size === 0 && listeners.get(key) === set) listeners.delete(key);
+      };
     },
-    async close() {},
+    onResync() {
+      return () => undefined;
+    },
+    async close() {
+      listeners.clear();
+    },
   };
 }

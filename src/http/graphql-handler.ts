@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { GatewayContext } from '../api/context';
 import { BodyTooLargeError, readBody } from './body';
+import { requestIdOf } from './request-id';
 
 /**
  * Apollo Server on plain node:http (no express: measured here, express costs
@@ -44,7 +45,7 @@ export function createGraphqlHandler(
     for (const [name, value] of response.headers) res.setHeader(name, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
-      res.end(response.body.string);
+      res.end(res.statusCode >= 400 ? withRequestId(response.body.string, requestIdOf(req)) : response.body.string);
       return;
     }
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
@@ -52,8 +53,25 @@ export function createGraphqlHandler(
   };
 }
 
-export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+/**
+ * Requests Apollo rejects before its plugins run (CSRF prevention, batching,
+ * a bad body) get their errors' `extensions.requestId` here.
+ */
+function withRequestId(body: string, requestId: string): string {
+  try {
+    const parsed = JSON.parse(body) as { errors?: Array<{ extensions?: Record<string, unknown> }> };
+    if (!Array.isArray(parsed.errors) || parsed.errors.every((e) => e.extensions?.requestId)) return body;
+    for (const error of parsed.errors) error.extensions = { ...error.extensions, requestId };
+    return JSON.stringify(parsed);
+  } catch {
+    return body;
+  }
+}
+
+/** A GraphQL-shaped error answer from the HTTP layer (before Apollo runs), with the request id. */
+export function sendError(res: ServerResponse, status: number, code: string, message: string, retryable = false): void {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code, retryable: false } }] }));
+  const requestId = res.getHeader('x-request-id');
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code, retryable, ...(requestId ? { requestId } : {}) } }] }));
 }

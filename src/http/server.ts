@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import { BodyTooLargeError, readBody } from './body';
 import { sendError } from './graphql-handler';
 import { demoReturnPage } from './demo-return-page';
+import { requestIdOf } from './request-id';
 import type { WebhookService } from '../services/webhook.service';
 
 export interface HttpRoutes {
@@ -31,12 +32,28 @@ export function createHttpServer(getRoutes: () => HttpRoutes | undefined): { ser
       res.statusCode = 503;
       return void res.end('starting');
     }
+    const requestId = requestIdOf(req);
+    const started = process.hrtime.bigint();
+    res.setHeader('x-request-id', requestId);
+    // Headers are logged; src/logger.ts redacts authorization, signatures and cookies from every line.
+    routes.log.debug({ requestId, req: { method: req.method, url: req.url, headers: req.headers } }, 'http request received');
+    res.on('finish', () => {
+      const pathname = (req.url ?? '/').split('?')[0];
+      if (pathname === '/graphql') return; // the Apollo plugin logs GraphQL requests
+      const line = { requestId, method: req.method, path: pathname, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+      if (pathname.startsWith('/webhooks/')) routes.log.info(line, 'http request');
+      else routes.log.debug(line, 'http request');
+    });
     handle(routes, req, res).catch((error) => {
-      routes.log.error({ err: error, url: req.url }, 'request failed');
-      if (!res.headersSent) sendError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+      routes.log.error({ err: error, requestId, url: req.url }, 'request failed');
+      if (!res.headersSent) sendError(res, 500, 'INTERNAL_SERVER_ERROR', `Internal server error (requestId ${requestId})`, true);
       else res.destroy();
     });
   });
+  // Slow or endless requests must not hold sockets (WebSocket upgrades are not affected).
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  server.maxHeadersCount = 100;
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));

@@ -1,22 +1,29 @@
 import type http from 'node:http';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { GatewayContext } from '../api/context';
+import { classifyError, createFormatError } from '../api/errors/format-error';
+import type { Logger } from '../logger';
+import { armorValidationRules, GRAPHQL_LIMITS } from './graphql-limits';
 
 /**
  * graphql-ws on the same port and path as HTTP GraphQL. The bearer token
  * comes in `connectionParams.authorization` (API key or client secret).
+ * The same limits as HTTP apply (tokens, depth, aliases, directives, cost);
+ * mutations are refused here — they go over HTTP, where CSRF prevention,
+ * the body limit and the per-key rate limit apply.
  */
 export function attachGraphqlWs(
   server: http.Server,
   schema: GraphQLSchema,
   options: {
     buildContext: (authorization: unknown, request: http.IncomingMessage) => Promise<GatewayContext>;
-    formatError: (error: unknown) => import('graphql').GraphQLFormattedError;
+    production: boolean;
+    log: Logger;
   },
 ): { close: () => Promise<void> } {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: GRAPHQL_LIMITS.wsMessageBytes });
   server.on('upgrade', (request, socket, head) => {
     const pathname = (request.url ?? '').split('?')[0];
     if (pathname !== '/graphql') {
@@ -25,13 +32,42 @@ export function attachGraphqlWs(
     }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
+  const rules = [...specifiedRules, ...armorValidationRules()];
+  const format = createFormatError({ production: options.production });
+  const formatAll = (errors: readonly GraphQLError[], context?: GatewayContext): GraphQLFormattedError[] =>
+    errors.map((error) => {
+      const verdict = classifyError(error);
+      if (verdict.kind === 'internal' || (verdict.kind === 'gateway' && verdict.error.code === 'INTERNAL_SERVER_ERROR')) {
+        (context?.log ?? options.log).error({ err: verdict.error, path: error.path }, 'internal error (graphql-ws)');
+      }
+      const formatted = format(error.toJSON(), error);
+      const message = options.production ? formatted.message.replace(/ ?Did you mean .+\?/g, '') : formatted.message;
+      return { ...formatted, message, extensions: { ...formatted.extensions, ...(context ? { requestId: context.requestId } : {}) } };
+    });
+
   const disposable = useServer(
     {
       schema,
       context: (ctx) => options.buildContext(ctx.connectionParams?.authorization, ctx.extra.request),
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => options.formatError(e)) as never,
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? ({ ...result, errors: result.errors.map((e) => options.formatError(e)) } as never) : undefined,
+      onSubscribe: (_ctx, _id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, { maxTokens: GRAPHQL_LIMITS.maxTokens });
+        } catch (error) {
+          const message = error instanceof Error ? error.message : 'unparsable query';
+          return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const errors = validate(schema, document, rules);
+        if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        const operation = getOperationAST(document, payload.operationName);
+        if (operation?.operation === 'mutation') {
+          return [new GraphQLError('Send mutations over HTTP POST /graphql; this WebSocket carries subscriptions and queries', { extensions: { code: 'BAD_REQUEST' } })];
+        }
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+      },
+      onError: (_ctx, _id, _payload, errors) => formatAll(errors) as never,
+      onNext: (_ctx, _id, _payload, args, result) =>
+        result.errors ? ({ ...result, errors: formatAll(result.errors as GraphQLError[], args.contextValue as GatewayContext) } as never) : undefined,
     },
     wss,
   );

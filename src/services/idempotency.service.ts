@@ -42,6 +42,28 @@ export class IdempotencyService {
     return { kind: 'resume', resourceId: existing.resourceId };
   }
 
+  /**
+   * Inside the claiming transaction, for a request that carries `key`: null
+   * when the key is new; otherwise what the earlier request with it means —
+   * a conflict, the stored resource to replay, or (when the earlier request
+   * stopped before UCanPay answered) the resource to send again.
+   */
+  async earlier<R>(
+    tx: Tx,
+    merchantId: string,
+    key: string,
+    operation: string,
+    requestHash: string,
+    load: (resourceId: string) => Promise<R>,
+    unsent: (resource: R) => boolean,
+  ): Promise<null | { kind: 'conflict' } | { kind: 'call' | 'replay'; resource: R }> {
+    const check = await this.check(tx, merchantId, key, operation, requestHash);
+    if (check.kind === 'new') return null;
+    if (check.kind === 'conflict') return check;
+    const resource = await load(check.resourceId);
+    return { kind: check.kind === 'resume' && unsent(resource) ? 'call' : 'replay', resource };
+  }
+
   /** Inside the same transaction as the resource's first row: the key now belongs to it. */
   async claim(tx: Tx, merchantId: string, key: string, operation: string, requestHash: string, resourceId: string): Promise<void> {
     const now = Date.now();
@@ -75,15 +97,26 @@ export class IdempotencyService {
   }
 
   /**
-   * Runs a claiming transaction; on PostgreSQL a concurrent request may win
-   * the insert race, so on a unique violation it runs once more and then sees
-   * the other request's claim.
+   * Runs a claiming transaction for `key`. On PostgreSQL it first takes a
+   * transaction-scoped advisory lock on (merchant, key): a concurrent request
+   * with the same key waits for this one to commit and then sees its claim,
+   * instead of passing the key check in the gap and failing later on some
+   * other rule (a taken reference, an already-reserved refund) with a false
+   * answer. On SQLite transactions are serialized already. A unique violation
+   * (another instance won an insert race on a different key path) runs the
+   * work once more, which then sees the winner's rows.
    */
-  async claiming<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  async claiming<T>(merchantId: string, key: string | null, work: (tx: Tx) => Promise<T>): Promise<T> {
+    const locked = async (tx: Tx) => {
+      if (key !== null && this.db.kind === 'postgres') {
+        await tx.manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`idempotency:${merchantId}:${key}`]);
+      }
+      return work(tx);
+    };
     try {
-      return await this.db.transaction(work);
+      return await this.db.transaction(locked);
     } catch (error) {
-      if (isUniqueViolation(error)) return this.db.transaction(work);
+      if (isUniqueViolation(error)) return this.db.transaction(locked);
       throw error;
     }
   }

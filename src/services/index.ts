@@ -8,6 +8,7 @@ import { PaymentService } from './payment.service';
 import { ProviderClients } from './provider';
 import { ReconciliationService } from './reconciliation.service';
 import { RefundService } from './refund.service';
+import { SubscriptionService } from './subscription.service';
 import { WebhookService } from './webhook.service';
 
 /** The service layer, wired once per gateway instance. */
@@ -15,6 +16,7 @@ export interface Services {
   merchants: MerchantService;
   payments: PaymentService;
   refunds: RefundService;
+  subscriptions: SubscriptionService;
   webhooks: WebhookService;
   reconciliation: ReconciliationService;
 }
@@ -32,7 +34,8 @@ export function createServices(deps: {
   const idempotency = new IdempotencyService(db);
   const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl);
   const refunds = new RefundService(db, providers, events, idempotency, payments);
-  const webhooks = new WebhookService(db, payments, refunds, log.child({ module: 'webhooks' }));
-  const reconciliation = new ReconciliationService(payments, refunds, idempotency, db, config.reconcile, log.child({ module: 'reconcile' }));
-  return { merchants, payments, refunds, webhooks, reconciliation };
+  const subscriptions = new SubscriptionService(db, providers, events, idempotency, (merchantId) => payments.notifyUrl(merchantId));
+  const webhooks = new WebhookService(db, payments, refunds, subscriptions, log.child({ module: 'webhooks' }));
+  const reconciliation = new ReconciliationService(payments, refunds, subscriptions, idempotency, db, config.reconcile, log.child({ module: 'reconcile' }));
+  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation };
 }

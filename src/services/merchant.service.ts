@@ -20,15 +20,43 @@ const API_KEY_PREFIX = 'gw_';
 const CLIENT_SECRET_MARK = '_secret_';
 
 /**
+ * How long an API key, once found valid, is trusted without asking the
+ * database again. A revocation takes effect within this time on every
+ * instance (at once on the one that revoked it).
+ */
+export const API_KEY_CACHE_TTL_MS = 5_000;
+/** At most this many keys are remembered; beyond it the oldest entry goes. */
+export const API_KEY_CACHE_MAX_ENTRIES = 10_000;
+
+export interface MerchantServiceOptions {
+  apiKeyCacheTtlMs?: number;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
+/**
  * Merchants and their credentials. API keys are stored as
  * HMAC-SHA-256(pepper, key): fast enough to check on every request, useless
- * without the server's pepper if the database leaks.
+ * without the server's pepper if the database leaks. Valid keys are
+ * remembered for a few seconds by that same hash (never the key itself), so
+ * that a busy client costs one HMAC per request instead of one query.
+ * Unknown keys are never remembered: a new key works at once.
  */
 export class MerchantService {
+  private readonly keyCache = new Map<string, { principal: Principal; until: number }>();
+  /** Bumped by every local revocation: a lookup that raced with one is not remembered. */
+  private revocations = 0;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
   constructor(
     private readonly db: Database,
     private readonly pepper: string,
-  ) {}
+    options: MerchantServiceOptions = {},
+  ) {
+    this.ttlMs = options.apiKeyCacheTtlMs ?? API_KEY_CACHE_TTL_MS;
+    this.now = options.now ?? Date.now;
+  }
 
   hashApiKey(apiKey: string): string {
     return createHmac('sha256', this.pepper).update(apiKey).digest('hex');
@@ -66,7 +94,7 @@ export class MerchantService {
   }
 
   findMerchant(id: string): Promise<MerchantEntity | null> {
-    return this.db.manager.findOne(MerchantEntity, { where: { id } });
+    return this.db.findOneBy(MerchantEntity, { id });
   }
 
   /** The principal a bearer token stands for, or null when it stands for nothing. */
@@ -75,19 +103,47 @@ export class MerchantService {
     const mark = token.indexOf(CLIENT_SECRET_MARK);
     if (mark > 0 && token.startsWith('pay_')) {
       const paymentId = token.slice(0, mark);
-      const payment = await this.db.manager.findOne(PaymentEntity, {
-        where: { id: paymentId },
-        select: { id: true, merchantId: true, clientSecret: true },
-      });
+      const payment = await this.db.findOneBy(PaymentEntity, { id: paymentId });
       if (!payment || !safeEqual(payment.clientSecret, token)) return null;
       return { kind: 'client', merchantId: payment.merchantId, paymentId: payment.id };
     }
-    const key = await this.db.manager.findOne(ApiKeyEntity, {
-      where: { keyHash: this.hashApiKey(token) },
-      select: { merchantId: true, revokedAt: true },
-    });
+    const keyHash = this.hashApiKey(token);
+    const hit = this.keyCache.get(keyHash);
+    if (hit) {
+      if (hit.until > this.now()) return hit.principal;
+      this.keyCache.delete(keyHash);
+    }
+    const revocationsBefore = this.revocations;
+    const key = await this.db.findOneBy(ApiKeyEntity, { keyHash });
     if (!key || key.revokedAt) return null;
-    return { kind: 'merchant', merchantId: key.merchantId };
+    const principal: Principal = Object.freeze({ kind: 'merchant', merchantId: key.merchantId });
+    if (this.ttlMs > 0 && revocationsBefore === this.revocations) {
+      if (this.keyCache.size >= API_KEY_CACHE_MAX_ENTRIES) this.keyCache.delete(this.keyCache.keys().next().value as string);
+      this.keyCache.set(keyHash, { principal, until: this.now() + this.ttlMs });
+    }
+    return principal;
+  }
+
+  /**
+   * Revokes one of a merchant's API keys: refused from now on by this
+   * instance, and by every other within API_KEY_CACHE_TTL_MS. False when the
+   * merchant has no such (unrevoked) key.
+   */
+  async revokeApiKey(merchantId: string, apiKey: string): Promise<boolean> {
+    const keyHash = this.hashApiKey(apiKey);
+    this.revocations++;
+    this.keyCache.delete(keyHash);
+    const result = await this.db.transaction((tx) =>
+      tx.manager
+        .createQueryBuilder()
+        .update(ApiKeyEntity)
+        .set({ revokedAt: new Date() })
+        .where('merchant_id = :merchantId AND key_hash = :keyHash AND revoked_at IS NULL', { merchantId, keyHash })
+        .execute(),
+    );
+    this.revocations++;
+    this.keyCache.delete(keyHash);
+    return (result.affected ?? 0) > 0;
   }
 }
 

@@ -1,15 +1,15 @@
 import { In } from 'typeorm';
 import type { Database, Tx } from '../db/database';
 import { MerchantEntity, PaymentEntity } from '../entities';
-import { GatewayError, notFound } from '../domain/errors';
+import { notFound, providerFailure } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { applySnapshot, type PaymentFacts } from '../domain/payment-state';
 import { snapshotOfOrder } from '../domain/payment-events';
 import {
   checkAmount,
   checkCurrency,
-  checkIdempotencyKey,
-  checkIntRange,
+    checkIntRange,
+  idempotencyKeyOf,
   checkMetadata,
   checkReference,
   checkText,
@@ -80,8 +80,7 @@ export class PaymentService {
       metadata: checkMetadata('input.metadata', input.metadata),
       expiresInSeconds: input.expiresInSeconds == null ? 1800 : checkIntRange('input.expiresInSeconds', input.expiresInSeconds, 60, 86_400),
     };
-    const explicitKey = input.idempotencyKey ?? headerKey;
-    const key = explicitKey == null ? null : checkIdempotencyKey(input.idempotencyKey != null ? 'input.idempotencyKey' : 'Idempotency-Key header', explicitKey);
+    const key = idempotencyKeyOf(input.idempotencyKey, headerKey);
     const hash = requestHash(fields);
 
     const claim = await this.claim(merchantId, key, hash, fields);
@@ -101,16 +100,18 @@ export class PaymentService {
       merchantReference: string | null;
     },
   ): Promise<{ kind: 'call'; payment: PaymentEntity } | { kind: 'answer'; outcome: CreatePaymentOutcome }> {
-    return this.idempotency.claiming(async (tx) => {
-      if (key !== null) {
-        const check = await this.idempotency.check(tx, merchantId, key, 'createPayment', hash);
-        if (check.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key });
-        if (check.kind !== 'new') {
-          const payment = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: check.resourceId } });
-          const unsent = payment.providerOrderId === null && payment.status === 'PENDING';
-          return check.kind === 'resume' && unsent ? { kind: 'call' as const, payment } : answer(this.storedOutcome(payment));
-        }
-      }
+    return this.idempotency.claiming(merchantId, key, async (tx) => {
+      const earlier =
+        key === null
+          ? null
+          : await this.idempotency.earlier(
+              tx, merchantId, key, 'createPayment', hash,
+              (id) => tx.manager.findOneOrFail(PaymentEntity, { where: { id } }),
+              (p) => p.providerOrderId === null && p.status === 'PENDING',
+            );
+      if (earlier?.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key! });
+      if (earlier?.kind === 'call') return { kind: 'call' as const, payment: earlier.resource };
+      if (earlier?.kind === 'replay') return answer(this.storedOutcome(earlier.resource));
       if (fields.merchantReference !== null) {
         const taken = await tx.manager.exists(PaymentEntity, { where: { merchantId, merchantReference: fields.merchantReference } });
         if (taken) return answer({ kind: 'merchantReferenceInUse', merchantReference: fields.merchantReference });
@@ -172,20 +173,18 @@ export class PaymentService {
       );
     } catch (error) {
       if (!(error instanceof UCanPayError)) throw error;
-      if (error.retryable) {
+      // One mapping for every UCanPay error (src/domain/errors.ts): thrown ones leave the key usable.
+      const failure = providerFailure(error, 'payment');
+      if (failure.kind === 'thrown') {
         if (key !== null) await this.idempotency.release(payment.merchantId, key);
-        throw new GatewayError(
-          'PROVIDER_UNAVAILABLE',
-          `UCanPay is unavailable (${error.code} after ${error.attempts} attempt(s)); retry with the same idempotencyKey — no payment is created twice`,
-          { retryAfterSeconds: Math.ceil((error.retryAfterMs ?? 1000) / 1000) },
-        );
+        throw failure.error;
       }
-      const message = `UCanPay refused the payment: ${error.message}`;
+      const { providerCode, message } = failure;
       await this.save(payment.id, key, (current) => {
         if (current.status !== 'PENDING' || current.providerOrderId !== null) return null;
-        return { status: 'FAILED', failureCode: error.code, failureMessage: message.slice(0, 500) };
+        return { status: 'FAILED', failureCode: providerCode, failureMessage: message };
       });
-      return { kind: 'providerRefused', providerCode: error.code, message };
+      return { kind: 'providerRefused', providerCode, message };
     }
     const saved = await this.save(payment.id, key, (current) => ({
       ...(applySnapshot(current, snapshotOfOrder(order)) ?? {}),
@@ -237,7 +236,7 @@ export class PaymentService {
   async get(principal: Principal | null, id: string, refresh = false): Promise<PaymentEntity> {
     const merchantId = requirePaymentReader(principal, id);
     if (refresh) return this.refresh(merchantId, id);
-    const payment = await this.db.manager.findOne(PaymentEntity, { where: { id, merchantId } });
+    const payment = await this.db.findOneBy(PaymentEntity, { id, merchantId });
     if (!payment) throw notFound('payment', id);
     return payment;
   }
@@ -256,9 +255,7 @@ export class PaymentService {
       if (error instanceof UCanPayError && error.code === 'ORDER_NOT_FOUND' && payment.providerOrderId === null) {
         return this.abandonIfNeverCreated(payment);
       }
-      if (error instanceof UCanPayError) {
-        throw new GatewayError(error.retryable ? 'PROVIDER_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR', `Could not check the payment with UCanPay (${error.code})`);
-      }
+      if (error instanceof UCanPayError) throw providerFailure(error, 'payment', 'check').error;
       throw error;
     }
     return this.db.transaction(async (tx) => {
@@ -304,7 +301,7 @@ export class PaymentService {
       this.events,
       'paymentUpdated',
       id,
-      () => this.db.manager.findOne(PaymentEntity, { where: { id, merchantId } }),
+      () => this.db.findOneBy(PaymentEntity, { id, merchantId }),
       () => notFound('payment', id),
     );
   }

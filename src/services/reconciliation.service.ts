@@ -1,6 +1,8 @@
+import { In, type EntityTarget, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import type { Database } from '../db/database';
-import { PaymentEntity, RefundEntity } from '../entities';
+import { BillingSubscriptionEntity, PaymentEntity, RefundEntity } from '../entities';
 import type { RefundService } from './refund.service';
+import type { SubscriptionService } from './subscription.service';
 import type { IdempotencyService } from './idempotency.service';
 import type { PaymentService } from './payment.service';
 import { UCanPayError } from '../ucanpay';
@@ -11,24 +13,143 @@ export interface ReconcileLogger {
   error(obj: object, msg?: string): void;
 }
 
+/** A row the loop can converge: versioned, with the time it was last synced (or claimed). */
+export interface Reconcilable extends ObjectLiteral {
+  id: string;
+  version: number;
+  status: string;
+  syncedAt: Date | null;
+}
+
+/** Epoch milliseconds a due-condition may use (`:now`, `:staleBefore`). */
+export interface DueTimes {
+  now: number;
+  /** now − RECONCILE_STALE_AFTER_SECONDS. */
+  staleBefore: number;
+}
+
+/**
+ * One kind of object the loop converges with UCanPay. Adding a kind (billing
+ * subscriptions, …) is one more entry in `kinds`: the claiming, the
+ * skip-while-in-flight rule and the logging are shared.
+ */
+export interface ReconcileKind<T extends Reconcilable = Reconcilable> {
+  /** For logs: "reconciled payment with UCanPay". */
+  name: string;
+  entity: EntityTarget<T>;
+  /**
+   * Adds this kind's "due" conditions to `qb` (alias `alias`, raw column
+   * names, parameters `:now` and `:staleBefore` are set). The claim adds
+   * "not synced or claimed within the lease" itself.
+   */
+  due(qb: SelectQueryBuilder<T>, alias: string): SelectQueryBuilder<T>;
+  /** Not yet known to UCanPay: skipped while a request may still be creating it. */
+  unsent(row: T): boolean;
+  /** Asks UCanPay and applies the answer; returns the row after. */
+  check(row: T): Promise<{ version: number; status: string }>;
+}
+
+/** A claimed row and the syncedAt it had, to give the claim back if the check fails. */
+export interface Claimed<T> {
+  row: T;
+  previousSyncedAt: Date | null;
+  claimedAt: Date;
+}
+
+/**
+ * Claims up to `take` due rows of one kind for this instance, atomically, so
+ * that instances running the loop at the same time never check the same row:
+ * in one transaction the due rows are selected `FOR UPDATE SKIP LOCKED` on
+ * PostgreSQL (rows another instance is claiming right now are skipped, not
+ * waited for) and their `synced_at` is set to now, which makes them not due
+ * for `leaseMs`. On SQLite the transaction is serialized already.
+ *
+ * Every due query is ANDed with `synced_at IS NULL OR synced_at < now −
+ * leaseMs`: whatever a kind calls due, a row claimed (or synced) within the
+ * lease is never claimed again.
+ */
+export async function claimDue<T extends Reconcilable>(
+  db: Database,
+  kind: ReconcileKind<T>,
+  options: { take: number; times: DueTimes; leaseMs: number },
+): Promise<Array<Claimed<T>>> {
+  return db.transaction(async (tx) => {
+    const alias = 'c';
+    const qb = kind
+      .due(tx.manager.createQueryBuilder(kind.entity, alias), alias)
+      .andWhere(`(${alias}.synced_at IS NULL OR ${alias}.synced_at < :leaseBefore)`)
+      .setParameters({ now: options.times.now, staleBefore: options.times.staleBefore, leaseBefore: options.times.now - options.leaseMs })
+      .orderBy(`${alias}.updated_at`, 'ASC')
+      .limit(options.take);
+    if (db.kind === 'postgres') qb.setLock('pessimistic_write').setOnLocked('skip_locked');
+    const rows = await qb.getMany();
+    if (rows.length === 0) return [];
+    const claimedAt = new Date();
+    await tx.manager
+      .createQueryBuilder()
+      .update(kind.entity)
+      .set({ syncedAt: claimedAt } as never)
+      .where({ id: In(rows.map((r) => r.id)) })
+      .execute();
+    return rows.map((row) => ({ row, previousSyncedAt: row.syncedAt, claimedAt }));
+  });
+}
+
 /**
  * Converges stuck objects with UCanPay, so a lost webhook never leaves one
  * pending forever: every PENDING payment not heard of for `staleAfterSeconds`
  * (or past its expiry) is checked with GET /payment/status, every PROCESSING
- * refund with GET /payment/refund/status.
+ * refund with GET /payment/refund/status, every subscription whose renewal is
+ * overdue (or whose mandate or dunning went quiet) with GET /subscriptions/status.
+ *
+ * It runs on every instance. Rows are claimed before they are checked (see
+ * `claimDue`), so with several instances each due row is checked by one of
+ * them once per `staleAfterSeconds`, not once per instance. A check that
+ * fails gives its claim back, so the next pass (on any instance) retries it.
  */
 export class ReconciliationService {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private running: Promise<number> | undefined;
+  private readonly kinds: ReconcileKind[];
 
   constructor(
     private readonly payments: PaymentService,
     private readonly refunds: RefundService,
+    private readonly subscriptions: SubscriptionService,
     private readonly idempotency: IdempotencyService,
     private readonly db: Database,
     private readonly options: { intervalMs: number; staleAfterSeconds: number; batchSize?: number },
     private readonly log: ReconcileLogger,
-  ) {}
+  ) {
+    const paymentKind: ReconcileKind<PaymentEntity> = {
+      name: 'payment',
+      entity: PaymentEntity,
+      due: (qb, a) => qb.where(`${a}.status = 'PENDING'`).andWhere(`(${a}.updated_at < :staleBefore OR ${a}.expires_at < :now)`),
+      unsent: (p) => p.providerOrderId === null,
+      check: (p) => this.payments.refresh(p.merchantId, p.id),
+    };
+    const refundKind: ReconcileKind<RefundEntity> = {
+      name: 'refund',
+      entity: RefundEntity,
+      due: (qb, a) => qb.where(`${a}.status = 'PROCESSING'`).andWhere(`${a}.updated_at < :staleBefore`),
+      unsent: (r) => r.providerRefundId === null,
+      check: (r) => this.refunds.refresh(r),
+    };
+    const subscriptionKind: ReconcileKind<BillingSubscriptionEntity> = {
+      name: 'subscription',
+      entity: BillingSubscriptionEntity,
+      // A renewal UCanPay should have made by now, or a mandate / dunning step gone quiet.
+      due: (qb, a) =>
+        qb
+          .where(`${a}.provider_subscription_id IS NOT NULL`)
+          .andWhere(
+            `((${a}.status IN ('TRIALING', 'ACTIVE', 'PAST_DUE') AND ${a}.next_billing_at < :now) OR (${a}.status IN ('PENDING_AUTHORIZATION', 'PAST_DUE') AND ${a}.updated_at < :staleBefore))`,
+          ),
+      unsent: (s) => s.providerSubscriptionId === null,
+      check: (s) => this.subscriptions.refresh(s),
+    };
+    this.kinds = [paymentKind, refundKind, subscriptionKind] as unknown as ReconcileKind[];
+  }
 
   start(): void {
     if (this.options.intervalMs <= 0 || this.timer) return;
@@ -42,52 +163,74 @@ export class ReconciliationService {
     await this.running;
   }
 
-  /** One pass; concurrent calls share the pass in flight. Returns how many payments changed. */
+  /** One pass; concurrent calls share the pass in flight. Returns how many objects changed. */
   runOnce(): Promise<number> {
     if (!this.running) {
       this.running = this.pass().finally(() => {
         this.running = undefined;
       });
     }
-    return this.running as Promise<number>;
+    return this.running;
+  }
+
+  /**
+   * How long a claim keeps other instances off a row: the stale window (a row
+   * checked within it is not stale), at least a second so a zero window
+   * cannot let two instances claim the same row in the same instant.
+   */
+  private get leaseMs(): number {
+    return Math.max(this.options.staleAfterSeconds * 1000, 1000);
   }
 
   private async pass(): Promise<number> {
-    const staleBefore = Date.now() - this.options.staleAfterSeconds * 1000;
+    const now = Date.now();
+    const times: DueTimes = { now, staleBefore: now - this.options.staleAfterSeconds * 1000 };
     const take = this.options.batchSize ?? 100;
-    const payments = await this.db.manager
-      .createQueryBuilder(PaymentEntity, 'p')
-      .where("p.status = 'PENDING'")
-      .andWhere('((p.updated_at < :staleBefore AND (p.synced_at IS NULL OR p.synced_at < :staleBefore)) OR p.expires_at < :now)', {
-        staleBefore,
-        now: Date.now(),
-      })
-      .orderBy('p.updated_at', 'ASC')
-      .take(take)
-      .getMany();
-    const refunds = await this.db.manager
-      .createQueryBuilder(RefundEntity, 'r')
-      .where("r.status = 'PROCESSING'")
-      .andWhere('r.updated_at < :staleBefore AND (r.synced_at IS NULL OR r.synced_at < :staleBefore)', { staleBefore })
-      .orderBy('r.updated_at', 'ASC')
-      .take(take)
-      .getMany();
     let changed = 0;
-    const check = async (kind: string, record: { id: string; version: number; status: string }, unsent: boolean, refresh: () => Promise<{ version: number; status: string }>) => {
+    for (const kind of this.kinds) {
+      let claimed: Array<Claimed<Reconcilable>>;
       try {
-        if (unsent && (await this.idempotency.inFlight(record.id))) return;
-        const after = await refresh();
-        if (after.version !== record.version) {
-          changed++;
-          this.log.info({ id: record.id, status: after.status }, `reconciled ${kind} with UCanPay`);
-        }
+        claimed = await claimDue(this.db, kind, { take, times, leaseMs: this.leaseMs });
       } catch (error) {
-        const detail = error instanceof UCanPayError ? error.toJSON() : { message: (error as Error).message };
-        this.log.warn({ id: record.id, error: detail }, `reconciliation could not check ${kind}`);
+        this.log.warn({ kind: kind.name, err: (error as Error).message }, 'reconciliation could not claim due rows');
+        continue;
       }
-    };
-    for (const p of payments) await check('payment', p, p.providerOrderId === null, () => this.payments.refresh(p.merchantId, p.id));
-    for (const r of refunds) await check('refund', r, r.providerRefundId === null, () => this.refunds.refresh(r));
+      for (const claim of claimed) {
+        if (await this.check(kind, claim)) changed++;
+      }
+    }
     return changed;
+  }
+
+  /** Checks one claimed row; true when it changed. */
+  private async check(kind: ReconcileKind, { row, previousSyncedAt, claimedAt }: Claimed<Reconcilable>): Promise<boolean> {
+    try {
+      if (kind.unsent(row) && (await this.idempotency.inFlight(row.id))) return false;
+      const after = await kind.check(row);
+      if (after.version === row.version) return false;
+      this.log.info({ id: row.id, status: after.status }, `reconciled ${kind.name} with UCanPay`);
+      return true;
+    } catch (error) {
+      const detail = error instanceof UCanPayError ? error.toJSON() : { message: (error as Error).message };
+      this.log.warn({ id: row.id, error: detail }, `reconciliation could not check ${kind.name}`);
+      await this.release(kind, row.id, previousSyncedAt, claimedAt);
+      return false;
+    }
+  }
+
+  /** Gives a claim back (unless something synced the row since), so the next pass retries it. */
+  private async release(kind: ReconcileKind, id: string, previous: Date | null, claimedAt: Date): Promise<void> {
+    try {
+      await this.db.transaction((tx) =>
+        tx.manager
+          .createQueryBuilder()
+          .update(kind.entity)
+          .set({ syncedAt: previous } as never)
+          .where('id = :id AND synced_at = :claimedAt', { id, claimedAt: claimedAt.getTime() })
+          .execute(),
+      );
+    } catch (error) {
+      this.log.warn({ id, err: (error as Error).message }, 'reconciliation could not release its claim');
+    }
   }
 }

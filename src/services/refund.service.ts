@@ -1,15 +1,16 @@
 import type { Database, Tx } from '../db/database';
 import { MerchantEntity, PaymentEntity, RefundEntity } from '../entities';
-import { GatewayError, invalidInput, notFound } from '../domain/errors';
+import { invalidInput, notFound, providerFailure } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { applyRefundSnapshot, paidStatusFor, refundTotals, type RefundStatus } from '../domain/refund-state';
 import { snapshotOfRefund } from '../domain/refund-events';
-import { checkAmount, checkIdempotencyKey, checkReference, checkText, requestHash } from '../domain/validation';
+import { checkAmount, checkReference, checkText, idempotencyKeyOf, requestHash } from '../domain/validation';
 import type { EventBus } from '../events/pubsub';
 import { UCanPayError, type UCanPayRefund } from '../ucanpay';
 import { requireMerchant, requirePaymentReader } from './access';
 import type { IdempotencyService } from './idempotency.service';
 import type { Principal } from './merchant.service';
+import { childrenOf } from './children';
 import { paginate } from './pagination';
 import type { PaymentService } from './payment.service';
 import type { ProviderClients } from './provider';
@@ -66,24 +67,21 @@ export class RefundService {
       reason: input.reason == null ? 'requested_by_customer' : checkText('input.reason', input.reason, { max: 500 }),
       merchantReference: input.merchantReference == null ? null : checkReference('input.merchantReference', input.merchantReference),
     };
-    const explicitKey = input.idempotencyKey ?? headerKey;
-    const key =
-      explicitKey == null
-        ? null
-        : checkIdempotencyKey(input.idempotencyKey != null ? 'input.idempotencyKey' : 'Idempotency-Key header', explicitKey);
+    const key = idempotencyKeyOf(input.idempotencyKey, headerKey);
     const hash = requestHash(fields);
 
-    const step = await this.idempotency.claiming(async (tx) => {
-      if (key !== null) {
-        const check = await this.idempotency.check(tx, merchantId, key, 'refundPayment', hash);
-        if (check.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key });
-        if (check.kind !== 'new') {
-          const refund = await tx.manager.findOneOrFail(RefundEntity, { where: { id: check.resourceId } });
-          const unsent = refund.providerRefundId === null && refund.status === 'PROCESSING';
-          if (check.kind === 'resume' && unsent) return { kind: 'call' as const, refund };
-          return answer(await this.storedOutcome(tx, refund));
-        }
-      }
+    const step = await this.idempotency.claiming(merchantId, key, async (tx) => {
+      const earlier =
+        key === null
+          ? null
+          : await this.idempotency.earlier(
+              tx, merchantId, key, 'refundPayment', hash,
+              (id) => tx.manager.findOneOrFail(RefundEntity, { where: { id } }),
+              (r) => r.providerRefundId === null && r.status === 'PROCESSING',
+            );
+      if (earlier?.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key! });
+      if (earlier?.kind === 'call') return { kind: 'call' as const, refund: earlier.resource };
+      if (earlier?.kind === 'replay') return answer(await this.storedOutcome(tx, earlier.resource));
       const payment = await tx.manager.findOne(PaymentEntity, { where: { id: fields.paymentId, merchantId }, ...this.db.forUpdate });
       if (!payment) throw notFound('payment', fields.paymentId);
       if (!REFUNDABLE_STATUSES.has(payment.status)) {
@@ -156,21 +154,19 @@ export class RefundService {
       );
     } catch (error) {
       if (!(error instanceof UCanPayError)) throw error;
-      if (error.retryable) {
+      // One mapping for every UCanPay error (src/domain/errors.ts): thrown ones leave the key usable.
+      const failure = providerFailure(error, 'refund');
+      if (failure.kind === 'thrown') {
         if (key !== null) await this.idempotency.release(refund.merchantId, key);
-        throw new GatewayError(
-          'PROVIDER_UNAVAILABLE',
-          `UCanPay is unavailable (${error.code} after ${error.attempts} attempt(s)); retry with the same idempotencyKey — no refund is made twice`,
-          { retryAfterSeconds: Math.ceil((error.retryAfterMs ?? 1000) / 1000) },
-        );
+        throw failure.error;
       }
-      const message = `UCanPay refused the refund: ${error.message}`.slice(0, 500);
+      const { providerCode, message } = failure;
       await this.settle(refund.id, key, (current) =>
         current.status === 'PROCESSING' && current.providerRefundId === null
-          ? { status: 'FAILED', failureCode: error.code, failureMessage: message }
+          ? { status: 'FAILED', failureCode: providerCode, failureMessage: message }
           : null,
       );
-      return { kind: 'providerRefused', providerCode: error.code, message };
+      return { kind: 'providerRefused', providerCode, message };
     }
     const saved = await this.settle(refund.id, key, (current) => ({
       ...(applyRefundSnapshot(current, snapshotOfRefund(result)) ?? {}),
@@ -245,9 +241,7 @@ export class RefundService {
       if (error instanceof UCanPayError && error.code === 'REFUND_NOT_FOUND' && refund.providerRefundId === null) {
         return this.abandonIfNeverCreated(refund);
       }
-      if (error instanceof UCanPayError) {
-        throw new GatewayError(error.retryable ? 'PROVIDER_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR', `Could not check the refund with UCanPay (${error.code})`);
-      }
+      if (error instanceof UCanPayError) throw providerFailure(error, 'refund', 'check').error;
       throw error;
     }
     return this.db.transaction(async (tx) => {
@@ -279,16 +273,8 @@ export class RefundService {
   }
 
   /** Refunds of many payments in one query (the refundsByPaymentId DataLoader). */
-  async byPaymentIds(paymentIds: readonly string[]): Promise<RefundEntity[][]> {
-    const rows = await this.db.manager
-      .createQueryBuilder(RefundEntity, 'r')
-      .where('r.payment_id IN (:...ids)', { ids: [...paymentIds] })
-      .orderBy('r.created_at', 'ASC')
-      .addOrderBy('r.id', 'ASC')
-      .getMany();
-    const byPayment = new Map<string, RefundEntity[]>(paymentIds.map((id) => [id, []]));
-    for (const row of rows) byPayment.get(row.paymentId)?.push(row);
-    return paymentIds.map((id) => byPayment.get(id)!);
+  byPaymentIds(paymentIds: readonly string[]): Promise<RefundEntity[][]> {
+    return childrenOf(this.db, RefundEntity, { column: 'payment_id', key: 'paymentId' }, paymentIds, ['created_at', 'id']);
   }
 
   async follow(principal: Principal | null, id: string): Promise<AsyncIterable<RefundEntity>> {

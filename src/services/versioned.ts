@@ -1,6 +1,7 @@
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Tx } from '../db/database';
 import type { EventBus, Topics } from '../events/pubsub';
+import { invalidInput } from '../domain/errors';
 
 /** A record the gateway versions: every visible change bumps `version` and is published once. */
 export interface Versioned extends ObjectLiteral {
@@ -44,11 +45,27 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
+/** How a follower starts. */
+export interface FollowOptions {
+  /**
+   * The version the client already has (resuming after a reconnect): the
+   * current state is emitted only when it is newer, and so is everything
+   * after it. Absent: the current state is emitted first, whatever it is.
+   */
+  sinceVersion?: number | null;
+}
+
 /**
- * A live view of one record: subscribes first (so no change falls between
- * the read and the subscription), loads the current state, then yields it
- * and every later version once, in order. Older or repeated versions (e.g.
- * from another instance) are dropped. `load` returning null means not found.
+ * A live view of one record: listens first (so no change falls between the
+ * read and the subscription), loads the current state, then yields it and
+ * every later version once, in increasing version order. Older or repeated
+ * versions (another instance's late publish, a reload) are dropped.
+ *
+ * Events are at most once (Redis pub/sub): when the bus says some may have
+ * been lost (`onResync`, the Redis subscriber reconnected), the record is
+ * reloaded from the database and anything newer is emitted, so a subscriber
+ * converges on the latest version and is never left stale. `load` returning
+ * null means not found.
  */
 export async function followVersions<K extends keyof Topics>(
   events: EventBus,
@@ -56,26 +73,144 @@ export async function followVersions<K extends keyof Topics>(
   id: string,
   load: () => Promise<Topics[K] | null>,
   notFound: () => Error,
-): Promise<AsyncIterable<Topics[K]>> {
-  const updates = events.subscribe(topic, id);
-  const current = await load();
+  options: FollowOptions = {},
+): Promise<AsyncIterableIterator<Topics[K]>> {
+  const stream = new VersionStream<Topics[K]>(options.sinceVersion ?? 0);
+  const early: Topics[K][] = [];
+  let loaded = false;
+  const stopListening = await events.listen(topic, id, (record) => (loaded ? stream.offer(record) : void early.push(record)));
+  stream.onClose(stopListening);
+  let current: Topics[K] | null;
+  try {
+    current = await load();
+  } catch (error) {
+    await stream.return();
+    throw error;
+  }
   if (!current) {
-    await updates.return?.();
+    await stream.return();
     throw notFound();
   }
-  const merchantId = (current as Versioned).merchantId;
-  return (async function* () {
-    try {
-      let version = (current as Versioned).version;
-      yield current;
-      for await (const next of updates) {
-        const record = next as Versioned;
-        if (record.merchantId !== merchantId || record.version <= version) continue;
-        version = record.version;
-        yield next;
+  stream.merchantId = (current as Versioned).merchantId;
+  stream.offer(current);
+  loaded = true;
+  for (const record of early.splice(0)) stream.offer(record);
+  stream.onClose(events.onResync(() => void stream.reload(load)));
+  return stream;
+}
+
+/** Reload attempts after a resync when the database does not answer; then the next change or resync catches up. */
+const RELOAD_DELAYS_MS = [250, 1000, 4000];
+
+/**
+ * The iterator behind `followVersions`: a queue of strictly increasing
+ * versions of one record of one merchant. `return()` (the client went away)
+ * stops the listening at once, even if the stream was never read.
+ */
+class VersionStream<T> implements AsyncIterableIterator<T> {
+  merchantId: string | undefined;
+  private readonly queue: T[] = [];
+  private waiting: ((result: IteratorResult<T>) => void) | undefined;
+  private closed = false;
+  private readonly cleanups: Array<() => void> = [];
+
+  constructor(private seen: number) {}
+
+  /** Queues `value` if it is a newer version of the followed record; anything else is dropped. */
+  offer(value: T): void {
+    const record = value as unknown as Versioned;
+    if (this.closed || !record || typeof record !== 'object') return;
+    if (record.merchantId !== this.merchantId || !(typeof record.version === 'number' && record.version > this.seen)) return;
+    this.seen = record.version;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (waiting) waiting({ value, done: false });
+    else this.queue.push(value);
+  }
+
+  /** Reads the record again (after a resync) and offers it; retries a few times if the database does not answer. */
+  async reload(load: () => Promise<T | null>): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        const record = await load();
+        if (record) this.offer(record);
+        return;
+      } catch {
+        if (attempt >= RELOAD_DELAYS_MS.length) return;
+        await new Promise((resolve) => setTimeout(resolve, RELOAD_DELAYS_MS[attempt]).unref());
       }
-    } finally {
-      await updates.return?.();
     }
-  })();
+  }
+
+  onClose(cleanup: () => void): void {
+    if (this.closed) cleanup();
+    else this.cleanups.push(cleanup);
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.queue.length) return Promise.resolve({ value: this.queue.shift()!, done: false });
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    if (!this.closed) {
+      this.closed = true;
+      this.queue.length = 0;
+      for (const cleanup of this.cleanups.splice(0)) {
+        try {
+          cleanup();
+        } catch {
+          // Stopping one listener must not keep the others running.
+        }
+      }
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      waiting?.({ value: undefined, done: true });
+    }
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<T>> {
+    await this.return();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+}
+
+/**
+ * For a `subscribe` resolver whose service follows without options: passes on
+ * only versions newer than `sinceVersion` (the client's resume point). The
+ * stream's versions only increase, so this equals `followVersions(…,
+ * { sinceVersion })`: the current state is skipped when it is not newer.
+ */
+export async function resumeAfter<T extends { version: number }>(
+  sinceVersion: number | null | undefined,
+  follow: () => Promise<AsyncIterable<T>>,
+): Promise<AsyncIterable<T>> {
+  // Access and existence are checked first: a stranger learns nothing from a bad sinceVersion.
+  const stream = await follow();
+  const inner = stream[Symbol.asyncIterator]();
+  if (sinceVersion != null && (!Number.isInteger(sinceVersion) || sinceVersion < 0)) {
+    await inner.return?.();
+    throw invalidInput('sinceVersion', 'must be a version you received (a whole number, 0 or more)');
+  }
+  if (sinceVersion == null || sinceVersion === 0) return stream;
+  const outer: AsyncIterableIterator<T> = {
+    async next() {
+      for (;;) {
+        const result = await inner.next();
+        if (result.done || result.value.version > sinceVersion) return result;
+      }
+    },
+    return: () => inner.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+    throw: (error?: unknown) => inner.throw?.(error) ?? Promise.reject(error),
+    [Symbol.asyncIterator]: () => outer,
+  };
+  return outer;
 }

@@ -1,12 +1,13 @@
 import type { Database } from '../db/database';
 import { isUniqueViolation } from '../db/database';
-import { MerchantEntity, PaymentEntity, RefundEntity, WebhookEventEntity } from '../entities';
+import { BillingSubscriptionEntity, MerchantEntity, PaymentEntity, RefundEntity, WebhookEventEntity } from '../entities';
 import { mapPaymentEvent, type PaymentEventEffect } from '../domain/payment-events';
 import { mapRefundEvent, type RefundEventEffect } from '../domain/refund-events';
 import { toWebhookEvent, verifyWebhookSignature, UCanPayError } from '../ucanpay';
 import { ORDER_EVENT_TYPES, REFUND_EVENT_TYPES, SUBSCRIPTION_EVENT_TYPES } from '../ucanpay/wire';
 import type { PaymentService } from './payment.service';
 import type { RefundService } from './refund.service';
+import type { SubscriptionService } from './subscription.service';
 
 export interface WebhookLogger {
   info(obj: object, msg?: string): void;
@@ -31,6 +32,7 @@ export class WebhookService {
     private readonly db: Database,
     private readonly payments: PaymentService,
     private readonly refunds: RefundService,
+    private readonly subscriptions: SubscriptionService,
     private readonly log: WebhookLogger,
   ) {}
 
@@ -64,11 +66,12 @@ export class WebhookService {
       if (error instanceof UCanPayError) return reject(400, error.message);
       throw error;
     }
-    if (event.kind === 'subscription') {
-      // Subscription events are applied once that workflow exists; acknowledge them.
-      return this.record(merchantId, event.id, event.type, event.created, null, 'ignored');
-    }
-    const effect = event.kind === 'order' ? mapPaymentEvent(event.type, event.object) : mapRefundEvent(event.type, event.object);
+    const effect =
+      event.kind === 'order'
+        ? mapPaymentEvent(event.type, event.object)
+        : event.kind === 'refund'
+          ? mapRefundEvent(event.type, event.object)
+          : { providerSubscriptionId: event.object.subscriptionId, merchantReference: event.object.outSubscriptionNo };
     if (!effect) return reject(400, `event type ${event.type} does not match object status ${event.object.status}`);
 
     try {
@@ -85,6 +88,15 @@ export class WebhookService {
           if (payment) {
             objectId = payment.id;
             changed = (await this.payments.applyOrder(tx, payment, event.object)).changed;
+          }
+        } else if (event.kind === 'subscription') {
+          const { providerSubscriptionId, merchantReference } = effect as { providerSubscriptionId: string; merchantReference: string };
+          const sub =
+            (await tx.manager.findOne(BillingSubscriptionEntity, { where: { merchantId, providerSubscriptionId }, ...this.db.forUpdate })) ??
+            (await tx.manager.findOne(BillingSubscriptionEntity, { where: { merchantId, merchantReference }, ...this.db.forUpdate }));
+          if (sub) {
+            objectId = sub.id;
+            changed = (await this.subscriptions.applySnapshot(tx, sub, event.object)).changed;
           }
         } else {
           const { providerRefundId, merchantReference } = effect as RefundEventEffect;
@@ -114,18 +126,6 @@ export class WebhookService {
       if (isUniqueViolation(error)) return accept('duplicate');
       throw error;
     }
-  }
-
-  private async record(merchantId: string, eventId: string, type: string, created: Date, objectId: string | null, outcome: string) {
-    try {
-      await this.db.transaction((tx) =>
-        tx.manager.insert(WebhookEventEntity, { merchantId, eventId, type, outcome, objectId, eventCreatedAt: created, receivedAt: new Date() }),
-      );
-    } catch (error) {
-      if (isUniqueViolation(error)) return accept('duplicate');
-      throw error;
-    }
-    return accept(outcome);
   }
 }
 

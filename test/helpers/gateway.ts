@@ -5,10 +5,12 @@ import { print, type ExecutionResult } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import pino from 'pino';
 import { createApp, type App, type AppOptions } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { tempSqlitePath } from './databases';
+import { recordSecret, recordSecretsIn, runLogDestination } from './run-logs';
 
 export const TEST_API_KEY = 'gw_test_key_for_the_demo_merchant_0001';
 
@@ -37,6 +39,8 @@ export async function startGateway(
   options: AppOptions = {},
 ): Promise<TestGateway> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucanpay-gw-e2e-'));
+  // Inside a vitest run every gateway logs at debug to the run's log file, scanned for secrets at the end.
+  const runLog = runLogDestination();
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -44,13 +48,14 @@ export async function startGateway(
     DATABASE_URL: `sqlite:${tempSqlitePath('gateway')}`,
     SANDBOX_DB: path.join(dir, 'sandbox.sqlite'),
     DEMO_MERCHANT_API_KEY: TEST_API_KEY,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: runLog ? 'debug' : (process.env.TEST_LOG_LEVEL ?? 'silent'),
     RECONCILE_INTERVAL_MS: '0',
     UCANPAY_TIMEOUT_MS: '3000',
     ...env,
   });
+  recordSecret(config.ucanpay.secretKey, config.ucanpay.webhookSecret, config.apiKeyPepper, config.demoMerchantApiKey);
   const app = await createApp(config, {
-    logger: createLogger(config.logLevel),
+    logger: createLogger(config.logLevel, testLogDestination(runLog)),
     dataDir: dir,
     ...options,
     sandbox: { webhookRetry: { baseMs: 50, maxAttempts: 6, maxDelayMs: 500 }, tickMs: 200, refundDelayMs: 50, ...options.sandbox },
@@ -72,7 +77,9 @@ export async function startGateway(
         body: JSON.stringify({ query: print(doc), variables }),
         signal: AbortSignal.timeout(15_000),
       });
-      return { ...((await res.json()) as ExecutionResult<never>), status: res.status };
+      const body = (await res.json()) as ExecutionResult<never>;
+      recordSecretsIn(body.data);
+      return { ...body, status: res.status };
     },
     ws(token = TEST_API_KEY) {
       const client = createClient({
@@ -91,6 +98,17 @@ export async function startGateway(
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The run's log file, plus stdout at TEST_LOG_LEVEL when that is set. */
+function testLogDestination(runLog: pino.DestinationStream | undefined): pino.DestinationStream | undefined {
+  const stdoutLevel = process.env.TEST_LOG_LEVEL;
+  if (!runLog) return undefined;
+  if (!stdoutLevel || stdoutLevel === 'silent') return runLog;
+  return pino.multistream([
+    { level: 'debug', stream: runLog },
+    { level: stdoutLevel as pino.Level, stream: process.stdout },
+  ]);
 }
 
 /** Collects the values of one subscription; `next(predicate)` waits (bounded) for a matching one. */

@@ -10,6 +10,8 @@ export enum ErrorCode {
   REFUND_EXCEEDS_PAYMENT = 'REFUND_EXCEEDS_PAYMENT',
   /** The payment is not paid, or already fully refunded. */
   PAYMENT_NOT_REFUNDABLE = 'PAYMENT_NOT_REFUNDABLE',
+  /** The subscription is CANCELLED or UNPAID. */
+  SUBSCRIPTION_CLOSED = 'SUBSCRIPTION_CLOSED',
   /** UCanPay refused the request for a reason retrying will not fix. */
   PROVIDER_ERROR = 'PROVIDER_ERROR',
 }

@@ -78,3 +78,17 @@ export class PaymentNotRefundableError extends ErrorResult {
     });
   }
 }
+
+@ObjectType({ implements: ErrorResult, description: 'The subscription is CANCELLED or UNPAID and can no longer change terms.' })
+export class SubscriptionClosedError extends ErrorResult {
+  @Field(() => String)
+  subscriptionStatus!: string;
+
+  static of(subscriptionStatus: string): SubscriptionClosedError {
+    return Object.assign(new SubscriptionClosedError(), {
+      code: ErrorCode.SUBSCRIPTION_CLOSED,
+      message: `The subscription is ${subscriptionStatus}; create a new one instead of updating it`,
+      subscriptionStatus,
+    });
+  }
+}

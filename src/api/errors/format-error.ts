@@ -1,56 +1,82 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { GatewayError } from '../../domain/errors';
+import { GatewayError, THROWN_ERROR_CODES, isThrownErrorCode, type ThrownErrorCode } from '../../domain/errors';
 
-/** Apollo's own codes for requests that never reached a resolver; none is worth retrying unchanged. */
-const CLIENT_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-  'BAD_REQUEST',
-]);
+/** What an error leaving the gateway is, decided in one place (format and log alike). */
+export type ErrorClass =
+  | { kind: 'gateway'; error: GatewayError }
+  /** Apollo/graphql-js rejected the request before or while reading it (parse, validation, variables). */
+  | { kind: 'request'; code: ThrownErrorCode }
+  | { kind: 'internal'; error: unknown };
+
+/** The innermost error: resolver wrappers and GraphQLErrors wrapping an originalError are peeled off. */
+function innermost(error: unknown): unknown {
+  let current = unwrapResolverError(error);
+  while (current instanceof GraphQLError && current.originalError) current = current.originalError;
+  return current;
+}
+
+export function classifyError(error: unknown): ErrorClass {
+  const original = innermost(error);
+  if (original instanceof GatewayError) return { kind: 'gateway', error: original };
+  const outer = error instanceof GraphQLError ? error : undefined;
+  const code = outer?.extensions?.code ?? (original instanceof GraphQLError ? original.extensions?.code : undefined);
+  if (isThrownErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR' && !(original instanceof Error && !(original instanceof GraphQLError))) {
+    return { kind: 'request', code };
+  }
+  if (original instanceof GraphQLError && code === undefined) {
+    // graphql-js's own errors carry no code. Without a path they are about the
+    // request (e.g. a variable); with one, only argument coercion is the
+    // caller's fault — anything else (a non-null field resolving to null…) is ours.
+    const path = outer?.path ?? original.path;
+    if (!path || /^Argument "/.test(original.message)) return { kind: 'request', code: 'BAD_USER_INPUT' };
+  }
+  return { kind: 'internal', error: original };
+}
+
+/** Apollo prefixes graphql-armor's limit messages with "Syntax Error:", which they are not. */
+function cleanRequestMessage(message: string): string {
+  return message.replace(/^Syntax Error: (?=.*(limit|exceeded))/i, '');
+}
 
 /**
- * Every error leaving the gateway has a stable `extensions.code`, a
- * `retryable` flag and the request id. Anything unexpected becomes
- * INTERNAL_SERVER_ERROR with no stack, SQL or path; it is logged in full.
+ * Every error leaving the gateway has a stable `extensions.code` from
+ * THROWN_ERROR_CODES and its `retryable` flag (the request id is added by the
+ * Apollo plugin). Anything unexpected becomes INTERNAL_SERVER_ERROR: in
+ * production with a fixed message and no stack, SQL, path or provider
+ * payload; the full error is logged by the caller with the request id.
  */
-export function createFormatError(options: {
-  production: boolean;
-  onInternal: (error: unknown, formatted: GraphQLFormattedError) => void;
-}) {
+export function createFormatError(options: { production: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
-    if (original instanceof GatewayError) {
+    const verdict = classifyError(error);
+    const at = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+    if (verdict.kind === 'gateway') {
+      const { code, retryable, details, message } = verdict.error;
       return {
-        message: original.message,
-        locations: formatted.locations,
-        path: formatted.path,
+        message,
+        ...at,
         extensions: {
-          code: original.code,
-          retryable: original.retryable,
-          ...(original.details.field ? { field: original.details.field } : {}),
-          ...(original.details.retryAfterSeconds ? { retryAfterSeconds: original.details.retryAfterSeconds } : {}),
+          code,
+          retryable,
+          ...(details.field ? { field: details.field } : {}),
+          ...(details.retryAfterSeconds ? { retryAfterSeconds: details.retryAfterSeconds } : {}),
+          ...(details.providerCode ? { providerCode: details.providerCode } : {}),
         },
       };
     }
-    const code = formatted.extensions?.code;
-    if (typeof code === 'string' && CLIENT_CODES.has(code)) {
-      const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions: { ...extensions, code, retryable: false } };
+    if (verdict.kind === 'request') {
+      return {
+        message: cleanRequestMessage(formatted.message),
+        ...at,
+        extensions: { code: verdict.code, retryable: THROWN_ERROR_CODES[verdict.code].retryable },
+      };
     }
-    if (original instanceof GraphQLError && !(original.originalError) && formatted.extensions?.code === undefined) {
-      // A graphql-js error about the request itself (e.g. a bad variable).
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT', retryable: false } };
-    }
-    options.onInternal(original, formatted);
+    const detail = verdict.error instanceof Error ? verdict.error.message : 'unknown';
     return {
-      message: options.production ? 'Internal server error' : `Internal server error: ${(original as Error)?.message ?? 'unknown'}`,
-      locations: formatted.locations,
-      path: formatted.path,
+      message: options.production
+        ? 'Internal server error. It was logged with this response\'s extensions.requestId; retry, and quote the requestId if it persists.'
+        : `Internal server error: ${detail}`,
+      ...at,
       extensions: { code: 'INTERNAL_SERVER_ERROR', retryable: true },
     };
   };

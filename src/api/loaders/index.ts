@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { PaymentEntity, RefundEntity } from '../../entities';
+import type { PaymentEntity, RefundEntity, SubscriptionChargeEntity } from '../../entities';
 import type { Services } from '../../services';
 import type { Principal } from '../../services/merchant.service';
 
@@ -7,16 +7,19 @@ import type { Principal } from '../../services/merchant.service';
 export interface Loaders {
   refundsByPaymentId: DataLoader<string, RefundEntity[]>;
   paymentById: DataLoader<string, PaymentEntity | null>;
+  chargesBySubscriptionId: DataLoader<string, SubscriptionChargeEntity[]>;
 }
 
-export function createLoaders(services: Services, principal: Principal | null): Loaders {
+export function createLoaders(services: Services, principal: Principal | null, options: { cache: boolean } = { cache: true }): Loaders {
   const merchantId = principal?.merchantId ?? '';
+  const { cache } = options;
   return {
-    refundsByPaymentId: new DataLoader((ids) => services.refunds.byPaymentIds(ids)),
+    refundsByPaymentId: new DataLoader((ids) => services.refunds.byPaymentIds(ids), { cache }),
+    chargesBySubscriptionId: new DataLoader((ids) => services.subscriptions.chargesBySubscriptionIds(ids), { cache }),
     paymentById: new DataLoader(async (ids) => {
       const rows = await services.payments.byIds(merchantId, ids);
       const byId = new Map(rows.map((p) => [p.id, p]));
       return ids.map((id) => byId.get(id) ?? null);
-    }),
+    }, { cache }),
   };
 }

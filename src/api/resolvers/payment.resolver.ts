@@ -11,6 +11,7 @@ import { PaymentStatus } from '../types/payment-status.enum';
 import { Payment } from '../types/payment.type';
 import { toCreatePaymentResult } from '../results';
 import { pageSize } from './pagination';
+import { resumeAfter } from '../../services/versioned';
 
 @ArgsType()
 class PaymentsArgs {
@@ -55,10 +56,19 @@ export class PaymentResolver {
   }
 
   @Subscription(() => Payment, {
-    description: 'The payment now, then every change once, in version order. Accepts the client secret.',
-    subscribe: ({ args, context }) => (context as GatewayContext).services.payments.follow((context as GatewayContext).principal, args.id),
+    description: 'The payment now, then every change once, in version order (with sinceVersion: only newer versions). Accepts the client secret.',
+    subscribe: ({ args, context }) =>
+      resumeAfter(args.sinceVersion, () => (context as GatewayContext).services.payments.follow((context as GatewayContext).principal, args.id)),
   })
-  paymentUpdated(@Root() payment: PaymentEntity, @Arg('id', () => ID) _id: string): PaymentEntity {
+  paymentUpdated(
+    @Root() payment: PaymentEntity,
+    @Arg('id', () => ID) _id: string,
+    @Arg('sinceVersion', () => Int, {
+      nullable: true,
+      description: 'Resume: the last version you received. Only newer versions are sent (the current state too, when it is newer).',
+    })
+    _sinceVersion?: number | null,
+  ): PaymentEntity {
     return payment;
   }
 

@@ -10,6 +10,7 @@ import { RefundPaymentResult } from '../types/refund-payment.union';
 import { RefundStatus } from '../types/refund-status.enum';
 import { Refund } from '../types/refund.type';
 import { pageSize } from './pagination';
+import { resumeAfter } from '../../services/versioned';
 
 @ArgsType()
 class RefundsArgs {
@@ -53,10 +54,19 @@ export class RefundResolver {
   }
 
   @Subscription(() => Refund, {
-    description: 'The refund now, then every change once, in version order.',
-    subscribe: ({ args, context }) => (context as GatewayContext).services.refunds.follow((context as GatewayContext).principal, args.id),
+    description: 'The refund now, then every change once, in version order (with sinceVersion: only newer versions).',
+    subscribe: ({ args, context }) =>
+      resumeAfter(args.sinceVersion, () => (context as GatewayContext).services.refunds.follow((context as GatewayContext).principal, args.id)),
   })
-  refundUpdated(@Root() refund: RefundEntity, @Arg('id', () => ID) _id: string): RefundEntity {
+  refundUpdated(
+    @Root() refund: RefundEntity,
+    @Arg('id', () => ID) _id: string,
+    @Arg('sinceVersion', () => Int, {
+      nullable: true,
+      description: 'Resume: the last version you received. Only newer versions are sent (the current state too, when it is newer).',
+    })
+    _sinceVersion?: number | null,
+  ): RefundEntity {
     return refund;
   }
 

@@ -1,0 +1,362 @@
+/**
+ * `npm run bench`: the gateway measured against the limits of its own stack,
+ * in one run (see bench/README.md). Servers under test run in child processes
+ * pinned to core 0; this process is the load generator, pinned to core 1.
+ *
+ *   npm run bench                 # everything, ~3-4 minutes
+ *   npm run bench -- --quick      # 1 short round each (smoke test, numbers meaningless)
+ *   npm run bench -- --profile    # always take the CPU profile (default: only when a target is missed)
+ *   npm run bench -- --no-profile
+ *   npm run bench -- --only=overhead,webhooks,n1,push,fanout,profile   # a subset (while tuning)
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execSync } from 'node:child_process';
+import { killAllChildren, setUpPinning, startServer, type ServerChild } from './lib/child';
+import { gatewayEnv, type GatewayReady } from './lib/gateway-env';
+import { newestProfile, summarizeProfile, type ProfileSummary } from './lib/profile';
+import { runLoad } from './lib/load';
+import { round } from './lib/stats';
+import { probeDisk, type DiskProbe } from './lib/disk';
+import { closeWebhookAgent } from './lib/webhook-events';
+import { CREATE_PAYMENT, KEYS, LABELS, runOverhead, specs, type OverheadResult } from './scenarios/overhead';
+import { runWebhooks, type WebhookResult } from './scenarios/webhooks';
+import { runPush, type PushResult } from './scenarios/push';
+import { runFanout, type FanoutResult } from './scenarios/fanout';
+import { runNPlusOne, type NPlusOneResult } from './scenarios/n-plus-one';
+import type { SeededPayment } from './servers/gateway';
+
+const argv = new Set(process.argv.slice(2));
+const QUICK = argv.has('--quick');
+const ONLY = process.argv
+  .slice(2)
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const wanted = (name: string) => !ONLY || ONLY.includes(name);
+/** `npm run bench` must end within 5 minutes: the watchdog stops it before, and optional steps are skipped when late. */
+const HARD_LIMIT_MS = 280_000;
+const PROFILE_IF_BEFORE_MS = 215_000;
+const SETTINGS = QUICK
+  ? { rounds: 1, roundS: 2, warmupS: 1, webhookPool: 6_000, pushSubs: 200, fanoutSubs: 500, profileS: 2 }
+  : { rounds: 3, roundS: 3, warmupS: 1.5, webhookPool: 20_000, pushSubs: 1_000, fanoutSubs: 5_000, profileS: 3 };
+const PUSH_RATE = 200;
+const RESULTS_DIR = path.resolve(__dirname, 'results');
+const PROFILED = ['c', 'd', 'webhooks'] as const;
+type ProfiledKey = (typeof PROFILED)[number];
+const PROFILE_LABELS: Record<ProfiledKey, string> = { c: LABELS.c, d: LABELS.d, webhooks: 'webhook ingestion' };
+
+const started = Date.now();
+const log = (line: string) => console.log(line);
+const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
+
+interface Results {
+  startedAt: string;
+  finishedAt?: string;
+  durationS?: number;
+  quick: boolean;
+  machine: { nproc: number; cpuModel: string; node: string; os: string; pinning: string; loadavgAtStart: number[]; loadavgAtEnd?: number[] };
+  /** Durable SQLite commits on this disk, at the start and the end of the run. */
+  disk: { start?: DiskProbe; end?: DiskProbe };
+  settings: typeof SETTINGS & { connections: number; pushRatePerS: number };
+  overhead?: OverheadResult;
+  webhooks?: WebhookResult;
+  push?: PushResult;
+  fanout?: FanoutResult;
+  nPlusOne?: NPlusOneResult;
+  profile?: { reason: string; file?: string } & Partial<Record<ProfiledKey, ProfileSummary>>;
+  errors: string[];
+  notes: string[];
+}
+
+function machine(): Results['machine'] {
+  const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
+  let nproc = os.availableParallelism?.() ?? os.cpus().length;
+  try {
+    nproc = Number(execSync('nproc', { encoding: 'utf8' }).trim()) || nproc;
+  } catch {
+    // keep os value
+  }
+  return { nproc, cpuModel: model, node: process.version, os: `${os.type()} ${os.release()}`, pinning: '', loadavgAtStart: os.loadavg().map((x) => round(x)) };
+}
+
+function writeResults(results: Results): string {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  // Only a full run is "the latest numbers"; a quick or partial run goes beside it.
+  const full = !QUICK && !ONLY;
+  const latest = path.join(RESULTS_DIR, full ? 'latest.json' : QUICK ? 'quick.json' : 'partial.json');
+  fs.writeFileSync(latest, json);
+  if (full) fs.writeFileSync(path.join(RESULTS_DIR, `${results.startedAt.replace(/[:.]/g, '-')}.json`), json);
+  return latest;
+}
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+const verdict = (pass: boolean | null | undefined) => (pass === null || pass === undefined ? '' : pass ? 'PASS' : 'MISS');
+
+function printSummary(r: Results): void {
+  log('');
+  log(`=== Results (${r.quick ? 'QUICK: not meaningful' : `median of ${r.settings.rounds} rounds × ${r.settings.roundS} s`}, ${r.settings.connections} connections) ===`);
+  log(`machine: ${r.machine.nproc} cores, ${r.machine.cpuModel}, Node ${r.machine.node}; ${r.machine.pinning}`);
+  log(`load average: ${r.machine.loadavgAtStart.join(' ')} at start, ${r.machine.loadavgAtEnd?.join(' ') ?? '?'} at end (2 cores: above 2 = other work competes)`);
+  const disk = (d?: DiskProbe) => (d ? `p50 ${d.commitMs.p50.toFixed(2)} ms, p99 ${d.commitMs.p99.toFixed(2)} ms` : '?');
+  log(`durable SQLite COMMIT (WAL, synchronous=FULL) on this disk: ${disk(r.disk.start)} at start; ${disk(r.disk.end)} at end`);
+  if (r.overhead) {
+    log('');
+    log(`${pad('scenario', 48)} ${lpad('req/s', 7)} ${lpad('p50 ms', 8)} ${lpad('p99 ms', 8)} ${lpad('bad', 4)} ${lpad('server CPU ms/req', 18)} ${lpad('core used', 10)}`);
+    for (const k of KEYS) {
+      const m = r.overhead.median[k];
+      log(
+        `${pad(LABELS[k], 48)} ${lpad(String(Math.round(m.rps)), 7)} ${lpad(m.p50.toFixed(2), 8)} ${lpad(m.p99.toFixed(2), 8)} ${lpad(String(m.bad), 4)} ${lpad(m.cpuMsPerReq.toFixed(3), 18)} ${lpad(`${Math.round(100 * m.serverCpuShare)} %`, 10)}`,
+      );
+    }
+    log('');
+    const x = r.overhead.ratios;
+    const per = (v: number[]) => `rounds: ${v.map((n) => n.toFixed(3)).join(', ')}`;
+    log(`(c)/(b) = ${x.cb.value.toFixed(3)}  target ≥ 0.60  ${verdict(x.cb.pass)}   (${per(x.cb.perRound)})`);
+    log(`(d)/(b) = ${x.db.value.toFixed(3)}  target ≥ 0.15  ${verdict(x.db.pass)}   (${per(x.db.perRound)})`);
+    log(`(b)/(a) = ${x.ba.value.toFixed(3)}  (Apollo's own cost; reference ≈ 7.5k/48k = 0.156)   (${per(x.ba.perRound)})`);
+    log(`(s)/(b) = ${x.sb.value.toFixed(3)}  (the embedded sandbox alone: a ceiling for (d), which also pays for it on the same core)`);
+    log(`(c0)/(b) = ${x.c0b.value.toFixed(3)}, (c)/(c0) = ${x.cc0.value.toFixed(3)}  (decomposition of (c)/(b): the schema + database read, then the gateway's HTTP/Apollo set-up + context)`);
+    const c = r.overhead.cpuRatios;
+    log(
+      `from server CPU per request (robust to a starved load generator): (c)/(b) = ${c.cb.toFixed(3)}, (d)/(b) = ${c.db.toFixed(3)}, (b)/(a) = ${c.ba.toFixed(3)}, (s)/(b) = ${c.sb.toFixed(3)}, (c0)/(b) = ${c.c0b.toFixed(3)}, (c)/(c0) = ${c.cc0.toFixed(3)}`,
+    );
+  }
+  if (r.webhooks) {
+    const w = r.webhooks;
+    log('');
+    log(
+      `webhook ingestion: ${Math.round(w.median.appliedPerS)} events/s applied (target ≥ 1000 on one core) ${verdict(w.target.pass)}; ack p50 ${w.median.p50.toFixed(2)} ms, p99 ${w.median.p99.toFixed(2)} ms; ${w.transactionsPerCommit?.toFixed(1) ?? '?'} transactions per COMMIT${w.exhausted ? ' (payment pool EXHAUSTED: later events were duplicates)' : ''}`,
+    );
+  }
+  if (r.push) {
+    const p = r.push;
+    log(
+      `push latency (${p.subscriptions} subscriptions, ${p.ratePerS} events/s): p50 ${p.latencyMs.p50.toFixed(2)} ms, p99 ${p.latencyMs.p99.toFixed(2)} ms, max ${p.latencyMs.max.toFixed(1)} ms, ${p.delivered}/${p.events} delivered (target p50 ≤ 10, p99 ≤ 50) ${verdict(p.target.pass)}; of which webhook answered after p50 ${p.ackMs.p50.toFixed(2)} ms, frame p50 ${p.frameAfterAckMs.p50.toFixed(2)} ms after that`,
+    );
+  }
+  if (r.fanout) {
+    const f = r.fanout;
+    log(
+      `fan-out: ${f.subscribers} subscribers, RSS ${f.rssBeforeMiB.toFixed(1)} → ${f.rssAfterMiB.toFixed(1)} MiB = ${f.rssPerSubscriberKB.toFixed(1)} KB/subscriber (target ≤ 20) ${verdict(f.target.pass)}; heap ${f.heapPerSubscriberKB.toFixed(1)} KB/subscriber; one change reached ${f.delivery.delivered} in ${f.delivery.lastMs.toFixed(0)} ms (p50 ${f.delivery.p50.toFixed(0)} ms)`,
+    );
+  }
+  if (r.nPlusOne) {
+    log('');
+    log('N+1: SQL statements for payments(first: N) { … refunds { … } refundableAmount }');
+    for (const c of r.nPlusOne.cases) log(`  N=${lpad(String(c.first), 2)}  ${pad(c.path, 44)} ${lpad(String(c.queries), 3)} statements`);
+    log(`  with DataLoader: ${r.nPlusOne.target.constant ? 'constant' : 'NOT constant'}, max ${Math.max(...r.nPlusOne.cases.filter((c) => c.path.startsWith('HTTP')).map((c) => c.queries))} (target ≤ 3) ${verdict(r.nPlusOne.target.pass)}`);
+  }
+  if (r.profile) {
+    for (const k of PROFILED) {
+      const s = r.profile[k];
+      if (!s) continue;
+      log('');
+      log(`CPU profile of the gateway under ${PROFILE_LABELS[k]} (${s.window.sampledMs} ms sampled${s.window.filtered ? '' : ', whole process'}): top self time`);
+      for (const f of s.topSelf.slice(0, 12)) log(`  ${lpad(f.pct.toFixed(1), 5)} %  ${pad(f.fn, 34)} ${f.where}`);
+      log('  by area: ' + s.byArea.slice(0, 10).map((a) => `${a.area} ${a.pct.toFixed(1)} %`).join(', '));
+    }
+  }
+  if (r.errors.length || r.notes.length) log('');
+  for (const n of r.notes) log(`note: ${n}`);
+  for (const e of r.errors) log(`ERROR: ${e}`);
+}
+
+async function seed(child: ServerChild<GatewayReady>, args: { n: number; status?: 'PENDING' | 'PAID'; refundsEach?: number; baseTime?: number }) {
+  return child.call<SeededPayment[]>('seedPayments', args, 120_000);
+}
+
+async function createOnePayment(gw: GatewayReady): Promise<string> {
+  const res = await fetch(gw.graphqlUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.apiKey}` },
+    body: JSON.stringify({
+      query: CREATE_PAYMENT,
+      variables: { input: { amount: 1999, currency: 'USD', description: 'Bench', returnUrl: 'https://shop.example/return', idempotencyKey: `bench-setup-${Date.now()}` } },
+    }),
+  });
+  const json = (await res.json()) as { data?: { createPayment?: { payment?: { id: string } } }; errors?: unknown };
+  const id = json.data?.createPayment?.payment?.id;
+  if (!id) throw new Error(`createPayment failed: ${JSON.stringify(json)}`);
+  return id;
+}
+
+/** Runs the gateway under --cpu-prof through (c), (d) and webhook ingestion, and summarises each load window. */
+async function profileGateway(results: Results, reason: string): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucanpay-bench-prof-'));
+  const child = await startServer<GatewayReady>('gateway.ts', { env: gatewayEnv(), nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+  const gw = child.ready;
+  const seconds = SETTINGS.profileS;
+  const rates: string[] = [];
+  const windows: Partial<Record<ProfiledKey, [number, number]>> = {};
+  try {
+    const paymentId = await createOnePayment(gw);
+    const all = specs({ url: '' }, { url: '' }, gw, paymentId);
+    for (const k of ['c', 'd'] as const) {
+      await runLoad({ ...all[k], durationS: 1 });
+      const from = await child.call<number>('hrtimeUs');
+      const r = await runLoad({ ...all[k], durationS: seconds });
+      windows[k] = [from, await child.call<number>('hrtimeUs')];
+      rates.push(`${k}: ${Math.round(r.rps)} req/s`);
+    }
+    const pool = await seed(child, { n: 6_000 });
+    const from = await child.call<number>('hrtimeUs');
+    const w = await runWebhooks(gw, pool, { rounds: 1, roundS: seconds, warmupS: 1, log: () => undefined });
+    windows.webhooks = [from, await child.call<number>('hrtimeUs')];
+    rates.push(`webhooks: ${Math.round(w.median.appliedPerS)} events/s`);
+    log(`  under the profiler: ${rates.join(', ')}`);
+  } finally {
+    await child.stop();
+  }
+  const file = newestProfile(dir);
+  if (!file) {
+    results.errors.push('CPU profile: no .cpuprofile written');
+    return;
+  }
+  const kept = path.join(os.tmpdir(), `ucanpay-gateway-${Date.now()}.cpuprofile`);
+  fs.copyFileSync(file, kept);
+  fs.rmSync(dir, { recursive: true, force: true });
+  results.profile = { reason, file: kept };
+  for (const k of PROFILED) {
+    const w = windows[k];
+    if (w) results.profile[k] = summarizeProfile(kept, w[0], w[1]);
+  }
+}
+
+async function main(): Promise<number> {
+  const m = machine();
+  const pin = setUpPinning(m.nproc);
+  m.pinning = pin.note;
+  const results: Results = {
+    startedAt: new Date(started).toISOString(),
+    quick: QUICK,
+    machine: m,
+    settings: { ...SETTINGS, connections: 10, pushRatePerS: PUSH_RATE },
+    disk: {},
+    errors: [],
+    notes: [],
+  };
+  const watchdog = setTimeout(() => {
+    results.errors.push(`hard time limit of ${HARD_LIMIT_MS / 1000} s reached: stopped early`);
+    printSummary(results);
+    writeResults(results);
+    killAllChildren();
+    process.exit(2);
+  }, HARD_LIMIT_MS);
+  watchdog.unref();
+
+  log(`UCanPay gateway benchmark${QUICK ? ' (QUICK)' : ''} — ${m.nproc} cores, ${m.cpuModel}, Node ${m.node}`);
+  log(pin.note);
+  if (m.loadavgAtStart[0] > 0.5) log(`note: load average ${m.loadavgAtStart.join(' ')} at start: other work is running, numbers are noisy (compare the ratios)`);
+
+  const step = async (name: string, fn: () => Promise<void>, key?: string) => {
+    if (key && !wanted(key)) return;
+    log('');
+    log(`--- ${name} (${elapsed()}) ---`);
+    try {
+      await fn();
+    } catch (error) {
+      const message = `${name}: ${error instanceof Error ? error.message : String(error)}`;
+      results.errors.push(message);
+      log(`ERROR ${message}`);
+    }
+  };
+
+  await step('disk: durable COMMIT latency', async () => {
+    results.disk.start = await probeDisk();
+  });
+
+  // 1. Overhead ratios, then webhooks and N+1 on the same gateway.
+  let gateway: ServerChild<GatewayReady> | undefined;
+  if (wanted('webhooks') || wanted('n1')) gateway = await startServer<GatewayReady>('gateway.ts', { env: gatewayEnv() });
+  await step('1. overhead ratios (a) (b) (c) (d)', async () => {
+    const [a, b, g] = await Promise.all([
+      startServer<{ url: string }>('raw-http.ts'),
+      startServer<{ url: string }>('apollo-bare.ts'),
+      gateway ?? startServer<GatewayReady>('gateway.ts', { env: gatewayEnv() }),
+    ]);
+    gateway = g;
+    try {
+      const paymentId = await createOnePayment(g.ready);
+      results.overhead = await runOverhead(specs({ url: a.ready.url, pid: a.pid }, { url: b.ready.url, pid: b.pid }, g.ready, paymentId), {
+        ...SETTINGS,
+        log,
+      });
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  }, 'overhead');
+
+  await step('2. webhook ingestion', async () => {
+    if (!gateway) throw new Error('no gateway');
+    const pool = await seed(gateway, { n: SETTINGS.webhookPool });
+    log(`  seeded ${pool.length} PENDING payments`);
+    const g = gateway;
+    results.webhooks = await runWebhooks(g.ready, pool, { ...SETTINGS, log, dbStats: () => g.call('dbStats') });
+  }, 'webhooks');
+
+  await step('5. N+1', async () => {
+    if (!gateway) throw new Error('no gateway');
+    await seed(gateway, { n: 50, status: 'PAID', refundsEach: 2, baseTime: Date.now() + 3_600_000 });
+    results.nPlusOne = await runNPlusOne(gateway, 2);
+  }, 'n1');
+  await gateway?.stop();
+
+  // 3. Push latency on a fresh gateway.
+  await step(`3. push latency (${SETTINGS.pushSubs} subscriptions)`, async () => {
+    const g = await startServer<GatewayReady>('gateway.ts', { env: gatewayEnv() });
+    try {
+      const payments = await seed(g, { n: SETTINGS.pushSubs });
+      results.push = await runPush(g.ready, payments, { ratePerS: PUSH_RATE, log });
+    } finally {
+      await g.stop();
+    }
+  }, 'push');
+
+  // 4. Fan-out and memory on a fresh gateway (with --expose-gc for settled RSS readings).
+  await step(`4. fan-out and memory (${SETTINGS.fanoutSubs} subscribers)`, async () => {
+    const g = await startServer<GatewayReady>('gateway.ts', { env: gatewayEnv(), nodeArgs: ['--expose-gc'] });
+    try {
+      const [payment] = await seed(g, { n: 1 });
+      results.fanout = await runFanout(g, payment, { subscribers: SETTINGS.fanoutSubs, log });
+    } finally {
+      await g.stop();
+    }
+  }, 'fanout');
+
+  const missed = results.overhead && (!results.overhead.ratios.cb.pass || !results.overhead.ratios.db.pass);
+  const profileWanted = !argv.has('--no-profile') && (argv.has('--profile') || missed || (ONLY?.includes('profile') ?? false));
+  if (profileWanted && Date.now() - started > PROFILE_IF_BEFORE_MS) {
+    results.notes.push(`CPU profile skipped: ${elapsed()} elapsed, not enough of the 5-minute budget left (run npm run bench -- --only=profile)`);
+  } else if (profileWanted) {
+    await step('CPU profile of the gateway under (c), (d) and webhooks', () => profileGateway(results, missed ? 'an overhead target was missed' : '--profile'));
+  }
+
+  await step('disk: durable COMMIT latency, again', async () => {
+    results.disk.end = await probeDisk(1000);
+  });
+  closeWebhookAgent();
+  results.machine.loadavgAtEnd = os.loadavg().map((x) => round(x));
+  results.finishedAt = new Date().toISOString();
+  results.durationS = Math.round((Date.now() - started) / 1000);
+  printSummary(results);
+  const file = writeResults(results);
+  log('');
+  log(`written ${path.relative(process.cwd(), file)}; total ${results.durationS} s`);
+  return results.errors.length ? 1 : 0;
+}
+
+main()
+  .then((code) => {
+    killAllChildren();
+    process.exit(code);
+  })
+  .catch((error) => {
+    console.error(error);
+    killAllChildren();
+    process.exit(1);
+  });

@@ -1,0 +1,68 @@
+import { runLoad, type RoundResult } from '../lib/load';
+import { median, round } from '../lib/stats';
+import type { GatewayReady } from '../lib/gateway-env';
+import { paymentSucceeded, type PaymentRef } from '../lib/webhook-events';
+
+export interface WebhookResult {
+  pool: number;
+  rounds: Array<RoundResult & { applied: number; appliedPerS: number }>;
+  median: { appliedPerS: number; p50: number; p99: number };
+  target: { appliedPerS: number; pass: boolean };
+  exhausted: boolean;
+  /** Transactions per COMMIT over the measured rounds (SQLite group commit). */
+  transactionsPerCommit?: number;
+}
+
+/**
+ * Signed `payment.succeeded` events, each for a different PENDING payment
+ * (seeded beforehand), so every event is verified, de-duplicated (inbox
+ * insert), applied (PENDING → PAID, version + 1) and published: all of the
+ * work, none short-circuited. Closed loop, 10 connections.
+ */
+export async function runWebhooks(
+  gw: GatewayReady,
+  payments: PaymentRef[],
+  options: { rounds: number; roundS: number; warmupS: number; log: (line: string) => void; dbStats?: () => Promise<{ transactions: number; commits: number }> },
+): Promise<WebhookResult> {
+  const url = `${gw.url}/webhooks/ucanpay/${gw.merchantId}`;
+  let next = 0;
+  let exhausted = false;
+  const spec = (counter: { applied: number }) => ({
+    url,
+    next: () => {
+      if (next >= payments.length) exhausted = true;
+      const event = paymentSucceeded(payments[next++ % payments.length], gw.webhookSecret);
+      return { body: event.body, headers: { 'ucanpay-signature': event.signature } };
+    },
+    check: (body: string) => {
+      if (body.includes('"outcome":"applied"')) {
+        counter.applied++;
+        return true;
+      }
+      return false;
+    },
+  });
+  const warm = { applied: 0 };
+  const w = await runLoad({ ...spec(warm), durationS: options.warmupS });
+  options.log(`  warm-up: ${Math.round(w.rps)} events/s applied${w.bad ? `, ${w.bad} BAD` : ''}`);
+  const rounds: WebhookResult['rounds'] = [];
+  const statsBefore = await options.dbStats?.();
+  for (let r = 0; r < options.rounds; r++) {
+    const counter = { applied: 0 };
+    const res = await runLoad({ ...spec(counter), durationS: options.roundS });
+    rounds.push({ ...res, applied: counter.applied, appliedPerS: counter.applied / res.durationS });
+    options.log(`  round ${r + 1}: ${Math.round(counter.applied / res.durationS)} events/s applied, ack p50 ${round(res.p50)} ms, p99 ${round(res.p99)} ms${res.bad ? `, ${res.bad} BAD` : ''}`);
+  }
+  const appliedPerS = median(rounds.map((r) => r.appliedPerS));
+  const statsAfter = await options.dbStats?.();
+  const transactionsPerCommit =
+    statsBefore && statsAfter ? (statsAfter.transactions - statsBefore.transactions) / Math.max(1, statsAfter.commits - statsBefore.commits) : undefined;
+  return {
+    transactionsPerCommit,
+    pool: payments.length,
+    rounds,
+    median: { appliedPerS, p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)) },
+    target: { appliedPerS: 1000, pass: appliedPerS >= 1000 },
+    exhausted,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The billing subscription state machine (the provider contract's): one
+ * table of allowed transitions, and the freshness rule that keeps a late or
+ * reordered snapshot from moving a subscription backwards.
+ */
+export const SUBSCRIPTION_STATUSES = ['PENDING_AUTHORIZATION', 'TRIALING', 'ACTIVE', 'PAST_DUE', 'UNPAID', 'CANCELLED'] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+export const BILLING_INTERVALS = ['DAY', 'WEEK', 'MONTH', 'YEAR'] as const;
+export type BillingInterval = (typeof BILLING_INTERVALS)[number];
+
+const TRANSITIONS: Readonly<Record<SubscriptionStatus, readonly SubscriptionStatus[]>> = {
+  PENDING_AUTHORIZATION: ['TRIALING', 'ACTIVE', 'CANCELLED'],
+  TRIALING: ['ACTIVE', 'CANCELLED'],
+  ACTIVE: ['PAST_DUE', 'CANCELLED'],
+  PAST_DUE: ['ACTIVE', 'UNPAID', 'CANCELLED'],
+  UNPAID: ['CANCELLED'],
+  CANCELLED: [],
+};
+
+export function canSubscriptionTransition(from: SubscriptionStatus, to: SubscriptionStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** `to` follows `from` through one or more transitions (a snapshot may skip states it implies). */
+export function isSubscriptionReachable(from: SubscriptionStatus, to: SubscriptionStatus): boolean {
+  const seen = new Set<SubscriptionStatus>();
+  const stack = [...TRANSITIONS[from]];
+  while (stack.length) {
+    const next = stack.pop()!;
+    if (next === to) return true;
+    if (!seen.has(next)) {
+      seen.add(next);
+      stack.push(...TRANSITIONS[next]);
+    }
+  }
+  return false;
+}
+
+/**
+ * How new a snapshot is: its current period's end, then how many charges it
+ * has seen (charges are only ever appended), then the provider's update time.
+ * Compared lexicographically; a snapshot older than what is stored is stale.
+ */
+export type Freshness = readonly [periodEnd: number, charges: number, updatedAt: number];
+
+export function compareFreshness(a: Freshness, b: Freshness): number {
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
+
+/**
+ * Whether a snapshot may be applied over the stored state. ACTIVE ⇄ PAST_DUE
+ * is a cycle, so status order alone cannot tell new from old: freshness
+ * decides, and the transition table still forbids leaving a final state.
+ */
+export function acceptsSnapshot(
+  current: { status: SubscriptionStatus; freshness: Freshness },
+  snapshot: { status: SubscriptionStatus; freshness: Freshness },
+): boolean {
+  if (compareFreshness(snapshot.freshness, current.freshness) < 0) return false;
+  if (snapshot.status === current.status) return true;
+  return isSubscriptionReachable(current.status, snapshot.status);
+}
