@@ -246,7 +246,7 @@ async function main() {
       },
       memory: () => process.memoryUsage(),
       /** Committed transactions and COMMITs so far (group commit: fewer COMMITs than transactions). */
-      dbStats: () => ({ ...app!.db.stats }),
+      dbStats: () => ({ ...((app!.db as { stats?: { transactions: number; commits: number } }).stats ?? { transactions: NaN, commits: NaN }) }),
       /** CLOCK_MONOTONIC in µs: the clock of V8's CPU profile timestamps. */
       hrtimeUs: () => Number(process.hrtime.bigint() / 1000n),
     },

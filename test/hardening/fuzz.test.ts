@@ -113,10 +113,31 @@ const REFUND_BREAKERS: Record<string, (r: Rng) => unknown> = {
   idempotencyKey: PAYMENT_BREAKERS.idempotencyKey,
 };
 
-/**
- * Mutation targets of the fuzzer: a valid input and the breakers that make
- * it invalid. Billing subscriptions: add a `createSubscription` target here.
- */
+const SUBSCRIPTION_BREAKERS: Record<string, (r: Rng) => unknown> = {
+  customer: (r) =>
+    r.pick([
+      null,
+      'cus_1',
+      {},
+      { id: '', email: 'a@example.com', name: 'A' },
+      { id: 'c', email: 'not-an-email', name: 'A' },
+      { id: 'c', email: 'a@example.com', name: 'x'.repeat(201) },
+      { id: 'c'.repeat(101), email: 'a@example.com', name: 'A' },
+      { id: 'c', email: `${'a'.repeat(300)}@example.com`, name: 'A' },
+    ]),
+  amount: PAYMENT_BREAKERS.amount,
+  currency: PAYMENT_BREAKERS.currency,
+  interval: (r) => r.pick(['MONTHLY', 'month', '', 5, null, ['MONTH']]),
+  intervalCount: (r) => r.pick([0, -1, 1001, 1.5, '2', null, 2147483648]),
+  startDate: (r) => r.pick(['2001-01-01', '2026-13-40', 'tomorrow', '', '2026-1-1', 20261125, '0000-00-00']),
+  trialDays: (r) => r.pick([-1, 731, 1.5, 'seven', 2147483648]),
+  returnUrl: PAYMENT_BREAKERS.returnUrl,
+  merchantReference: PAYMENT_BREAKERS.merchantReference,
+  metadata: PAYMENT_BREAKERS.metadata,
+  idempotencyKey: PAYMENT_BREAKERS.idempotencyKey,
+};
+
+/** Mutation targets of the fuzzer: a valid input and the breakers that make it invalid. */
 const MUTATION_TARGETS: Array<{ field: string; inputType: string; valid: (ctx: FuzzContext) => Record<string, unknown>; breakers: typeof PAYMENT_BREAKERS }> = [
   {
     field: 'createPayment',
@@ -130,6 +151,18 @@ const MUTATION_TARGETS: Array<{ field: string; inputType: string; valid: (ctx: F
     // A real paid payment: only the broken fields stand between the fuzzer and a refund.
     valid: (ctx) => ({ paymentId: ctx.paidPaymentId, amount: 100 }),
     breakers: REFUND_BREAKERS,
+  },
+  {
+    field: 'createSubscription',
+    inputType: 'CreateSubscriptionInput',
+    valid: () => ({
+      customer: { id: 'cus_fuzz', email: 'fuzz@example.com', name: 'Fuzz' },
+      amount: 1000,
+      currency: 'USD',
+      interval: 'MONTH',
+      returnUrl: 'https://shop.example/r',
+    }),
+    breakers: SUBSCRIPTION_BREAKERS,
   },
 ];
 

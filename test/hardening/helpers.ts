@@ -181,10 +181,7 @@ export const refundKind: OwnedKind = {
   mutations: [],
 };
 
-/**
- * Billing subscriptions (being added). To cover them in the isolation and
- * fuzz tests, add `subscriptionKind` to OWNED_KINDS below.
- */
+/** Billing subscriptions: only the merchant's API key reaches them. */
 export const subscriptionKind: OwnedKind = {
   name: 'subscription',
   idPrefix: 'sub',
@@ -224,4 +221,4 @@ export const subscriptionKind: OwnedKind = {
 };
 
 /** Every kind of object merchants own. */
-export const OWNED_KINDS: OwnedKind[] = [paymentKind, refundKind];
+export const OWNED_KINDS: OwnedKind[] = [paymentKind, refundKind, subscriptionKind];
