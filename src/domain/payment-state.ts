@@ -1,3 +1,5 @@
+import { reachable, type TransitionTable } from './state-machine';
+
 /**
  * The payment state machine: the one table of allowed transitions. Every
  * change to a payment's status goes through `canTransition`, so a late or
@@ -14,7 +16,7 @@ export const PAYMENT_STATUSES = [
 ] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
-const TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
+const TRANSITIONS: TransitionTable<PaymentStatus> = {
   PENDING: ['PAID', 'FAILED', 'CANCELLED', 'EXPIRED'],
   PAID: ['PARTIALLY_REFUNDED', 'REFUNDED'],
   PARTIALLY_REFUNDED: ['REFUNDED'],
@@ -30,17 +32,7 @@ export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
 
 /** `to` can follow `from` through one or more transitions (PENDING → REFUNDED via PAID). */
 export function isReachable(from: PaymentStatus, to: PaymentStatus): boolean {
-  const seen = new Set<PaymentStatus>();
-  const stack = [...TRANSITIONS[from]];
-  while (stack.length) {
-    const next = stack.pop()!;
-    if (next === to) return true;
-    if (!seen.has(next)) {
-      seen.add(next);
-      stack.push(...TRANSITIONS[next]);
-    }
-  }
-  return false;
+  return reachable(TRANSITIONS, from, to);
 }
 
 /** No further transition is possible. */

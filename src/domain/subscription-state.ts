@@ -1,3 +1,5 @@
+import { reachable, type TransitionTable } from './state-machine';
+
 /**
  * The billing subscription state machine (the provider contract's): one
  * table of allowed transitions, and the freshness rule that keeps a late or
@@ -9,7 +11,7 @@ export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 export const BILLING_INTERVALS = ['DAY', 'WEEK', 'MONTH', 'YEAR'] as const;
 export type BillingInterval = (typeof BILLING_INTERVALS)[number];
 
-const TRANSITIONS: Readonly<Record<SubscriptionStatus, readonly SubscriptionStatus[]>> = {
+const TRANSITIONS: TransitionTable<SubscriptionStatus> = {
   PENDING_AUTHORIZATION: ['TRIALING', 'ACTIVE', 'CANCELLED'],
   TRIALING: ['ACTIVE', 'CANCELLED'],
   ACTIVE: ['PAST_DUE', 'CANCELLED'],
@@ -24,17 +26,7 @@ export function canSubscriptionTransition(from: SubscriptionStatus, to: Subscrip
 
 /** `to` follows `from` through one or more transitions (a snapshot may skip states it implies). */
 export function isSubscriptionReachable(from: SubscriptionStatus, to: SubscriptionStatus): boolean {
-  const seen = new Set<SubscriptionStatus>();
-  const stack = [...TRANSITIONS[from]];
-  while (stack.length) {
-    const next = stack.pop()!;
-    if (next === to) return true;
-    if (!seen.has(next)) {
-      seen.add(next);
-      stack.push(...TRANSITIONS[next]);
-    }
-  }
-  return false;
+  return reachable(TRANSITIONS, from, to);
 }
 
 /**

@@ -43,20 +43,21 @@ export class IdempotencyService {
   }
 
   /**
-   * Inside the claiming transaction, for a request that carries `key`: null
-   * when the key is new; otherwise what the earlier request with it means —
+   * Inside the claiming transaction: null when the request carries no key or
+   * a new one; otherwise what the earlier request with it means —
    * a conflict, the stored resource to replay, or (when the earlier request
    * stopped before UCanPay answered) the resource to send again.
    */
   async earlier<R>(
     tx: Tx,
     merchantId: string,
-    key: string,
+    key: string | null,
     operation: string,
     requestHash: string,
     load: (resourceId: string) => Promise<R>,
     unsent: (resource: R) => boolean,
   ): Promise<null | { kind: 'conflict' } | { kind: 'call' | 'replay'; resource: R }> {
+    if (key === null) return null;
     const check = await this.check(tx, merchantId, key, operation, requestHash);
     if (check.kind === 'new') return null;
     if (check.kind === 'conflict') return check;

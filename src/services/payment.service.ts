@@ -101,14 +101,15 @@ export class PaymentService {
     },
   ): Promise<{ kind: 'call'; payment: PaymentEntity } | { kind: 'answer'; outcome: CreatePaymentOutcome }> {
     return this.idempotency.claiming(merchantId, key, async (tx) => {
-      const earlier =
-        key === null
-          ? null
-          : await this.idempotency.earlier(
-              tx, merchantId, key, 'createPayment', hash,
-              (id) => tx.manager.findOneOrFail(PaymentEntity, { where: { id } }),
-              (p) => p.providerOrderId === null && p.status === 'PENDING',
-            );
+      const earlier = await this.idempotency.earlier(
+        tx,
+        merchantId,
+        key,
+        'createPayment',
+        hash,
+        (id) => tx.manager.findOneOrFail(PaymentEntity, { where: { id } }),
+        (p) => p.providerOrderId === null && p.status === 'PENDING',
+      );
       if (earlier?.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key! });
       if (earlier?.kind === 'call') return { kind: 'call' as const, payment: earlier.resource };
       if (earlier?.kind === 'replay') return answer(this.storedOutcome(earlier.resource));

@@ -71,14 +71,15 @@ export class RefundService {
     const hash = requestHash(fields);
 
     const step = await this.idempotency.claiming(merchantId, key, async (tx) => {
-      const earlier =
-        key === null
-          ? null
-          : await this.idempotency.earlier(
-              tx, merchantId, key, 'refundPayment', hash,
-              (id) => tx.manager.findOneOrFail(RefundEntity, { where: { id } }),
-              (r) => r.providerRefundId === null && r.status === 'PROCESSING',
-            );
+      const earlier = await this.idempotency.earlier(
+        tx,
+        merchantId,
+        key,
+        'refundPayment',
+        hash,
+        (id) => tx.manager.findOneOrFail(RefundEntity, { where: { id } }),
+        (r) => r.providerRefundId === null && r.status === 'PROCESSING',
+      );
       if (earlier?.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key! });
       if (earlier?.kind === 'call') return { kind: 'call' as const, refund: earlier.resource };
       if (earlier?.kind === 'replay') return answer(await this.storedOutcome(tx, earlier.resource));

@@ -114,14 +114,15 @@ export class SubscriptionService {
     const hash = requestHash(fields);
 
     const step = await this.idempotency.claiming(merchantId, key, async (tx) => {
-      const earlier =
-        key === null
-          ? null
-          : await this.idempotency.earlier(
-              tx, merchantId, key, 'createSubscription', hash,
-              (id) => tx.manager.findOneOrFail(BillingSubscriptionEntity, { where: { id } }),
-              (x) => x.providerSubscriptionId === null && x.status === 'PENDING_AUTHORIZATION',
-            );
+      const earlier = await this.idempotency.earlier(
+        tx,
+        merchantId,
+        key,
+        'createSubscription',
+        hash,
+        (id) => tx.manager.findOneOrFail(BillingSubscriptionEntity, { where: { id } }),
+        (x) => x.providerSubscriptionId === null && x.status === 'PENDING_AUTHORIZATION',
+      );
       if (earlier?.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key! });
       if (earlier?.kind === 'call') return { kind: 'call' as const, sub: earlier.resource };
       if (earlier?.kind === 'replay') return answer(storedOutcome(earlier.resource));
