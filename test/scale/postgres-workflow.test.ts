@@ -104,3 +104,37 @@ describe('on PostgreSQL with Redis events', () => {
     expect(await gw.app.services.reconciliation.runOnce()).toBe(0);
   });
 });
+
+describe('one idempotency key, many concurrent requests, on PostgreSQL', () => {
+  it('each duplicate gets the first result or IDEMPOTENCY_KEY_IN_USE — never a false business error', async () => {
+    if (!services) return;
+    const input = { amount: 3000, currency: 'USD', description: 'PG race', returnUrl: 'https://shop.example/r', merchantReference: 'PG-RACE-1', idempotencyKey: 'pg-race-1' };
+    const creates = await Promise.all(Array.from({ length: 15 }, () => gw.gql(CreatePaymentDocument, { input })));
+    const paymentIds = new Set<string>();
+    for (const res of creates) {
+      if (res.errors) expect(res.errors[0].extensions?.code).toBe('IDEMPOTENCY_KEY_IN_USE');
+      else {
+        expect(res.data!.createPayment.__typename).toBe('CreatePaymentPayload');
+        paymentIds.add((res.data!.createPayment as { payment: { id: string } }).payment.id);
+      }
+    }
+    expect(paymentIds.size).toBe(1);
+    const [paymentId] = [...paymentIds];
+    const { checkoutUrl } = (await gw.gql(GetPaymentDocument, { id: paymentId })).data!.payment!;
+    await checkout(checkoutUrl!, 'authorize');
+    await eventually(async () => (await gw.gql(GetPaymentDocument, { id: paymentId })).data!.payment!.status === 'PAID');
+
+    const refunds = await Promise.all(
+      Array.from({ length: 15 }, () => gw.gql(RefundPaymentDocument, { input: { paymentId, idempotencyKey: 'pg-race-refund-1' } })),
+    );
+    const refundIds = new Set<string>();
+    for (const res of refunds) {
+      if (res.errors) expect(res.errors[0].extensions?.code).toBe('IDEMPOTENCY_KEY_IN_USE');
+      else {
+        expect(res.data!.refundPayment.__typename).toBe('RefundPaymentPayload');
+        refundIds.add((res.data!.refundPayment as { refund: { id: string } }).refund.id);
+      }
+    }
+    expect(refundIds.size).toBe(1);
+  });
+});
