@@ -5,7 +5,8 @@ let sb: TestSandbox;
 let rx: Receiver;
 
 beforeAll(async () => {
-  sb = await startSandbox();
+  // Long enough that a refund is still PROCESSING when the next request lands, even on a loaded machine.
+  sb = await startSandbox({ refundDelayMs: 500 });
   rx = await startReceiver();
 });
 
