@@ -3,7 +3,7 @@
  * in one run (see bench/README.md). Servers under test run in child processes
  * pinned to core 0; this process is the load generator, pinned to core 1.
  *
- *   npm run bench                 # everything, ~3-4 minutes
+ *   npm run bench                 # everything, ~2.5 minutes (stops itself by 280 s)
  *   npm run bench -- --quick      # 1 short round each (smoke test, numbers meaningless)
  *   npm run bench -- --profile    # always take the CPU profile (default: only when a target is missed)
  *   npm run bench -- --no-profile
@@ -130,7 +130,7 @@ function printSummary(r: Results): void {
     const w = r.webhooks;
     log('');
     log(
-      `webhook ingestion: ${Math.round(w.median.appliedPerS)} events/s applied (target ≥ 1000 on one core) ${verdict(w.target.pass)}; ack p50 ${w.median.p50.toFixed(2)} ms, p99 ${w.median.p99.toFixed(2)} ms; ${w.transactionsPerCommit?.toFixed(1) ?? '?'} transactions per COMMIT${w.exhausted ? ' (payment pool EXHAUSTED: later events were duplicates)' : ''}`,
+      `webhook ingestion: ${Math.round(w.median.appliedPerS)} events/s applied (target ≥ 1000 on one core) ${verdict(w.target.pass)}; ack p50 ${w.median.p50.toFixed(2)} ms, p99 ${w.median.p99.toFixed(2)} ms; ${w.median.cpuMsPerEvent.toFixed(3)} ms server CPU per event; ${w.transactionsPerCommit?.toFixed(1) ?? '?'} transactions per COMMIT${w.exhausted ? ' (payment pool EXHAUSTED: later events were duplicates)' : ''}`,
     );
   }
   if (r.push) {
@@ -159,6 +159,7 @@ function printSummary(r: Results): void {
       log(`CPU profile of the gateway under ${PROFILE_LABELS[k]} (${s.window.sampledMs} ms sampled${s.window.filtered ? '' : ', whole process'}): top self time`);
       for (const f of s.topSelf.slice(0, 12)) log(`  ${lpad(f.pct.toFixed(1), 5)} %  ${pad(f.fn, 34)} ${f.where}`);
       log('  by area: ' + s.byArea.slice(0, 10).map((a) => `${a.area} ${a.pct.toFixed(1)} %`).join(', '));
+      log('  gateway code by inclusive time: ' + s.topInclusiveSrc.slice(0, 8).map((f) => `${f.fn} (${f.where}) ${f.pct.toFixed(1)} %`).join(', '));
     }
   }
   if (r.errors.length || r.notes.length) log('');

@@ -6,6 +6,8 @@ export interface ProfileSummary {
   window: { fromUs: number; toUs: number; sampledMs: number; filtered: boolean };
   topSelf: Array<{ fn: string; where: string; selfMs: number; pct: number }>;
   byArea: Array<{ area: string; selfMs: number; pct: number }>;
+  /** The gateway's own functions (src/) by inclusive time: which code paths the time is spent under. */
+  topInclusiveSrc: Array<{ fn: string; where: string; pct: number }>;
 }
 
 interface CpuProfile {
@@ -49,6 +51,23 @@ export function summarizeProfile(file: string, fromUs?: number, toUs?: number, t
     self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + dt);
     total += dt;
   }
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const inclusive = new Map<string, { fn: string; where: string; us: number }>();
+  for (const [id, us] of self) {
+    const seen = new Set<string>();
+    for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
+      const { functionName, url, lineNumber } = byId.get(x)!.callFrame;
+      if (!/\/src\//.test(url) || /node_modules/.test(url)) continue;
+      const where = shortWhere(url, lineNumber);
+      const key = `${functionName}@${where}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const entry = inclusive.get(key) ?? { fn: functionName || '(anonymous)', where, us: 0 };
+      entry.us += us;
+      inclusive.set(key, entry);
+    }
+  }
   const byFn = new Map<string, { fn: string; where: string; us: number }>();
   const byArea = new Map<string, number>();
   for (const [id, us] of self) {
@@ -70,6 +89,10 @@ export function summarizeProfile(file: string, fromUs?: number, toUs?: number, t
       .sort((a, b) => b.us - a.us)
       .slice(0, top)
       .map((e) => ({ fn: e.fn, where: e.where, selfMs: Math.round(e.us / 1000), pct: pct(e.us) })),
+    topInclusiveSrc: [...inclusive.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map((e) => ({ fn: e.fn, where: e.where, pct: pct(e.us) })),
     byArea: [...byArea.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)

@@ -6,7 +6,7 @@ import { paymentSucceeded, type PaymentRef } from '../lib/webhook-events';
 export interface WebhookResult {
   pool: number;
   rounds: Array<RoundResult & { applied: number; appliedPerS: number }>;
-  median: { appliedPerS: number; p50: number; p99: number };
+  median: { appliedPerS: number; p50: number; p99: number; cpuMsPerEvent: number };
   target: { appliedPerS: number; pass: boolean };
   exhausted: boolean;
   /** Transactions per COMMIT over the measured rounds (SQLite group commit). */
@@ -29,6 +29,7 @@ export async function runWebhooks(
   let exhausted = false;
   const spec = (counter: { applied: number }) => ({
     url,
+    serverPid: gw.pid,
     next: () => {
       if (next >= payments.length) exhausted = true;
       const event = paymentSucceeded(payments[next++ % payments.length], gw.webhookSecret);
@@ -51,7 +52,9 @@ export async function runWebhooks(
     const counter = { applied: 0 };
     const res = await runLoad({ ...spec(counter), durationS: options.roundS });
     rounds.push({ ...res, applied: counter.applied, appliedPerS: counter.applied / res.durationS });
-    options.log(`  round ${r + 1}: ${Math.round(counter.applied / res.durationS)} events/s applied, ack p50 ${round(res.p50)} ms, p99 ${round(res.p99)} ms${res.bad ? `, ${res.bad} BAD` : ''}`);
+    options.log(
+      `  round ${r + 1}: ${Math.round(counter.applied / res.durationS)} events/s applied, ack p50 ${round(res.p50)} ms, p99 ${round(res.p99)} ms, server ${round(res.cpuMsPerReq, 3)} ms CPU/event at ${Math.round(100 * res.serverCpuShare)} % of a core${res.bad ? `, ${res.bad} BAD: ${res.badSamples.join(' | ')}` : ''}`,
+    );
   }
   const appliedPerS = median(rounds.map((r) => r.appliedPerS));
   const statsAfter = await options.dbStats?.();
@@ -61,7 +64,12 @@ export async function runWebhooks(
     transactionsPerCommit,
     pool: payments.length,
     rounds,
-    median: { appliedPerS, p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)) },
+    median: {
+      appliedPerS,
+      p50: median(rounds.map((r) => r.p50)),
+      p99: median(rounds.map((r) => r.p99)),
+      cpuMsPerEvent: median(rounds.map((r) => r.cpuMsPerReq)),
+    },
     target: { appliedPerS: 1000, pass: appliedPerS >= 1000 },
     exhausted,
   };

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import { DataSource, EntityNotFoundError, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import type { Config } from '../config';
 import { entities } from '../entities';
@@ -61,31 +61,51 @@ export class Database {
   }
 
   /**
-   * One row by equal columns, outside any transaction: what
-   * `manager.findOne(target, { where })` returns, faster. TypeORM's query
-   * builder costs more than the query itself on SQLite (bench/README.md), so
-   * the SELECT is built once per entity and column set, its prepared
-   * statement is reused (sqlite-driver.ts), and the row is hydrated the way
-   * TypeORM hydrates it (same driver conversions and transformers). Anything
-   * but plain string values on plain columns goes to `manager.findOne`.
+   * One row by equal columns: what `manager.findOne(target, { where })`
+   * returns, faster. TypeORM's query builder costs more than the query itself
+   * on SQLite (bench/README.md), so the SELECT is built once per entity and
+   * column set, its prepared statement is reused (sqlite-driver.ts), and the
+   * row is hydrated the way TypeORM hydrates it (same driver conversions and
+   * transformers). With `tx` it reads inside that transaction, and
+   * `forUpdate` adds `FOR UPDATE` on PostgreSQL (like `db.forUpdate`).
+   * Anything but plain string values on plain columns goes to TypeORM.
    */
-  async findOneBy<T extends ObjectLiteral>(target: EntityTarget<T>, where: Partial<T>): Promise<T | null> {
+  async findOneBy<T extends ObjectLiteral>(
+    target: EntityTarget<T>,
+    where: Partial<T>,
+    options: { tx?: Tx; forUpdate?: boolean } = {},
+  ): Promise<T | null> {
+    const manager = options.tx?.manager ?? this.manager;
     const metadata = this.dataSource.getMetadata(target);
     const keys = Object.keys(where);
-    const cacheKey = `${metadata.name}\u0000${keys.join('\u0000')}`;
+    const lock = Boolean(options.forUpdate) && this.kind === 'postgres';
+    const cacheKey = `${metadata.name}\u0000${lock}\u0000${keys.join('\u0000')}`;
     let finder = this.finders.get(cacheKey);
     if (finder === undefined) {
-      finder = compileFinder(this.dataSource, metadata, keys);
+      finder = compileFinder(this.dataSource, metadata, keys, lock);
       this.finders.set(cacheKey, finder);
     }
     const values = keys.map((k) => (where as Record<string, unknown>)[k]);
-    if (finder === null || values.some((v) => typeof v !== 'string')) return this.manager.findOne(target, { where } as never);
-    const rows = (await this.dataSource.query(finder.sql, values)) as Array<Record<string, unknown>>;
+    if (finder === null || values.some((v) => typeof v !== 'string')) {
+      return manager.findOne(target, { where, ...(options.forUpdate ? this.forUpdate : {}) } as never);
+    }
+    const rows = (await manager.query(finder.sql, values)) as Array<Record<string, unknown>>;
     if (!rows.length) return null;
     const entity = metadata.create(undefined, { fromDeserializer: true }) as T;
     const driver = this.dataSource.driver;
     for (const column of finder.columns) column.setEntityValue(entity, driver.prepareHydratedValue(rows[0][column.databaseName], column));
     return entity;
+  }
+
+  /** `findOneBy`, or TypeORM's EntityNotFoundError (as `findOneOrFail` throws). */
+  async findOneByOrFail<T extends ObjectLiteral>(
+    target: EntityTarget<T>,
+    where: Partial<T>,
+    options: { tx?: Tx; forUpdate?: boolean } = {},
+  ): Promise<T> {
+    const found = await this.findOneBy(target, where, options);
+    if (found === null) throw new EntityNotFoundError(target, { where });
+    return found;
   }
 
   /** `FOR UPDATE` on PostgreSQL; nothing on SQLite, where transactions are serialized already. */
@@ -194,7 +214,7 @@ interface Finder {
 }
 
 /** The SELECT of `findOneBy` for one entity and column set; null when the entity is not a plain one-table row. */
-function compileFinder(dataSource: DataSource, metadata: ReturnType<DataSource['getMetadata']>, keys: string[]): Finder | null {
+function compileFinder(dataSource: DataSource, metadata: ReturnType<DataSource['getMetadata']>, keys: string[], forUpdate: boolean): Finder | null {
   if (metadata.relations.length || metadata.embeddeds.length || metadata.discriminatorColumn || metadata.treeType || !keys.length) return null;
   const keyColumns = keys.map((k) => metadata.findColumnWithPropertyName(k));
   if (keyColumns.some((c) => !c || c.transformer || c.isVirtual)) return null;
@@ -207,7 +227,7 @@ function compileFinder(dataSource: DataSource, metadata: ReturnType<DataSource['
     .join('.');
   const where = keyColumns.map((c, i) => `${driver.escape(c!.databaseName)} = ${postgres ? `$${i + 1}` : '?'}`).join(' AND ');
   const select = columns.map((c) => driver.escape(c.databaseName)).join(', ');
-  return { sql: `SELECT ${select} FROM ${table} WHERE ${where} LIMIT 1`, columns };
+  return { sql: `SELECT ${select} FROM ${table} WHERE ${where} LIMIT 1${forUpdate ? ' FOR UPDATE' : ''}`, columns };
 }
 
 async function runAfterCommit(callbacks: Array<() => void | Promise<void>>): Promise<void> {

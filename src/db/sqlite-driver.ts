@@ -6,21 +6,23 @@ import sqlite3 from 'sqlite3';
  *
  * - `verbose()` is a no-op. TypeORM calls it on load; it patches sqlite3
  *   process-wide to build an Error and `util.inspect` every argument of every
- *   call (long stack traces), which cost ~30 % of the CPU of a `payment(id)`
- *   query. Errors keep their code and message.
+ *   call (long stack traces): 6–7 % of the CPU of a `payment(id)` query, in
+ *   the sandbox's statements too. Errors keep their code and message.
  * - Prepared statements are reused. `Database#all/run(sql)` prepares,
  *   executes and finalizes a statement per call: three trips through the libuv
  *   thread pool. Here the second call of a given SELECT/INSERT/UPDATE/DELETE
- *   text runs as before and prepares a statement in the background; later
- *   calls bind and run that statement (one trip). (Not the first: TypeORM
- *   writes numbers into the SQL text on SQLite, so many INSERT/UPDATE texts
- *   never come again and are not worth preparing.) Results, errors and
+ *   (or transaction-control) text runs as before and prepares a statement in
+ *   the background; later calls bind and run that statement (one trip). (Not
+ *   the first: TypeORM writes numbers into the SQL text on SQLite, so many
+ *   INSERT/UPDATE texts never come again and are not worth preparing.)
+ *   Results, errors and
  *   `this.lastID/changes` in callbacks are the same; `all` and `run` step
  *   every statement to its end (TypeORM on SQLite never uses RETURNING), so a
  *   cached statement never stays busy and never holds a read snapshot.
  */
 
-const CACHEABLE = /^(SELECT|INSERT|UPDATE|DELETE) /;
+/** Statements worth keeping prepared: data access, and the fixed transaction-control texts (BEGIN, COMMIT, savepoints). */
+const CACHEABLE = /^(SELECT |INSERT |UPDATE |DELETE |BEGIN|COMMIT|ROLLBACK|SAVEPOINT |RELEASE )/;
 /** Distinct statement texts kept prepared (least recently used go first). */
 export const STATEMENT_CACHE_SIZE = 256;
 /** Statement texts seen once, remembered to recognise the second time. */

@@ -26,7 +26,7 @@ export class IdempotencyService {
 
   /** Inside the claiming transaction: what does `key` say? Throws IDEMPOTENCY_KEY_IN_USE while another request holds it. */
   async check(tx: Tx, merchantId: string, key: string, operation: string, requestHash: string): Promise<ClaimCheck> {
-    const existing = await tx.manager.findOne(IdempotencyKeyEntity, { where: { merchantId, key }, ...this.db.forUpdate });
+    const existing = await this.db.findOneBy(IdempotencyKeyEntity, { merchantId, key }, { tx, forUpdate: true });
     if (!existing) return { kind: 'new' };
     if (existing.operation !== operation || existing.requestHash !== requestHash) return { kind: 'conflict' };
     if (existing.state === 'COMPLETED') return { kind: 'completed', resourceId: existing.resourceId };

@@ -139,7 +139,8 @@ export class PaymentService {
         updatedAt: now,
         syncedAt: null,
       } satisfies PaymentEntity);
-      await tx.manager.insert(PaymentEntity, payment);
+      // The row is complete: no re-read of column defaults after the insert (TypeORM's default costs a SELECT).
+      await tx.manager.createQueryBuilder().insert().into(PaymentEntity).values(payment).updateEntity(false).execute();
       if (key !== null) await this.idempotency.claim(tx, merchantId, key, 'createPayment', hash, id);
       return { kind: 'call' as const, payment };
     });
@@ -208,7 +209,7 @@ export class PaymentService {
     change: (current: PaymentEntity) => Partial<PaymentEntity> | null,
   ): Promise<PaymentEntity> {
     return this.db.transaction(async (tx) => {
-      const current = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: paymentId }, ...this.db.forUpdate });
+      const current = await this.db.findOneByOrFail(PaymentEntity, { id: paymentId }, { tx, forUpdate: true });
       const updated = await this.applyChange(tx, current, change(current));
       if (key !== null) await this.idempotency.complete(tx, current.merchantId, key);
       return updated;
@@ -313,7 +314,7 @@ export class PaymentService {
   }
 
   private async merchant(id: string): Promise<MerchantEntity> {
-    return this.db.manager.findOneOrFail(MerchantEntity, { where: { id } });
+    return this.db.findOneByOrFail(MerchantEntity, { id });
   }
 }
 

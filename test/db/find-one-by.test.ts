@@ -70,6 +70,14 @@ async function checkEquivalence(db: Database) {
     expect(key).toEqual(await db.manager.findOne(ApiKeyEntity, { where: { keyHash: 'h'.repeat(64) } }));
     expect(key?.revokedAt).toEqual(new Date(1_700_000_100_000));
   }
+  // Inside a transaction (and locking the row on PostgreSQL) it sees the transaction's own writes.
+  await db.transaction(async (tx) => {
+    await tx.manager.update(PaymentEntity, { id: 'pay_b' }, { status: 'FAILED' });
+    const locked = await db.findOneBy(PaymentEntity, { id: 'pay_b' }, { tx, forUpdate: true });
+    expect(locked?.status).toBe('FAILED');
+    expect(locked).toEqual(await tx.manager.findOne(PaymentEntity, { where: { id: 'pay_b' }, ...db.forUpdate }));
+    await expect(db.findOneByOrFail(PaymentEntity, { id: 'nope' }, { tx, forUpdate: true })).rejects.toThrow(/Could not find any entity/);
+  });
   // Values it does not handle itself (here a number) take TypeORM's path, with TypeORM's answer.
   expect(await db.findOneBy(PaymentEntity, { amount: 1234, id: 'pay_a' })).toEqual(await db.manager.findOne(PaymentEntity, { where: { id: 'pay_a' } }));
 }
