@@ -53,11 +53,24 @@ export class Database {
   constructor(
     readonly dataSource: DataSource,
     readonly kind: DatabaseKind,
+    /**
+     * SQLite: a second, read-only connection for reads outside transactions.
+     * TypeORM runs every transaction on the one shared connection, so a read
+     * sent there while a transaction is open sees its uncommitted writes —
+     * half of a change, or one about to be rolled back. In WAL mode the
+     * second connection sees only committed data and never blocks the writer.
+     */
+    private readonly readSource?: DataSource,
   ) {}
 
-  /** For reads outside a transaction. Writes go through `transaction`. */
+  /** For reads outside a transaction (on SQLite: committed data only). Writes go through `transaction`. */
   get manager(): EntityManager {
-    return this.dataSource.manager;
+    return (this.readSource ?? this.dataSource).manager;
+  }
+
+  /** The data source reads outside transactions use (the writer's on PostgreSQL and in-memory SQLite). */
+  get readDataSource(): DataSource {
+    return this.readSource ?? this.dataSource;
   }
 
   /**
@@ -204,6 +217,7 @@ export class Database {
 
   async close(): Promise<void> {
     if (this.kind === 'sqlite') await this.draining;
+    if (this.readSource?.isInitialized) await this.readSource.destroy();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }
@@ -307,5 +321,17 @@ export async function openDatabase(config: Config['database']): Promise<Database
     await dataSource.destroy();
     throw error;
   }
-  return new Database(dataSource, config.type);
+  if (config.type === 'postgres' || config.path === ':memory:') return new Database(dataSource, config.type);
+  const readSource = new DataSource({
+    type: 'sqlite',
+    database: config.path,
+    entities,
+    synchronize: false,
+    busyTimeout: 5000,
+    driver: sqliteDriver,
+  });
+  await readSource.initialize();
+  // A write through this connection would be a bug: make it fail loudly.
+  await readSource.query('PRAGMA query_only = ON');
+  return new Database(dataSource, config.type, readSource);
 }

@@ -7,6 +7,8 @@ import { classifyError, createFormatError } from '../api/errors/format-error';
 import type { Logger } from '../logger';
 import { armorValidationRules, GRAPHQL_LIMITS } from './graphql-limits';
 
+const DOCUMENT_CACHE_SIZE = 500;
+
 /**
  * graphql-ws on the same port and path as HTTP GraphQL. The bearer token
  * comes in `connectionParams.authorization` (API key or client secret).
@@ -33,6 +35,8 @@ export function attachGraphqlWs(
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
   const rules = [...specifiedRules, ...armorValidationRules()];
+  /** Valid documents by query text, least recently used first. */
+  const documents = new Map<string, DocumentNode>();
   const format = createFormatError({ production: options.production });
   const formatAll = (errors: readonly GraphQLError[], context?: GatewayContext): GraphQLFormattedError[] =>
     errors.map((error) => {
@@ -50,15 +54,24 @@ export function attachGraphqlWs(
       schema,
       context: (ctx) => options.buildContext(ctx.connectionParams?.authorization, ctx.extra.request),
       onSubscribe: (_ctx, _id, payload) => {
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, { maxTokens: GRAPHQL_LIMITS.maxTokens });
-        } catch (error) {
-          const message = error instanceof Error ? error.message : 'unparsable query';
-          return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        // Thousands of clients send the same few subscription texts: parse and
+        // validate each text once and share the document (memory per subscriber).
+        let document = documents.get(payload.query);
+        if (document) {
+          documents.delete(payload.query);
+          documents.set(payload.query, document);
+        } else {
+          try {
+            document = parse(payload.query, { maxTokens: GRAPHQL_LIMITS.maxTokens });
+          } catch (error) {
+            const message = error instanceof Error ? error.message : 'unparsable query';
+            return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          }
+          const errors = validate(schema, document, rules);
+          if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+          documents.set(payload.query, document);
+          if (documents.size > DOCUMENT_CACHE_SIZE) documents.delete(documents.keys().next().value!);
         }
-        const errors = validate(schema, document, rules);
-        if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
         const operation = getOperationAST(document, payload.operationName);
         if (operation?.operation === 'mutation') {
           return [new GraphQLError('Send mutations over HTTP POST /graphql; this WebSocket carries subscriptions and queries', { extensions: { code: 'BAD_REQUEST' } })];

@@ -1,4 +1,5 @@
-import type { Database } from '../db/database';
+import type { EntityTarget, ObjectLiteral } from 'typeorm';
+import type { Database, Tx } from '../db/database';
 import { isUniqueViolation } from '../db/database';
 import { BillingSubscriptionEntity, MerchantEntity, PaymentEntity, RefundEntity, WebhookEventEntity } from '../entities';
 import { mapPaymentEvent, type PaymentEventEffect } from '../domain/payment-events';
@@ -37,7 +38,7 @@ export class WebhookService {
   ) {}
 
   async receive(merchantId: string, rawBody: Buffer, signature: string | string[] | undefined): Promise<WebhookReply> {
-    const merchant = await this.db.manager.findOne(MerchantEntity, { where: { id: merchantId } });
+    const merchant = await this.db.findOneBy(MerchantEntity, { id: merchantId });
     if (!merchant) return reject(404, 'unknown merchant');
     const verdict = verifyWebhookSignature({ header: signature, rawBody, secret: merchant.ucanpayWebhookSecret });
     if (!verdict.ok) {
@@ -76,33 +77,26 @@ export class WebhookService {
 
     try {
       return await this.db.transaction(async (tx) => {
-        const seen = await tx.manager.exists(WebhookEventEntity, { where: { merchantId, eventId: event.id } });
-        if (seen) return accept('duplicate');
+        if (await this.db.findOneBy(WebhookEventEntity, { merchantId, eventId: event.id }, { tx })) return accept('duplicate');
         let objectId: string | null = null;
         let changed = false;
         if (event.kind === 'order') {
           const { providerOrderId, merchantReference } = effect as PaymentEventEffect;
-          const payment =
-            (await tx.manager.findOne(PaymentEntity, { where: { merchantId, providerOrderId }, ...this.db.forUpdate })) ??
-            (await tx.manager.findOne(PaymentEntity, { where: { merchantId, merchantReference }, ...this.db.forUpdate }));
+          const payment = await this.lockTarget(tx, PaymentEntity, { merchantId, providerOrderId }, { merchantId, merchantReference });
           if (payment) {
             objectId = payment.id;
             changed = (await this.payments.applyOrder(tx, payment, event.object)).changed;
           }
         } else if (event.kind === 'subscription') {
           const { providerSubscriptionId, merchantReference } = effect as { providerSubscriptionId: string; merchantReference: string };
-          const sub =
-            (await tx.manager.findOne(BillingSubscriptionEntity, { where: { merchantId, providerSubscriptionId }, ...this.db.forUpdate })) ??
-            (await tx.manager.findOne(BillingSubscriptionEntity, { where: { merchantId, merchantReference }, ...this.db.forUpdate }));
+          const sub = await this.lockTarget(tx, BillingSubscriptionEntity, { merchantId, providerSubscriptionId }, { merchantId, merchantReference });
           if (sub) {
             objectId = sub.id;
             changed = (await this.subscriptions.applySnapshot(tx, sub, event.object)).changed;
           }
         } else {
           const { providerRefundId, merchantReference } = effect as RefundEventEffect;
-          const refund =
-            (await tx.manager.findOne(RefundEntity, { where: { merchantId, providerRefundId }, ...this.db.forUpdate })) ??
-            (await tx.manager.findOne(RefundEntity, { where: { merchantId, merchantReference }, ...this.db.forUpdate }));
+          const refund = await this.lockTarget(tx, RefundEntity, { merchantId, providerRefundId }, { merchantId, merchantReference });
           if (refund) {
             objectId = refund.id;
             changed = (await this.refunds.applyProviderRefund(tx, refund, event.object)).changed;
@@ -126,6 +120,14 @@ export class WebhookService {
       if (isUniqueViolation(error)) return accept('duplicate');
       throw error;
     }
+  }
+
+  /** The object an event is about, locked: by UCanPay's id, else by the merchant's reference (before the id was known). */
+  private async lockTarget<T extends ObjectLiteral>(tx: Tx, entity: EntityTarget<T>, byProviderId: Partial<T>, byReference: Partial<T>): Promise<T | null> {
+    return (
+      (await this.db.findOneBy(entity, byProviderId, { tx, forUpdate: true })) ??
+      (await this.db.findOneBy(entity, byReference, { tx, forUpdate: true }))
+    );
   }
 }
 

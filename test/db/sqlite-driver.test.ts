@@ -67,10 +67,10 @@ describe('the sqlite3 driver TypeORM gets', () => {
     const conn = connection(db);
     const before = conn.cachedStatements;
     // Numbers are written into the SQL text by TypeORM on SQLite: every one of these texts is new.
-    for (let i = 0; i < 5; i++) await db.manager.query(`SELECT ${i} AS n`);
+    for (let i = 0; i < 5; i++) await db.dataSource.manager.query(`SELECT ${i} AS n`);
     await Promise.resolve();
     expect(conn.cachedStatements).toBe(before);
-    for (let i = 0; i < 4; i++) await db.manager.find(PaymentEntity, { where: { merchantId: 'none' } });
+    for (let i = 0; i < 4; i++) await db.dataSource.manager.find(PaymentEntity, { where: { merchantId: 'none' } });
     expect(conn.cachedStatements).toBeGreaterThan(before);
     await expect(db.close()).resolves.toBeUndefined();
   });

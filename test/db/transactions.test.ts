@@ -84,6 +84,22 @@ describe('Database.transaction', () => {
     expect(results.some((r) => r.status === 'rejected')).toBe(true);
   });
 
+  it('reads outside a transaction never see a SQLite transaction in flight, nor one rolled back', async () => {
+    const db = await openDatabase({ type: 'sqlite', path: tempSqlitePath('dirty'), synchronous: 'FULL' });
+    opened.push(db);
+    let seenDuring: string[] = [];
+    const rolledBack = db.transaction(async (tx) => {
+      await tx.manager.insert(MerchantEntity, merchant('dirty'));
+      seenDuring = (await db.manager.find(MerchantEntity)).map((m) => m.id);
+      throw new Error('roll back');
+    });
+    await expect(rolledBack).rejects.toThrow('roll back');
+    expect(seenDuring).toEqual([]);
+    expect(await db.manager.find(MerchantEntity)).toEqual([]);
+    await db.transaction((tx) => tx.manager.insert(MerchantEntity, merchant('kept')));
+    expect((await db.manager.find(MerchantEntity)).map((m) => m.id)).toEqual(['kept']);
+  });
+
   it('runs concurrent transactions on the PostgreSQL pool with the same guarantees', async () => {
     const pg = await freshPostgresSchema('tx');
     if (!pg) return;
