@@ -65,33 +65,8 @@ export async function startGateway(
     app,
     config,
     sandboxUrl: app.ucanpayUrl,
-    async gql(doc, variables, opts = {}) {
-      const token = opts.token === undefined ? TEST_API_KEY : opts.token;
-      const res = await fetch(app.graphqlUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...opts.headers,
-        },
-        body: JSON.stringify({ query: print(doc), variables }),
-        signal: AbortSignal.timeout(15_000),
-      });
-      const body = (await res.json()) as ExecutionResult<never>;
-      recordSecretsIn(body.data);
-      return { ...body, status: res.status };
-    },
-    ws(token = TEST_API_KEY) {
-      const client = createClient({
-        url: app.wsUrl,
-        webSocketImpl: WebSocket,
-        connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-        retryAttempts: 0,
-        lazy: true,
-      });
-      clients.push(client);
-      return client;
-    },
+    gql: (doc, variables, opts) => gqlOver(app.graphqlUrl, doc, variables, opts),
+    ws: (token = TEST_API_KEY) => wsClientFor(app.wsUrl, token, clients),
     async stop() {
       await Promise.all(clients.map((c) => c.dispose()));
       await app.stop();
@@ -109,6 +84,42 @@ function testLogDestination(runLog: pino.DestinationStream | undefined): pino.De
     { level: 'debug', stream: runLog },
     { level: stdoutLevel as pino.Level, stream: process.stdout },
   ]);
+}
+
+/** Runs a typed operation over HTTP at `url`; `token` defaults to the demo merchant's API key. */
+export async function gqlOver<TData, TVars>(
+  url: string,
+  doc: TypedDocumentNode<TData, TVars>,
+  variables?: TVars,
+  opts: { token?: string | null; headers?: Record<string, string> } = {},
+): Promise<ExecutionResult<TData> & { status: number }> {
+  const token = opts.token === undefined ? TEST_API_KEY : opts.token;
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...opts.headers,
+    },
+    body: JSON.stringify({ query: print(doc), variables }),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const body = (await res.json()) as ExecutionResult<TData>;
+  recordSecretsIn(body.data);
+  return { ...body, status: res.status };
+}
+
+/** A lazy graphql-ws client for `url` with the token (null: none); added to `clients` for disposal. */
+export function wsClientFor(url: string, token: string | null, clients: Client[]): Client {
+  const client = createClient({
+    url,
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
+    lazy: true,
+  });
+  clients.push(client);
+  return client;
 }
 
 /** Collects the values of one subscription; `next(predicate)` waits (bounded) for a matching one. */

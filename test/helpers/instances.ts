@@ -2,14 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { print, type ExecutionResult } from 'graphql';
+import type { ExecutionResult } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import Redis from 'ioredis';
-import WebSocket from 'ws';
 import { loadConfig } from '../../src/config';
-import { TEST_API_KEY } from './gateway';
-import { RUN_DIR_ENV, recordSecret, recordSecretsIn, runDir } from './run-logs';
+import { gqlOver, TEST_API_KEY, wsClientFor } from './gateway';
+import { RUN_DIR_ENV, recordSecret, runDir } from './run-logs';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SCRIPT = path.join(__dirname, 'gateway-process.ts');
@@ -111,33 +110,8 @@ export async function spawnGateway(name: string, env: Record<string, string>, ti
   return {
     name,
     ...ready,
-    async gql(doc, variables, opts = {}) {
-      const token = opts.token === undefined ? TEST_API_KEY : opts.token;
-      const res = await fetch(ready.graphqlUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...opts.headers,
-        },
-        body: JSON.stringify({ query: print(doc), variables }),
-        signal: AbortSignal.timeout(15_000),
-      });
-      const result = (await res.json()) as ExecutionResult<never>;
-      recordSecretsIn(result);
-      return { ...result, status: res.status };
-    },
-    ws(token = TEST_API_KEY) {
-      const client = createClient({
-        url: ready.wsUrl,
-        webSocketImpl: WebSocket,
-        connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-        retryAttempts: 0,
-        lazy: true,
-      });
-      clients.push(client);
-      return client;
-    },
+    gql: (doc, variables, opts) => gqlOver(ready.graphqlUrl, doc, variables, opts),
+    ws: (token = TEST_API_KEY) => wsClientFor(ready.wsUrl, token, clients),
     logs: () => logLines.join('\n'),
     async stop() {
       await Promise.all(clients.map((c) => c.dispose()));
