@@ -1,6 +1,6 @@
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, Kind, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 import { bearerToken, type GatewayContext } from './context';
 import { classifyError, createFormatError } from './errors/format-error';
@@ -115,6 +115,8 @@ export function createApollo(schema: GraphQLSchema, options: ApolloOptions): Apo
     validationRules: armor.validationRules,
     formatError: createFormatError({ production: options.production }),
     plugins: [
+      // No cache hints are used: skip the per-field cache-control wrapper (bench/README.md).
+      ApolloServerPluginCacheControlDisabled(),
       gatewayPlugin(new MutationRateLimiter(options.mutationsPerMinute ?? 0)),
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       showLandingPage
