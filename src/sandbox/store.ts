@@ -149,6 +149,9 @@ export interface IdempotencyRecord {
 
 type Hook = () => void;
 
+/** The tables that keep one JSON record per row in `data`. */
+type RecordTable = 'orders' | 'refunds' | 'subscriptions';
+
 export class Store {
   private readonly mutex = new Mutex();
   private inTx = false;
@@ -250,9 +253,21 @@ export class Store {
     );
   }
 
-  private async oneOrder(where: string, params: SqlParam[]): Promise<OrderRecord | undefined> {
-    const row = await this.db.get<{ data: string }>(`SELECT data FROM orders WHERE ${where}`, params);
-    return row ? (JSON.parse(row.data) as OrderRecord) : undefined;
+  /** One record of a table (objects are stored as JSON in `data`); `where` may end in ORDER BY … LIMIT. */
+  private async one<T>(table: RecordTable, where: string, params: SqlParam[]): Promise<T | undefined> {
+    const row = await this.db.get<{ data: string }>(`SELECT data FROM ${table} WHERE ${where}`, params);
+    return row ? (JSON.parse(row.data) as T) : undefined;
+  }
+
+  /** Records of a table, oldest first; `conditions` are ANDed (none: every row). */
+  private async many<T>(table: RecordTable, conditions: Array<[string, SqlParam]>, order = 'created_ms, rowid'): Promise<T[]> {
+    const where = conditions.length ? `WHERE ${conditions.map(([c]) => c).join(' AND ')}` : '';
+    const rows = await this.db.all<{ data: string }>(`SELECT data FROM ${table} ${where} ORDER BY ${order}`, conditions.map(([, v]) => v));
+    return rows.map((r) => JSON.parse(r.data) as T);
+  }
+
+  private oneOrder(where: string, params: SqlParam[]): Promise<OrderRecord | undefined> {
+    return this.one('orders', where, params);
   }
 
   getOrder(orderId: string): Promise<OrderRecord | undefined> {
@@ -272,14 +287,11 @@ export class Store {
     return this.oneOrder("status = 'PENDING' AND expires_ms <= ? ORDER BY expires_ms, created_ms LIMIT 1", [nowMs]);
   }
 
-  async listOrders(merchantId?: string, outTradeNo?: string): Promise<OrderRecord[]> {
-    const where: string[] = [];
-    const params: SqlParam[] = [];
-    if (merchantId !== undefined) { where.push('merchant_id = ?'); params.push(merchantId); }
-    if (outTradeNo !== undefined) { where.push('out_trade_no = ?'); params.push(outTradeNo); }
-    const rows = await this.db.all<{ data: string }>(
-      `SELECT data FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_ms, rowid`, params);
-    return rows.map((r) => JSON.parse(r.data) as OrderRecord);
+  listOrders(merchantId?: string, outTradeNo?: string): Promise<OrderRecord[]> {
+    return this.many('orders', [
+      ...(merchantId !== undefined ? [['merchant_id = ?', merchantId] as [string, SqlParam]] : []),
+      ...(outTradeNo !== undefined ? [['out_trade_no = ?', outTradeNo] as [string, SqlParam]] : []),
+    ]);
   }
 
   // ------------------------------------------------------------- refunds
@@ -292,9 +304,8 @@ export class Store {
     );
   }
 
-  private async oneRefund(where: string, params: SqlParam[]): Promise<RefundRecord | undefined> {
-    const row = await this.db.get<{ data: string }>(`SELECT data FROM refunds WHERE ${where}`, params);
-    return row ? (JSON.parse(row.data) as RefundRecord) : undefined;
+  private oneRefund(where: string, params: SqlParam[]): Promise<RefundRecord | undefined> {
+    return this.one('refunds', where, params);
   }
 
   getRefund(refundId: string): Promise<RefundRecord | undefined> {
@@ -318,10 +329,8 @@ export class Store {
     return row?.total ?? 0;
   }
 
-  async dueRefunds(realNowMs: number): Promise<RefundRecord[]> {
-    const rows = await this.db.all<{ data: string }>(
-      "SELECT data FROM refunds WHERE status = 'PROCESSING' AND due_real_ms <= ? ORDER BY due_real_ms, created_ms, rowid", [realNowMs]);
-    return rows.map((r) => JSON.parse(r.data) as RefundRecord);
+  dueRefunds(realNowMs: number): Promise<RefundRecord[]> {
+    return this.many('refunds', [["status = 'PROCESSING' AND due_real_ms <= ?", realNowMs]], 'due_real_ms, created_ms, rowid');
   }
 
   async nextRefundDue(): Promise<number | undefined> {
@@ -329,11 +338,8 @@ export class Store {
     return row?.due ?? undefined;
   }
 
-  async listRefunds(merchantId?: string): Promise<RefundRecord[]> {
-    const rows = merchantId === undefined
-      ? await this.db.all<{ data: string }>('SELECT data FROM refunds ORDER BY created_ms, rowid')
-      : await this.db.all<{ data: string }>('SELECT data FROM refunds WHERE merchant_id = ? ORDER BY created_ms, rowid', [merchantId]);
-    return rows.map((r) => JSON.parse(r.data) as RefundRecord);
+  listRefunds(merchantId?: string): Promise<RefundRecord[]> {
+    return this.many('refunds', merchantId === undefined ? [] : [['merchant_id = ?', merchantId]]);
   }
 
   // ------------------------------------------------------- subscriptions
@@ -346,9 +352,8 @@ export class Store {
     );
   }
 
-  private async oneSubscription(where: string, params: SqlParam[]): Promise<SubscriptionRecord | undefined> {
-    const row = await this.db.get<{ data: string }>(`SELECT data FROM subscriptions WHERE ${where}`, params);
-    return row ? (JSON.parse(row.data) as SubscriptionRecord) : undefined;
+  private oneSubscription(where: string, params: SqlParam[]): Promise<SubscriptionRecord | undefined> {
+    return this.one('subscriptions', where, params);
   }
 
   getSubscription(subscriptionId: string): Promise<SubscriptionRecord | undefined> {
@@ -366,11 +371,8 @@ export class Store {
     return row ? { sub: JSON.parse(row.data) as SubscriptionRecord, dueMs: row.next_due_ms } : undefined;
   }
 
-  async listSubscriptions(merchantId?: string): Promise<SubscriptionRecord[]> {
-    const rows = merchantId === undefined
-      ? await this.db.all<{ data: string }>('SELECT data FROM subscriptions ORDER BY created_ms, rowid')
-      : await this.db.all<{ data: string }>('SELECT data FROM subscriptions WHERE merchant_id = ? ORDER BY created_ms, rowid', [merchantId]);
-    return rows.map((r) => JSON.parse(r.data) as SubscriptionRecord);
+  listSubscriptions(merchantId?: string): Promise<SubscriptionRecord[]> {
+    return this.many('subscriptions', merchantId === undefined ? [] : [['merchant_id = ?', merchantId]]);
   }
 
   // --------------------------------------------------------- idempotency
