@@ -25,7 +25,7 @@ export class IdempotencyService {
   constructor(private readonly db: Database) {}
 
   /** Inside the claiming transaction: what does `key` say? Throws IDEMPOTENCY_KEY_IN_USE while another request holds it. */
-  async check(tx: Tx, merchantId: string, key: string, operation: string, requestHash: string): Promise<ClaimCheck> {
+  private async check(tx: Tx, merchantId: string, key: string, operation: string, requestHash: string): Promise<ClaimCheck> {
     const existing = await this.db.findOneBy(IdempotencyKeyEntity, { merchantId, key }, { tx, forUpdate: true });
     if (!existing) return { kind: 'new' };
     if (existing.operation !== operation || existing.requestHash !== requestHash) return { kind: 'conflict' };

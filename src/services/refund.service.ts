@@ -7,7 +7,7 @@ import { snapshotOfRefund } from '../domain/refund-events';
 import { checkAmount, checkReference, checkText, idempotencyKeyOf, requestHash } from '../domain/validation';
 import type { EventBus } from '../events/pubsub';
 import { UCanPayError, type UCanPayRefund } from '../ucanpay';
-import { requireMerchant, requirePaymentReader } from './access';
+import { requireMerchant, requirePaymentReader, unauthenticated } from './access';
 import type { IdempotencyService } from './idempotency.service';
 import type { Principal } from './merchant.service';
 import { childrenOf } from './children';
@@ -223,8 +223,8 @@ export class RefundService {
   }
 
   async get(principal: Principal | null, id: string, refresh = false): Promise<RefundEntity> {
-    if (!principal) requireMerchant(principal, 'refund');
-    const refund = await this.db.manager.findOne(RefundEntity, { where: { id, merchantId: principal!.merchantId } });
+    if (!principal) throw unauthenticated();
+    const refund = await this.db.manager.findOne(RefundEntity, { where: { id, merchantId: principal.merchantId } });
     if (!refund) throw notFound('refund', id);
     requirePaymentReader(principal, refund.paymentId, 'refund', id);
     return refresh ? this.refresh(refund) : refund;
