@@ -4,7 +4,8 @@ import type { GatewayReady } from '../lib/gateway-env';
 import { paymentSucceeded, type PaymentRef } from '../lib/webhook-events';
 
 export interface WebhookResult {
-  pool: number;
+  /** PENDING payments seeded for the warm-up and each round. */
+  pool: number[];
   rounds: Array<RoundResult & { applied: number; appliedPerS: number }>;
   median: { appliedPerS: number; p50: number; p99: number; cpuMsPerEvent: number };
   target: { appliedPerS: number; pass: boolean };
@@ -15,18 +16,34 @@ export interface WebhookResult {
 
 /**
  * Signed `payment.succeeded` events, each for a different PENDING payment
- * (seeded beforehand), so every event is verified, de-duplicated (inbox
+ * (seeded before each round, untimed, sized from the warm-up's rate so that
+ * no round runs out), so every event is verified, de-duplicated (inbox
  * insert), applied (PENDING → PAID, version + 1) and published: all of the
  * work, none short-circuited. Closed loop, 10 connections.
  */
 export async function runWebhooks(
   gw: GatewayReady,
-  payments: PaymentRef[],
-  options: { rounds: number; roundS: number; warmupS: number; log: (line: string) => void; dbStats?: () => Promise<{ transactions: number; commits: number }> },
+  seed: (n: number) => Promise<PaymentRef[]>,
+  options: {
+    rounds: number;
+    roundS: number;
+    warmupS: number;
+    /** Payments seeded for the warm-up. */
+    warmupPool: number;
+    log: (line: string) => void;
+    dbStats?: () => Promise<{ transactions: number; commits: number }>;
+  },
 ): Promise<WebhookResult> {
   const url = `${gw.url}/webhooks/ucanpay/${gw.merchantId}`;
+  let payments: PaymentRef[] = [];
   let next = 0;
   let exhausted = false;
+  const pools: number[] = [];
+  const refill = async (n: number) => {
+    payments = await seed(n);
+    next = 0;
+    pools.push(n);
+  };
   const spec = (counter: { applied: number }) => ({
     url,
     serverPid: gw.pid,
@@ -43,13 +60,19 @@ export async function runWebhooks(
       return false;
     },
   });
+  await refill(options.warmupPool);
   const warm = { applied: 0 };
   const w = await runLoad({ ...spec(warm), durationS: options.warmupS });
-  options.log(`  warm-up: ${Math.round(w.rps)} events/s applied${w.bad ? `, ${w.bad} BAD` : ''}`);
+  options.log(`  warm-up: ${Math.round(w.rps)} events/s applied${w.bad ? `, ${w.bad} BAD` : ''}${exhausted ? ' (pool exhausted)' : ''}`);
+  // Twice what the warm-up rate needs (the warm-up may be slower than a warm round), at least the warm-up pool.
+  const perRound = Math.max(options.warmupPool, Math.ceil((2 * warm.applied * options.roundS) / w.durationS / 1000) * 1000);
+  exhausted = false;
   const rounds: WebhookResult['rounds'] = [];
-  const statsBefore = await options.dbStats?.();
+  let statsBefore: { transactions: number; commits: number } | undefined;
   for (let r = 0; r < options.rounds; r++) {
+    await refill(perRound);
     const counter = { applied: 0 };
+    if (r === 0) statsBefore = await options.dbStats?.();
     const res = await runLoad({ ...spec(counter), durationS: options.roundS });
     rounds.push({ ...res, applied: counter.applied, appliedPerS: counter.applied / res.durationS });
     options.log(
@@ -62,7 +85,7 @@ export async function runWebhooks(
     statsBefore && statsAfter ? (statsAfter.transactions - statsBefore.transactions) / Math.max(1, statsAfter.commits - statsBefore.commits) : undefined;
   return {
     transactionsPerCommit,
-    pool: payments.length,
+    pool: pools,
     rounds,
     median: {
       appliedPerS,
