@@ -2,12 +2,14 @@ import { runLoad, type LoadSpec, type RoundResult } from '../lib/load';
 import { median, round } from '../lib/stats';
 import type { GatewayReady } from '../lib/gateway-env';
 import { toCreateOrderRequest } from '../../src/ucanpay/wire';
+import { FLOOR_PAYMENT_ID } from '../lib/floor';
 
-export type Key = 'a' | 'b' | 'c0' | 'c' | 'd' | 's';
+export type Key = 'a' | 'b' | 'f' | 'c0' | 'c' | 'd' | 's';
 
 export const LABELS: Record<Key, string> = {
   a: '(a) raw node:http, fixed JSON',
   b: '(b) Apollo 5 + type-graphql no-op mutation',
+  f: '(f) (b) + one prepared SQLite SELECT by id',
   c0: '(c0) payment(id): gateway schema, bare Apollo',
   c: '(c) gateway payment(id), API key',
   d: '(d) gateway createPayment, fresh key, FULL',
@@ -15,7 +17,7 @@ export const LABELS: Record<Key, string> = {
 };
 
 /** The scenarios of each round, in order (reversed every other round). */
-export const KEYS: Key[] = ['a', 'b', 'c0', 'c', 'd', 's'];
+export const KEYS: Key[] = ['a', 'b', 'f', 'c0', 'c', 'd', 's'];
 
 export const PAYMENT_QUERY = 'query Payment($id: ID!) { payment(id: $id) { id status amount currency description merchantReference version createdAt updatedAt } }';
 export const CREATE_PAYMENT =
@@ -50,6 +52,13 @@ export function specs(
   return {
     a: { url: a.url, serverPid: a.pid, body: '{"query":"mutation { noop }"}', check: (x) => x.includes('"noop":true') },
     b: { url: b.url, serverPid: b.pid, body: '{"query":"mutation { noop }"}', check: (x) => x.includes('"noop":true') && !x.includes('"errors"') },
+    // The floor of any payment(id) that reads SQLite per request: (b)'s server, one SELECT, one field.
+    f: {
+      url: b.url,
+      serverPid: b.pid,
+      body: JSON.stringify({ query: 'query Status($id: ID!) { status(id: $id) }', variables: { id: FLOOR_PAYMENT_ID } }),
+      check: (x) => x.includes('"status":"PENDING"') && !x.includes('"errors"'),
+    },
     // (c) without the gateway's HTTP/Apollo set-up and context: same schema, services, database and query.
     c0: {
       serverPid: gw.pid,
@@ -102,8 +111,8 @@ export interface OverheadResult {
   rounds: Array<Record<Key, RoundResult>>;
   median: Record<Key, { rps: number; p50: number; p99: number; bad: number; cpuMsPerReq: number; serverCpuShare: number }>;
   /** The same ratios from server CPU per request, cpu(b)/cpu(x): what req/s would show if the server had its core to itself. */
-  cpuRatios: Record<'cb' | 'db' | 'ba' | 'sb' | 'c0b' | 'cc0', number>;
-  ratios: Record<'cb' | 'db' | 'ba' | 'sb' | 'c0b' | 'cc0', { value: number; target: number | null; pass: boolean | null; perRound: number[] }>;
+  cpuRatios: Record<'cb' | 'db' | 'ba' | 'sb' | 'fb' | 'c0b' | 'cc0', number>;
+  ratios: Record<'cb' | 'db' | 'ba' | 'sb' | 'fb' | 'c0b' | 'cc0', { value: number; target: number | null; pass: boolean | null; perRound: number[] }>;
 }
 
 /**
@@ -154,8 +163,9 @@ export async function runOverhead(
     db: cpuRatio('d', 'b'),
     ba: cpuRatio('b', 'a'),
     sb: cpuRatio('s', 'b'),
+    fb: cpuRatio('f', 'b'),
     c0b: cpuRatio('c0', 'b'),
     cc0: cpuRatio('c', 'c0'),
   };
-  return { rounds, median: med, cpuRatios, ratios: { cb: ratio('c', 'b', 0.6), db: ratio('d', 'b', 0.15), ba: ratio('b', 'a', null), sb: ratio('s', 'b', null), c0b: ratio('c0', 'b', null), cc0: ratio('c', 'c0', null) } };
+  return { rounds, median: med, cpuRatios, ratios: { cb: ratio('c', 'b', 0.6), db: ratio('d', 'b', 0.15), ba: ratio('b', 'a', null), sb: ratio('s', 'b', null), fb: ratio('f', 'b', null), c0b: ratio('c0', 'b', null), cc0: ratio('c', 'c0', null) } };
 }
