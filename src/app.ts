@@ -12,7 +12,7 @@ import { ensureDemoMerchant } from './seed';
 import { buildGatewaySchema } from './api/schema';
 import { createApollo } from './api/apollo';
 import { bearerToken, type GatewayContext } from './api/context';
-import { createLoaders } from './api/loaders';
+import { createLoaders, type Loaders } from './api/loaders';
 import { createGraphqlHandler } from './http/graphql-handler';
 import { createHttpServer, type HttpRoutes } from './http/server';
 import { attachGraphqlWs } from './http/websocket';
@@ -130,13 +130,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       const principal = token ? await services.merchants.authenticate(token) : null;
       const requestId = requestIdOf(req);
       const idem = req.headers['idempotency-key'];
+      // Made when first used: most requests need neither the loaders nor a log line of their own.
+      let loaders: Loaders | undefined;
+      let requestLog: Logger | undefined;
       return {
         principal,
         requestId,
         idempotencyKey: typeof idem === 'string' ? idem : undefined,
         services,
-        loaders: createLoaders(services, principal, { cache: !live }),
-        log: log.child({ requestId }),
+        get loaders() {
+          return (loaders ??= createLoaders(services, principal, { cache: !live }));
+        },
+        get log() {
+          return (requestLog ??= log.child({ requestId }));
+        },
       };
     };
 

@@ -8,7 +8,14 @@ import { SubscriptionResolver } from './resolvers/subscription.resolver';
 
 export const SCHEMA_FILE = path.resolve(__dirname, '../../schema/schema.graphql');
 
-/** Builds the code-first schema. `emit: true` (npm run schema) rewrites schema/schema.graphql. */
+/**
+ * Builds the code-first schema. `emit: true` (npm run schema) rewrites schema/schema.graphql.
+ *
+ * Object types are declared with `simpleResolvers: true`: their `@Field`s are
+ * plain properties of the entity, with no middleware or per-field auth, so
+ * graphql-js reads them directly instead of through type-graphql's per-field
+ * wrapper. Computed fields are `@FieldResolver`s and keep theirs.
+ */
 export function buildGatewaySchema(options: { emit?: boolean; emitTo?: string } = {}): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [PaymentResolver, RefundResolver, SubscriptionResolver],

@@ -2,7 +2,7 @@ import { Field, Int, ObjectType } from 'type-graphql';
 import { ErrorCode } from './error-code.enum';
 import { ErrorResult } from './error-result.interface';
 
-@ObjectType({ implements: ErrorResult, description: 'The idempotency key was already used with a different input.' })
+@ObjectType({ simpleResolvers: true, implements: ErrorResult, description: 'The idempotency key was already used with a different input.' })
 export class IdempotencyConflictError extends ErrorResult {
   @Field(() => String)
   idempotencyKey!: string;
@@ -16,7 +16,7 @@ export class IdempotencyConflictError extends ErrorResult {
   }
 }
 
-@ObjectType({ implements: ErrorResult, description: 'Another payment of this merchant already has this merchantReference.' })
+@ObjectType({ simpleResolvers: true, implements: ErrorResult, description: 'Another payment of this merchant already has this merchantReference.' })
 export class MerchantReferenceInUseError extends ErrorResult {
   @Field(() => String)
   merchantReference!: string;
@@ -31,6 +31,7 @@ export class MerchantReferenceInUseError extends ErrorResult {
 }
 
 @ObjectType({
+  simpleResolvers: true,
   implements: ErrorResult,
   description: 'UCanPay refused the request (not retryable). providerCode is the UCanPay error code.',
 })
@@ -43,7 +44,7 @@ export class ProviderError extends ErrorResult {
   }
 }
 
-@ObjectType({ implements: ErrorResult, description: 'The amount asked for is more than can still be refunded.' })
+@ObjectType({ simpleResolvers: true, implements: ErrorResult, description: 'The amount asked for is more than can still be refunded.' })
 export class RefundExceedsPaymentError extends ErrorResult {
   @Field(() => Int, { description: 'What can still be refunded now, in minor units (paid minus succeeded and processing refunds).' })
   refundableAmount!: number;
@@ -65,7 +66,7 @@ export class RefundExceedsPaymentError extends ErrorResult {
   }
 }
 
-@ObjectType({ implements: ErrorResult, description: 'The payment cannot be refunded: not paid, or already fully refunded.' })
+@ObjectType({ simpleResolvers: true, implements: ErrorResult, description: 'The payment cannot be refunded: not paid, or already fully refunded.' })
 export class PaymentNotRefundableError extends ErrorResult {
   @Field(() => String, { description: 'The payment status, e.g. PENDING or REFUNDED.' })
   paymentStatus!: string;
@@ -79,7 +80,7 @@ export class PaymentNotRefundableError extends ErrorResult {
   }
 }
 
-@ObjectType({ implements: ErrorResult, description: 'The subscription is CANCELLED or UNPAID and can no longer change terms.' })
+@ObjectType({ simpleResolvers: true, implements: ErrorResult, description: 'The subscription is CANCELLED or UNPAID and can no longer change terms.' })
 export class SubscriptionClosedError extends ErrorResult {
   @Field(() => String)
   subscriptionStatus!: string;

@@ -33,7 +33,7 @@ export enum BillingInterval {
 
 registerEnumType(BillingInterval, { name: 'BillingInterval' });
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class Customer {
   @Field(() => String, { description: 'Your id of the customer.' })
   id!: string;
@@ -45,7 +45,7 @@ export class Customer {
   name!: string;
 }
 
-@ObjectType({ description: 'One charge of a subscription: the first period or a renewal (or a retry of one).' })
+@ObjectType({ simpleResolvers: true, description: 'One charge of a subscription: the first period or a renewal (or a retry of one).' })
 export class SubscriptionCharge {
   @Field(() => ID)
   id!: string;
@@ -72,7 +72,7 @@ export class SubscriptionCharge {
   createdAt!: Date;
 }
 
-@ObjectType({ description: 'Terms set by updateSubscription that take effect from the next period.' })
+@ObjectType({ simpleResolvers: true, description: 'Terms set by updateSubscription that take effect from the next period.' })
 export class PendingSubscriptionUpdate {
   @Field(() => Int, { nullable: true })
   amount?: number;
@@ -90,7 +90,7 @@ export class PendingSubscriptionUpdate {
   effectiveAt?: Date;
 }
 
-@ObjectType({ description: 'A recurring payment (a UCanPay subscription). Named so because the GraphQL root type is Subscription.' })
+@ObjectType({ simpleResolvers: true, description: 'A recurring payment (a UCanPay subscription). Named so because the GraphQL root type is Subscription.' })
 export class BillingSubscription {
   @Field(() => ID)
   id!: string;

@@ -2,7 +2,7 @@ import { createUnionType, Field, ObjectType } from 'type-graphql';
 import { IdempotencyConflictError, MerchantReferenceInUseError, ProviderError } from '../errors/error-results.type';
 import { Payment } from './payment.type';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class CreatePaymentPayload {
   @Field(() => Payment)
   payment!: Payment;

@@ -1,7 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { Payment } from './payment.type';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage!: boolean;
@@ -16,7 +16,7 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PaymentEdge {
   @Field(() => String)
   cursor!: string;
@@ -25,7 +25,7 @@ export class PaymentEdge {
   node!: Payment;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PaymentConnection {
   @Field(() => [PaymentEdge])
   edges!: PaymentEdge[];

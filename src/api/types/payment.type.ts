@@ -2,7 +2,7 @@ import { DateTimeISOResolver, JSONObjectResolver } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { PaymentStatus } from './payment-status.enum';
 
-@ObjectType({ description: "The gateway's record of one payment, converging with UCanPay through webhooks and status checks." })
+@ObjectType({ simpleResolvers: true, description: "The gateway's record of one payment, converging with UCanPay through webhooks and status checks." })
 export class Payment {
   @Field(() => ID)
   id!: string;

@@ -2,7 +2,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { PageInfo } from './payment-connection.type';
 import { Refund } from './refund.type';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class RefundEdge {
   @Field(() => String)
   cursor!: string;
@@ -11,7 +11,7 @@ export class RefundEdge {
   node!: Refund;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class RefundConnection {
   @Field(() => [RefundEdge])
   edges!: RefundEdge[];

@@ -9,7 +9,7 @@ import {
 import { Payment } from './payment.type';
 import { Refund } from './refund.type';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class RefundPaymentPayload {
   @Field(() => Refund)
   refund!: Refund;

@@ -2,7 +2,7 @@ import { DateTimeISOResolver } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { RefundStatus } from './refund-status.enum';
 
-@ObjectType({ description: 'A refund of (part of) a paid payment.' })
+@ObjectType({ simpleResolvers: true, description: 'A refund of (part of) a paid payment.' })
 export class Refund {
   @Field(() => ID)
   id!: string;

@@ -2,7 +2,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { BillingSubscription } from './billing-subscription.type';
 import { PageInfo } from './payment-connection.type';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class BillingSubscriptionEdge {
   @Field(() => String)
   cursor!: string;
@@ -11,7 +11,7 @@ export class BillingSubscriptionEdge {
   node!: BillingSubscription;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class BillingSubscriptionConnection {
   @Field(() => [BillingSubscriptionEdge])
   edges!: BillingSubscriptionEdge[];

@@ -2,7 +2,7 @@ import { createUnionType, Field, ObjectType } from 'type-graphql';
 import { IdempotencyConflictError, MerchantReferenceInUseError, ProviderError, SubscriptionClosedError } from '../errors/error-results.type';
 import { BillingSubscription } from './billing-subscription.type';
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class CreateSubscriptionPayload {
   @Field(() => BillingSubscription)
   subscription!: BillingSubscription;
@@ -11,13 +11,13 @@ export class CreateSubscriptionPayload {
   replayed!: boolean;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class UpdateSubscriptionPayload {
   @Field(() => BillingSubscription, { description: 'With the new terms in pendingUpdate until the next period.' })
   subscription!: BillingSubscription;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class CancelSubscriptionPayload {
   @Field(() => BillingSubscription)
   subscription!: BillingSubscription;
