@@ -1,9 +1,12 @@
 /**
  * A small promise wrapper around the raw `sqlite3` driver. One connection per
  * sandbox; every caller goes through the sandbox's mutex, so statements never
- * interleave inside a transaction.
+ * interleave inside a transaction. The connection reuses prepared statements
+ * as the gateway's does (src/db/sqlite-driver.ts): the sandbox's SQL is fixed
+ * text with bound parameters, so each statement is prepared once.
  */
-import sqlite3 from 'sqlite3';
+import type sqlite3 from 'sqlite3';
+import { StatementCachingDatabase } from '../db/sqlite-driver';
 
 export type SqlParam = string | number | bigint | null | Buffer;
 
@@ -19,7 +22,7 @@ export class Db {
 
   static open(filename: string): Promise<Db> {
     return new Promise((resolve, reject) => {
-      const raw = new sqlite3.Database(filename, (err) => {
+      const raw: sqlite3.Database = new StatementCachingDatabase(filename, (err) => {
         if (err) reject(err);
         else resolve(new Db(raw));
       });
@@ -35,13 +38,9 @@ export class Db {
     });
   }
 
+  /** The first row (`all`, not sqlite3's `get`: a reused statement is always stepped to its end). */
   get<T>(sql: string, params: readonly SqlParam[] = []): Promise<T | undefined> {
-    return new Promise((resolve, reject) => {
-      this.raw.get(sql, params as SqlParam[], (err: Error | null, row: T | undefined) => {
-        if (err) reject(err);
-        else resolve(row);
-      });
-    });
+    return this.all<T>(sql, params).then((rows) => rows[0]);
   }
 
   all<T>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
