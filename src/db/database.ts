@@ -265,6 +265,41 @@ export function isUniqueViolation(error: unknown): boolean {
 const MIGRATION_LOCK = 'ucanpay-gateway:migrations';
 
 /** Opens the database and runs pending migrations (never `synchronize`). */
+/** A number TypeORM must pass as a bound parameter (see bindNumericParameters). */
+class BoundNumber {
+  constructor(readonly value: number) {}
+}
+
+/**
+ * TypeORM's SQLite driver writes numeric parameters into the SQL text
+ * (`… VALUES (?, ?, 1999, …)`, `SET "version" = 2`), so an INSERT or UPDATE
+ * almost never has the same text twice and its statement cannot be reused
+ * (sqlite-driver.ts): every one is prepared, run and finalized, three trips
+ * through the thread pool plus SQLite's parser. Here they are bound like
+ * every other value, so the text repeats and stays prepared. Values are the
+ * same: node-sqlite3 binds an integer beyond 32 bits as a REAL, which
+ * SQLite stores as an INTEGER in the INTEGER-affinity columns (bigint, integer)
+ * the gateway uses for numbers, and compares numerically either way.
+ */
+function bindNumericParameters(dataSource: DataSource): void {
+  const driver = dataSource.driver as DataSource['driver'] & {
+    escapeQueryWithParameters(sql: string, parameters: ObjectLiteral, nativeParameters: ObjectLiteral): [string, unknown[]];
+  };
+  const original = driver.escapeQueryWithParameters.bind(driver);
+  driver.escapeQueryWithParameters = (sql, parameters, nativeParameters) => {
+    if (!parameters) return original(sql, parameters, nativeParameters);
+    let boxed: ObjectLiteral | undefined;
+    for (const key of Object.keys(parameters)) {
+      if (typeof parameters[key] !== 'number') continue;
+      boxed ??= { ...parameters };
+      boxed[key] = new BoundNumber(parameters[key] as number);
+    }
+    if (!boxed) return original(sql, parameters, nativeParameters);
+    const [text, values] = original(sql, boxed, nativeParameters);
+    return [text, values.map((v) => (v instanceof BoundNumber ? v.value : v))];
+  };
+}
+
 export async function openDatabase(config: Config['database']): Promise<Database> {
   let dataSource: DataSource;
   if (config.type === 'sqlite') {
@@ -293,6 +328,7 @@ export async function openDatabase(config: Config['database']): Promise<Database
     });
   }
   await dataSource.initialize();
+  if (config.type === 'sqlite') bindNumericParameters(dataSource);
   try {
     if (config.type === 'sqlite') {
       // FULL: a committed payment survives a power cut. NORMAL (opt-in) may lose the last commits.
@@ -331,6 +367,7 @@ export async function openDatabase(config: Config['database']): Promise<Database
     driver: sqliteDriver,
   });
   await readSource.initialize();
+  bindNumericParameters(readSource);
   // A write through this connection would be a bug: make it fail loudly.
   await readSource.query('PRAGMA query_only = ON');
   return new Database(dataSource, config.type, readSource);

@@ -13,8 +13,10 @@ import sqlite3 from 'sqlite3';
  *   thread pool. Here the second call of a given SELECT/INSERT/UPDATE/DELETE
  *   (or transaction-control) text runs as before and prepares a statement in
  *   the background; later calls bind and run that statement (one trip). (Not
- *   the first: TypeORM writes numbers into the SQL text on SQLite, so many
- *   INSERT/UPDATE texts never come again and are not worth preparing.)
+ *   the first: a text seen once — raw SQL with values written in — may
+ *   never come again and is not worth preparing. TypeORM would write every
+ *   numeric parameter into the text on SQLite; database.ts has it bind them,
+ *   so its INSERT/UPDATE texts repeat.)
  *   Results, errors and
  *   `this.lastID/changes` in callbacks are the same; `all` and `run` step
  *   every statement to its end (TypeORM on SQLite never uses RETURNING), so a

@@ -1,5 +1,6 @@
 import sqlite3 from 'sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { MoreThan } from 'typeorm';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isUniqueViolation, openDatabase, type Database } from '../../src/db/database';
 import { sqliteDriver, StatementCachingDatabase } from '../../src/db/sqlite-driver';
 import { MerchantEntity, PaymentEntity } from '../../src/entities';
@@ -66,12 +67,54 @@ describe('the sqlite3 driver TypeORM gets', () => {
     const db = await openDatabase({ type: 'sqlite', path: tempSqlitePath('driver'), synchronous: 'FULL' });
     const conn = connection(db);
     const before = conn.cachedStatements;
-    // Numbers are written into the SQL text by TypeORM on SQLite: every one of these texts is new.
+    // Raw SQL with the values written in: every one of these texts is new.
     for (let i = 0; i < 5; i++) await db.dataSource.manager.query(`SELECT ${i} AS n`);
     await Promise.resolve();
     expect(conn.cachedStatements).toBe(before);
     for (let i = 0; i < 4; i++) await db.dataSource.manager.find(PaymentEntity, { where: { merchantId: 'none' } });
     expect(conn.cachedStatements).toBeGreaterThan(before);
     await expect(db.close()).resolves.toBeUndefined();
+  });
+
+  it('binds numbers instead of writing them into the SQL text: writes that differ only in numbers share one prepared statement, values stay exact INTEGERs', async () => {
+    const db = await openDatabase({ type: 'sqlite', path: tempSqlitePath('driver'), synchronous: 'FULL' });
+    opened.push(db);
+    const conn = connection(db);
+    const texts = new Set<string>();
+    const run = vi.spyOn(conn, 'run');
+    const amounts = [0, 1, 2 ** 31, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER];
+    for (const [i, amount] of amounts.entries()) {
+      const at = new Date(1_700_000_000_000 + i * 1_000_003);
+      await db.transaction((tx) =>
+        tx.manager.insert(
+          PaymentEntity,
+          Object.assign(new PaymentEntity(), {
+            id: `pay_n${i}`, merchantId: 'mer_n', merchantReference: `ref-${i}`, status: 'PENDING', amount, currency: 'USD',
+            description: 'd', returnUrl: 'https://shop.example/r', metadata: {}, expiresInSeconds: 1800 + i, clientSecret: `pay_n${i}_secret_x`,
+            providerOrderId: null, checkoutUrl: null, transactionId: null, refundedAmount: 0, failureCode: null, failureMessage: null,
+            version: 1, expiresAt: null, paidAt: null, createdAt: at, updatedAt: at, syncedAt: null,
+          } satisfies PaymentEntity),
+        ),
+      );
+      await db.transaction((tx) => tx.manager.update(PaymentEntity, { id: `pay_n${i}` }, { version: 2 + i, refundedAmount: i }));
+    }
+    for (const call of run.mock.calls) texts.add(String(call[0]));
+    run.mockRestore();
+    const inserts = [...texts].filter((t) => t.startsWith('INSERT INTO "payments"'));
+    const updates = [...texts].filter((t) => t.startsWith('UPDATE "payments"'));
+    expect(inserts).toHaveLength(1);
+    expect(updates).toHaveLength(1);
+    expect(inserts[0]).not.toMatch(/\b1800\b|\b1700000000000\b/);
+    // Exact values, stored as INTEGER, compared numerically, LIMIT still works.
+    const stored = (await db.manager.query('SELECT id, amount, typeof(amount) AS t, typeof(created_at) AS tc, version FROM payments ORDER BY id')) as Array<{ id: string; amount: number; t: string; tc: string; version: number }>;
+    expect(stored.map((r) => r.amount)).toEqual(amounts);
+    expect(new Set(stored.map((r) => `${r.t}/${r.tc}`))).toEqual(new Set(['integer/integer']));
+    expect(stored.map((r) => r.version)).toEqual([2, 3, 4, 5, 6]);
+    const big = await db.manager.find(PaymentEntity, { where: { amount: MoreThan(2 ** 31) }, order: { amount: 'ASC' }, take: 1 });
+    expect(big.map((p) => p.amount)).toEqual([2 ** 40 + 7]);
+    const read = await db.manager.findOneByOrFail(PaymentEntity, { id: 'pay_n4' });
+    expect(read.amount).toBe(Number.MAX_SAFE_INTEGER);
+    expect(read.createdAt).toEqual(new Date(1_700_000_000_000 + 4 * 1_000_003));
+    expect(read.expiresInSeconds).toBe(1804);
   });
 });
