@@ -232,9 +232,18 @@ async function profileGateway(results: Results, reason: string): Promise<void> {
       windows[k] = [from, await child.call<number>('hrtimeUs')];
       rates.push(`${k}: ${Math.round(r.rps)} req/s`);
     }
-    const from = await child.call<number>('hrtimeUs');
-    const w = await runWebhooks(gw, (n) => seed(child, { n }), { rounds: 1, roundS: seconds, warmupS: 1, warmupPool: 6_000, log: () => undefined });
-    windows.webhooks = [from, await child.call<number>('hrtimeUs')];
+    let from = 0;
+    const w = await runWebhooks(gw, (n) => seed(child, { n }), {
+      rounds: 1,
+      roundS: seconds,
+      warmupS: 1,
+      warmupPool: 6_000,
+      log: () => undefined,
+      aroundRound: {
+        before: async () => void (from = await child.call<number>('hrtimeUs')),
+        after: async () => void (windows.webhooks = [from, await child.call<number>('hrtimeUs')]),
+      },
+    });
     rates.push(`webhooks: ${Math.round(w.median.appliedPerS)} events/s`);
     log(`  under the profiler: ${rates.join(', ')}`);
   } finally {

@@ -32,6 +32,8 @@ export async function runWebhooks(
     warmupPool: number;
     log: (line: string) => void;
     dbStats?: () => Promise<{ transactions: number; commits: number }>;
+    /** Called just before and after each measured round (not around seeding): the profiler's window. */
+    aroundRound?: { before?: () => Promise<void>; after?: () => Promise<void> };
   },
 ): Promise<WebhookResult> {
   const url = `${gw.url}/webhooks/ucanpay/${gw.merchantId}`;
@@ -73,7 +75,9 @@ export async function runWebhooks(
     await refill(perRound);
     const counter = { applied: 0 };
     if (r === 0) statsBefore = await options.dbStats?.();
+    await options.aroundRound?.before?.();
     const res = await runLoad({ ...spec(counter), durationS: options.roundS });
+    await options.aroundRound?.after?.();
     rounds.push({ ...res, applied: counter.applied, appliedPerS: counter.applied / res.durationS });
     options.log(
       `  round ${r + 1}: ${Math.round(counter.applied / res.durationS)} events/s applied, ack p50 ${round(res.p50)} ms, p99 ${round(res.p99)} ms, server ${round(res.cpuMsPerReq, 3)} ms CPU/event at ${Math.round(100 * res.serverCpuShare)} % of a core${res.bad ? `, ${res.bad} BAD: ${res.badSamples.join(' | ')}` : ''}`,
