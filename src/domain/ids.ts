@@ -38,20 +38,6 @@ export function newId(prefix: string, now: number = Date.now()): string {
   return `${prefix}_${encode(now, 10)}${random80()}`;
 }
 
-/** 8 random base32 digits fixed for this process, then a counter: unique per process without randomness per call. */
-const processTag = encode(randomBytes(5).readUIntBE(0, 5), 8);
-let serial = 0;
-
-/**
- * An id that is unique but not secret (request ids): the same shape as
- * {@link newId} — 10 characters of time, then this process's random tag and a
- * counter — at a fraction of its cost. Never use it where the id must be unguessable.
- */
-export function newSerialId(prefix: string, now: number = Date.now()): string {
-  serial = (serial + 1) % 2 ** 40;
-  return `${prefix}_${encode(now, 10)}${processTag}${encode(serial, 8)}`;
-}
-
 /** A random URL-safe secret with `bytes` of entropy. */
 export function randomToken(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');

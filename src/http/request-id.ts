@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { newSerialId } from '../domain/ids';
+import { newId } from '../domain/ids';
 
 const ids = new WeakMap<IncomingMessage, string>();
 
@@ -13,7 +13,7 @@ export function requestIdOf(req: IncomingMessage): string {
   let id = ids.get(req);
   if (!id) {
     const header = req.headers['x-request-id'];
-    id = typeof header === 'string' && /^[\w.-]{1,64}$/.test(header) ? header : newSerialId('req');
+    id = typeof header === 'string' && /^[\w.-]{1,64}$/.test(header) ? header : newId('req');
     ids.set(req, id);
   }
   return id;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newId, newSerialId } from '../../src/domain/ids';
+import { newId } from '../../src/domain/ids';
 
 describe('ids', () => {
   it('newId: prefix, 10 time digits and 16 random digits of Crockford base32; sorts by creation time', () => {
@@ -20,15 +20,5 @@ describe('ids', () => {
     }
     expect(ids.size).toBe(100_000);
     expect(seen.size).toBe(32);
-  });
-
-  it('newSerialId: same shape as newId, unique and ordered within a process', () => {
-    const now = Date.now();
-    const ids = Array.from({ length: 10_000 }, () => newSerialId('req', now));
-    for (const id of ids) expect(id).toMatch(/^req_[0-9a-hjkmnp-tv-z]{26}$/);
-    expect(new Set(ids).size).toBe(ids.length);
-    expect([...ids].sort()).toEqual(ids);
-    // The process tag is fixed; only the counter moves.
-    expect(new Set(ids.map((id) => id.slice(14, 22))).size).toBe(1);
   });
 });
