@@ -19,6 +19,7 @@ import { attachGraphqlWs } from './http/websocket';
 import { requestIdOf } from './http/request-id';
 import { GRAPHQL_LIMITS } from './http/graphql-limits';
 import { createSandbox, type SandboxHandle, type SandboxOptions } from './sandbox';
+import { connectRateLimitRedis, MutationRateLimiter, RedisRateLimiter } from './services/rate-limit';
 
 export interface AppOptions {
   logger?: Logger;
@@ -87,10 +88,23 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const db = await openDatabase(config.database);
     cleanup.push(() => db.close());
     // REDIS_URL: updates reach the subscribers of every instance; otherwise this process only.
-    const events = config.redisUrl
+    const redisBus = config.redisUrl
       ? await createRedisEventBus({ url: config.redisUrl, ...options.redis, log: log.child({ module: 'events' }) })
-      : createInMemoryEventBus();
+      : undefined;
+    const events: EventBus = redisBus ?? createInMemoryEventBus();
     cleanup.push(() => events.close());
+    // With Redis, every instance draws mutations from one budget per API key.
+    let mutationLimiter: MutationRateLimiter | undefined;
+    if (config.redisUrl && redisBus && config.rateLimit.mutationsPerMinute > 0) {
+      const redis = await connectRateLimitRedis(config.redisUrl);
+      cleanup.push(() => redis.quit().then(() => undefined, () => redis.disconnect()));
+      mutationLimiter = new MutationRateLimiter(
+        new RedisRateLimiter(redis, config.rateLimit.mutationsPerMinute, {
+          keyPrefix: `${redisBus.channelPrefix}ratelimit:mutations:`,
+          log: log.child({ module: 'rate-limit' }),
+        }),
+      );
+    }
 
     // Listen first: with port 0 the public URL (webhook notify_url) is only known now.
     let routes: HttpRoutes | undefined;
@@ -120,6 +134,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       production,
       introspection: config.introspection,
       mutationsPerMinute: config.rateLimit.mutationsPerMinute,
+      mutationLimiter,
     });
     await apollo.start();
     cleanup.push(() => apollo.stop());

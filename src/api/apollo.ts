@@ -14,6 +14,8 @@ export interface ApolloOptions {
   introspection: boolean;
   /** Mutations per API key per minute (token bucket, per instance); 0 = unlimited. */
   mutationsPerMinute?: number;
+  /** Instead of `mutationsPerMinute`: a limiter shared by the instances (Redis). */
+  mutationLimiter?: MutationRateLimiter;
 }
 
 /** Root fields an operation runs (through fragments), `__typename` excluded: one mutation each. */
@@ -57,7 +59,7 @@ function gatewayPlugin(limiter: MutationRateLimiter): ApolloServerPlugin<Gateway
             if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
           }
           try {
-            limiter.check(token, countRootFields(operation.selectionSet, fragments));
+            await limiter.check(token, countRootFields(operation.selectionSet, fragments));
           } catch (error) {
             if (!(error instanceof GatewayError)) throw error;
             throw new GraphQLError(error.message, {
@@ -117,7 +119,7 @@ export function createApollo(schema: GraphQLSchema, options: ApolloOptions): Apo
     plugins: [
       // No cache hints are used: skip the per-field cache-control wrapper (bench/README.md).
       ApolloServerPluginCacheControlDisabled(),
-      gatewayPlugin(new MutationRateLimiter(options.mutationsPerMinute ?? 0)),
+      gatewayPlugin(options.mutationLimiter ?? new MutationRateLimiter(options.mutationsPerMinute ?? 0)),
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       showLandingPage
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })

@@ -34,11 +34,13 @@ describe('RateLimiter (token bucket)', () => {
     expect(limiter.take('a').ok).toBe(true);
   });
 
-  it('MutationRateLimiter throws RATE_LIMITED with retryAfterSeconds, keyed by a hash of the token', () => {
+  it('MutationRateLimiter rejects with RATE_LIMITED with retryAfterSeconds, keyed by a hash of the token', async () => {
     const limiter = new MutationRateLimiter(1, { now: () => 0 });
-    limiter.check('gw_token_one', 1);
-    expect(() => limiter.check('gw_token_one', 1)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', retryable: true, details: { retryAfterSeconds: 60 } }));
-    expect(() => limiter.check('gw_token_two', 1)).not.toThrow();
+    await limiter.check('gw_token_one', 1);
+    await expect(limiter.check('gw_token_one', 1)).rejects.toThrow(
+      expect.objectContaining({ code: 'RATE_LIMITED', retryable: true, details: { retryAfterSeconds: 60 } }),
+    );
+    await expect(limiter.check('gw_token_two', 1)).resolves.toBeUndefined();
   });
 });
 
