@@ -1,11 +1,12 @@
 import type http from 'node:http';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { GatewayContext } from '../api/context';
 import { classifyError, createFormatError } from '../api/errors/format-error';
 import type { Logger } from '../logger';
 import { armorValidationRules, GRAPHQL_LIMITS } from './graphql-limits';
+import { requestIdOf } from './request-id';
 
 const DOCUMENT_CACHE_SIZE = 500;
 
@@ -26,6 +27,22 @@ export function attachGraphqlWs(
   },
 ): { close: () => Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: GRAPHQL_LIMITS.wsMessageBytes });
+  // A client that sends a frame over the limit (or bad framing) makes ws close
+  // its connection (1009/1002) and then emit 'error' on the socket, where
+  // graphql-ws would console.error a stack trace: any anonymous client could
+  // fill stderr. Those are the client's mistakes, closed already: one
+  // structured log line instead. Real socket errors still reach graphql-ws.
+  wss.on('connection', (socket: WebSocket, request: http.IncomingMessage) => {
+    const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
+    socket.emit = ((event: string | symbol, ...args: unknown[]) => {
+      const code = (args[0] as { code?: unknown } | undefined)?.code;
+      if (event === 'error' && typeof code === 'string' && code.startsWith('WS_ERR_')) {
+        options.log.info({ requestId: requestIdOf(request), code, message: (args[0] as Error).message }, 'graphql-ws: client sent an invalid frame; connection closed');
+        return true;
+      }
+      return emit(event, ...args);
+    }) as typeof socket.emit;
+  });
   server.on('upgrade', (request, socket, head) => {
     const pathname = (request.url ?? '').split('?')[0];
     if (pathname !== '/graphql') {

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Lexer, parse, print, Source, TokenKind, validate, specifiedRules, Kind, type DocumentNode, type ValidationContext } from 'graphql';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildGatewaySchema } from '../../src/api/schema';
 import { armorValidationRules, GRAPHQL_LIMITS } from '../../src/http/graphql-limits';
 import { collect, startGateway, TEST_API_KEY, type TestGateway } from '../helpers/gateway';
@@ -166,5 +167,33 @@ describe('the same limits over graphql-ws', () => {
     expect((await over(`{ ${'__typename '.repeat(GRAPHQL_LIMITS.maxTokens)} }`)).errors?.[0].extensions).toMatchObject({ code: 'GRAPHQL_PARSE_FAILED' });
     const mutation = 'mutation { createPayment(input: { amount: 1, currency: "USD", description: "x", returnUrl: "https://x.example" }) { __typename } }';
     expect((await over(mutation)).errors?.[0].extensions).toMatchObject({ code: 'BAD_REQUEST' });
+  });
+});
+
+describe('graphql-ws frames over the limit', () => {
+  it(`a frame over ${GRAPHQL_LIMITS.wsMessageBytes} bytes closes that connection with 1009, quietly; the server keeps serving`, async () => {
+    const consoleError = vi.spyOn(console, 'error');
+    try {
+      const socket = new WebSocket(gw.app.wsUrl, 'graphql-transport-ws');
+      await new Promise<void>((resolve, reject) => {
+        socket.once('open', () => resolve());
+        socket.once('error', reject);
+      });
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: TEST_API_KEY, padding: 'x'.repeat(GRAPHQL_LIMITS.wsMessageBytes) } }));
+      expect(await Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve('still open'), 5000))])).toBe(1009);
+      // Another client is served as usual.
+      const next = new WebSocket(gw.app.wsUrl, 'graphql-transport-ws');
+      const ack = new Promise<string>((resolve, reject) => {
+        next.once('message', (data) => resolve(JSON.parse(String(data)).type));
+        next.once('error', reject);
+      });
+      next.once('open', () => next.send(JSON.stringify({ type: 'connection_init', payload: { authorization: TEST_API_KEY } })));
+      expect(await ack).toBe('connection_ack');
+      next.close();
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+    }
   });
 });
