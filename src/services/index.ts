@@ -32,7 +32,7 @@ export function createServices(deps: {
   const providers = ProviderClients.fromConfig(config, deps.ucanpayBaseUrl, log.child({ module: 'ucanpay' }));
   const merchants = new MerchantService(db, config.apiKeyPepper);
   const idempotency = new IdempotencyService(db);
-  const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl);
+  const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl, log.child({ module: 'payments' }));
   const refunds = new RefundService(db, providers, events, idempotency, payments);
   const subscriptions = new SubscriptionService(db, providers, events, idempotency, (merchantId) => payments.notifyUrl(merchantId));
   const webhooks = new WebhookService(db, payments, refunds, subscriptions, log.child({ module: 'webhooks' }));

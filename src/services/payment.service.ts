@@ -24,6 +24,10 @@ import { paginate } from './pagination';
 import { followVersions, writeVersioned } from './versioned';
 import type { IdempotencyService } from './idempotency.service';
 import type { ProviderClients } from './provider';
+import type { Logger } from '../logger';
+
+/** `failureCode` of a payment whose UCanPay order was created for another amount or currency. */
+export const AMOUNT_MISMATCH = 'AMOUNT_MISMATCH';
 
 export interface CreatePaymentRequest {
   amount: number;
@@ -63,6 +67,7 @@ export class PaymentService {
     private readonly events: EventBus,
     private readonly idempotency: IdempotencyService,
     private readonly publicUrl: string,
+    private readonly log: Pick<Logger, 'error'>,
   ) {}
 
   notifyUrl(merchantId: string): string {
@@ -188,6 +193,14 @@ export class PaymentService {
       });
       return { kind: 'providerRefused', providerCode, message };
     }
+    if (this.mismatched(payment, order)) {
+      // Never offered for payment: the customer would be asked for another sum than the merchant's.
+      const message = `UCanPay created order ${order.orderId} for ${order.amount} ${order.currency} instead of ${payment.amount} ${payment.currency}`;
+      const saved = await this.save(payment.id, key, (current) =>
+        current.status !== 'PENDING' ? null : { status: 'FAILED', providerOrderId: order.orderId, failureCode: AMOUNT_MISMATCH, failureMessage: message },
+      );
+      return { kind: 'payment', payment: saved, replayed: false };
+    }
     const saved = await this.save(payment.id, key, (current) => ({
       ...(applySnapshot(current, snapshotOfOrder(order)) ?? {}),
       providerOrderId: order.orderId,
@@ -225,7 +238,8 @@ export class PaymentService {
    * Applies UCanPay's view of an order (webhook, refresh or reconciliation)
    * through the state machine, inside the caller's transaction.
    */
-  async applyOrder(tx: Tx, payment: PaymentEntity, order: UCanPayOrder): Promise<{ payment: PaymentEntity; changed: boolean }> {
+  async applyOrder(tx: Tx, payment: PaymentEntity, order: UCanPayOrder): Promise<{ payment: PaymentEntity; changed: boolean; mismatch?: true }> {
+    if (this.mismatched(payment, order)) return { payment, changed: false, mismatch: true };
     const transition = applySnapshot(payment, snapshotOfOrder(order));
     const before = payment.version;
     const changes: Partial<PaymentEntity> = { ...(transition ?? {}), syncedAt: new Date() };
@@ -241,6 +255,27 @@ export class PaymentService {
     const payment = await this.db.findOneBy(PaymentEntity, { id, merchantId });
     if (!payment) throw notFound('payment', id);
     return payment;
+  }
+
+  /**
+   * UCanPay's order must be for the payment's amount and currency. If it is
+   * not (a provider fault, or an order that is not this payment's), nothing
+   * it says is applied — a PAID for another sum must never mark this payment
+   * paid — and an error is logged for the operator to settle with UCanPay.
+   */
+  private mismatched(payment: PaymentEntity, order: UCanPayOrder): boolean {
+    if (order.amount === payment.amount && order.currency === payment.currency) return false;
+    this.log.error(
+      {
+        paymentId: payment.id,
+        merchantId: payment.merchantId,
+        providerOrderId: order.orderId,
+        expected: { amount: payment.amount, currency: payment.currency },
+        reported: { amount: order.amount, currency: order.currency, status: order.status },
+      },
+      'UCanPay reports this order with another amount or currency than the payment: not applied',
+    );
+    return true;
   }
 
   /** Asks UCanPay for the order's status and applies any change (GET /payment/status). */

@@ -80,12 +80,15 @@ export class WebhookService {
         if (await this.db.findOneBy(WebhookEventEntity, { merchantId, eventId: event.id }, { tx })) return accept('duplicate');
         let objectId: string | null = null;
         let changed = false;
+        let mismatch = false;
         if (event.kind === 'order') {
           const { providerOrderId, merchantReference } = effect as PaymentEventEffect;
           const payment = await this.lockTarget(tx, PaymentEntity, { merchantId, providerOrderId }, { merchantId, merchantReference });
           if (payment) {
             objectId = payment.id;
-            changed = (await this.payments.applyOrder(tx, payment, event.object)).changed;
+            const applied = await this.payments.applyOrder(tx, payment, event.object);
+            changed = applied.changed;
+            mismatch = applied.mismatch === true;
           }
         } else if (event.kind === 'subscription') {
           const { providerSubscriptionId, merchantReference } = effect as { providerSubscriptionId: string; merchantReference: string };
@@ -103,7 +106,8 @@ export class WebhookService {
           }
         }
         if (objectId === null) this.log.warn({ merchantId, eventId: event.id, type: event.type }, 'webhook for an unknown object');
-        const outcome = objectId === null ? 'ignored' : changed ? 'applied' : 'unchanged';
+        // mismatch: the order's amount or currency is not the payment's; acknowledged (a retry would say the same), not applied, logged.
+        const outcome = objectId === null ? 'ignored' : mismatch ? 'mismatch' : changed ? 'applied' : 'unchanged';
         await tx.manager.insert(WebhookEventEntity, {
           merchantId,
           eventId: event.id,

@@ -119,6 +119,27 @@ describe('webhook route', () => {
   });
 });
 
+describe('an event for another amount or currency than the payment', () => {
+  it('is acknowledged as mismatch and not applied: a PAID for another sum never marks the payment paid', async () => {
+    const payment = await newPayment(); // 2500 EUR
+    const order = { order_id: payment.providerOrderId, out_trade_no: payment.merchantReference, status: 'PAID', transaction_id: 'txn_mm' };
+    expect(await postEvent(orderEvent('evt_mm_amount', 'payment.succeeded', { ...order, amount: 1 }))).toEqual({
+      status: 200,
+      body: { received: true, outcome: 'mismatch' },
+    });
+    expect(await postEvent(orderEvent('evt_mm_currency', 'payment.succeeded', { ...order, currency: 'USD' }))).toEqual({
+      status: 200,
+      body: { received: true, outcome: 'mismatch' },
+    });
+    expect(await status(payment.id)).toMatchObject({ status: 'PENDING', version: payment.version });
+    const rows = await gw.app.db.manager.find(WebhookEventEntity, { where: { objectId: payment.id } });
+    expect(rows.map((r) => r.outcome).sort()).toEqual(['mismatch', 'mismatch']);
+    // The true event is still applied.
+    expect((await postEvent(orderEvent('evt_mm_true', 'payment.succeeded', order))).body.outcome).toBe('applied');
+    expect(await status(payment.id)).toMatchObject({ status: 'PAID' });
+  });
+});
+
 describe('webhook faults from the sandbox', () => {
   it('duplicate delivery: one transition, one push', async () => {
     const payment = await newPayment();
