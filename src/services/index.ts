@@ -33,7 +33,7 @@ export function createServices(deps: {
   const merchants = new MerchantService(db, config.apiKeyPepper);
   const idempotency = new IdempotencyService(db);
   const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl, log.child({ module: 'payments' }));
-  const refunds = new RefundService(db, providers, events, idempotency, payments);
+  const refunds = new RefundService(db, providers, events, idempotency, payments, log.child({ module: 'refunds' }));
   const subscriptions = new SubscriptionService(db, providers, events, idempotency, (merchantId) => payments.notifyUrl(merchantId));
   const webhooks = new WebhookService(db, payments, refunds, subscriptions, log.child({ module: 'webhooks' }));
   const reconciliation = new ReconciliationService(payments, refunds, subscriptions, idempotency, db, config.reconcile, log.child({ module: 'reconcile' }));

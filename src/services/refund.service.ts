@@ -13,6 +13,7 @@ import type { Principal } from './merchant.service';
 import { childrenOf } from './children';
 import { paginate } from './pagination';
 import type { PaymentService } from './payment.service';
+import type { Logger } from '../logger';
 import type { ProviderClients } from './provider';
 import { followVersions, writeVersioned } from './versioned';
 
@@ -54,6 +55,7 @@ export class RefundService {
     private readonly events: EventBus,
     private readonly idempotency: IdempotencyService,
     private readonly payments: PaymentService,
+    private readonly log: Pick<Logger, 'error'>,
   ) {}
 
   async refund(principal: Principal | null, input: RefundPaymentRequest, headerKey?: string): Promise<RefundPaymentOutcome> {
@@ -169,8 +171,10 @@ export class RefundService {
       );
       return { kind: 'providerRefused', providerCode, message };
     }
+    // Another amount than asked: linked but not applied, so the amount stays reserved (never refunded twice) until the operator settles it.
+    const applies = !this.mismatched(refund, result);
     const saved = await this.settle(refund.id, key, (current) => ({
-      ...(applyRefundSnapshot(current, snapshotOfRefund(result)) ?? {}),
+      ...((applies ? applyRefundSnapshot(current, snapshotOfRefund(result)) : null) ?? {}),
       providerRefundId: result.refundId,
       syncedAt: new Date(),
     }));
@@ -216,10 +220,37 @@ export class RefundService {
   }
 
   /** Applies UCanPay's view of a refund (webhook, refresh, reconciliation) through the state machine. */
-  applyProviderRefund(tx: Tx, refund: RefundEntity, snapshot: UCanPayRefund) {
+  async applyProviderRefund(
+    tx: Tx,
+    refund: RefundEntity,
+    snapshot: UCanPayRefund,
+  ): Promise<{ refund: RefundEntity; changed: boolean; mismatch?: true }> {
+    if (this.mismatched(refund, snapshot)) return { refund, changed: false, mismatch: true };
     const changes: Partial<RefundEntity> = { ...(applyRefundSnapshot(refund, snapshotOfRefund(snapshot)) ?? {}), syncedAt: new Date() };
     if (refund.providerRefundId === null) changes.providerRefundId = snapshot.refundId;
     return this.applyRefundChange(tx, refund, changes);
+  }
+
+  /**
+   * UCanPay's refund must be for the refund's amount and currency. If it is
+   * not, nothing it says is applied (the refund's amount stays reserved, so
+   * the payment can never be refunded past what was paid) and an error is
+   * logged for the operator to settle with UCanPay.
+   */
+  private mismatched(refund: RefundEntity, snapshot: UCanPayRefund): boolean {
+    if (snapshot.amount === refund.amount && snapshot.currency === refund.currency) return false;
+    this.log.error(
+      {
+        refundId: refund.id,
+        paymentId: refund.paymentId,
+        merchantId: refund.merchantId,
+        providerRefundId: snapshot.refundId,
+        expected: { amount: refund.amount, currency: refund.currency },
+        reported: { amount: snapshot.amount, currency: snapshot.currency, status: snapshot.status },
+      },
+      'UCanPay reports this refund with another amount or currency than the refund: not applied',
+    );
+    return true;
   }
 
   async get(principal: Principal | null, id: string, refresh = false): Promise<RefundEntity> {

@@ -102,11 +102,13 @@ export class WebhookService {
           const refund = await this.lockTarget(tx, RefundEntity, { merchantId, providerRefundId }, { merchantId, merchantReference });
           if (refund) {
             objectId = refund.id;
-            changed = (await this.refunds.applyProviderRefund(tx, refund, event.object)).changed;
+            const applied = await this.refunds.applyProviderRefund(tx, refund, event.object);
+            changed = applied.changed;
+            mismatch = applied.mismatch === true;
           }
         }
         if (objectId === null) this.log.warn({ merchantId, eventId: event.id, type: event.type }, 'webhook for an unknown object');
-        // mismatch: the order's amount or currency is not the payment's; acknowledged (a retry would say the same), not applied, logged.
+        // mismatch: the order's (refund's) amount or currency is not the payment's (refund's); acknowledged (a retry would say the same), not applied, logged.
         const outcome = objectId === null ? 'ignored' : mismatch ? 'mismatch' : changed ? 'applied' : 'unchanged';
         await tx.manager.insert(WebhookEventEntity, {
           merchantId,

@@ -222,6 +222,31 @@ describe('refund webhooks', () => {
   });
 });
 
+describe('a refund event for another amount than the refund', () => {
+  it('is acknowledged as mismatch and not applied; the payment is credited with what it asked, not what the event says', async () => {
+    const payment = await paidPayment(6000);
+    const res = await refund({ paymentId: payment.id, amount: 1000 });
+    const created = (res as { refund: { id: string; merchantReference: string } }).refund;
+    const providerRefundId = await eventually(async () => (await gw.gql(GetRefundDocument, { id: created.id })).data!.refund!.providerRefundId);
+    const body = JSON.stringify({
+      id: 'evt_refund_mismatch',
+      type: 'refund.succeeded',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { refund_id: providerRefundId, out_refund_no: created.merchantReference, transaction_id: payment.transactionId, amount: 5000, currency: 'USD', status: 'SUCCEEDED' } },
+    });
+    const answer = await fetch(`${gw.app.url}/webhooks/ucanpay/${gw.app.demo.merchantId}`, {
+      method: 'POST',
+      headers: { 'ucanpay-signature': signWebhookPayload(SANDBOX_DEFAULTS.webhookSecret, body, Math.floor(Date.now() / 1000)) },
+      body,
+    });
+    expect(await answer.json()).toEqual({ received: true, outcome: 'mismatch' });
+    // The sandbox's own refund.succeeded (1000) settles it.
+    const done = await settledRefund(created.id);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', amount: 1000 });
+    expect((await gw.gql(PaymentWithRefundsDocument, { id: payment.id })).data!.payment!).toMatchObject({ status: 'PARTIALLY_REFUNDED', refundedAmount: 1000 });
+  });
+});
+
 describe('refund lists', () => {
   it('lists refunds by payment and status', async () => {
     const payment = await paidPayment(9000);
