@@ -25,6 +25,7 @@ import { followVersions, writeVersioned } from './versioned';
 import type { IdempotencyService } from './idempotency.service';
 import type { ProviderClients } from './provider';
 import type { Logger } from '../logger';
+import { amountMismatch } from './amount-check';
 
 /** `failureCode` of a payment whose UCanPay order was created for another amount or currency. */
 export const AMOUNT_MISMATCH = 'AMOUNT_MISMATCH';
@@ -257,25 +258,9 @@ export class PaymentService {
     return payment;
   }
 
-  /**
-   * UCanPay's order must be for the payment's amount and currency. If it is
-   * not (a provider fault, or an order that is not this payment's), nothing
-   * it says is applied — a PAID for another sum must never mark this payment
-   * paid — and an error is logged for the operator to settle with UCanPay.
-   */
+  /** UCanPay's order is for another amount or currency than the payment (then nothing of it is applied; see amount-check.ts). */
   private mismatched(payment: PaymentEntity, order: UCanPayOrder): boolean {
-    if (order.amount === payment.amount && order.currency === payment.currency) return false;
-    this.log.error(
-      {
-        paymentId: payment.id,
-        merchantId: payment.merchantId,
-        providerOrderId: order.orderId,
-        expected: { amount: payment.amount, currency: payment.currency },
-        reported: { amount: order.amount, currency: order.currency, status: order.status },
-      },
-      'UCanPay reports this order with another amount or currency than the payment: not applied',
-    );
-    return true;
+    return amountMismatch(this.log, 'order', payment, order, { paymentId: payment.id, merchantId: payment.merchantId, providerOrderId: order.orderId });
   }
 
   /** Asks UCanPay for the order's status and applies any change (GET /payment/status). */

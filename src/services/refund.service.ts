@@ -14,6 +14,7 @@ import { childrenOf } from './children';
 import { paginate } from './pagination';
 import type { PaymentService } from './payment.service';
 import type { Logger } from '../logger';
+import { amountMismatch } from './amount-check';
 import type { ProviderClients } from './provider';
 import { followVersions, writeVersioned } from './versioned';
 
@@ -232,25 +233,17 @@ export class RefundService {
   }
 
   /**
-   * UCanPay's refund must be for the refund's amount and currency. If it is
-   * not, nothing it says is applied (the refund's amount stays reserved, so
-   * the payment can never be refunded past what was paid) and an error is
-   * logged for the operator to settle with UCanPay.
+   * UCanPay's refund is for another amount or currency than the refund (then
+   * nothing of it is applied and the refund's amount stays reserved, so the
+   * payment can never be refunded past what was paid; see amount-check.ts).
    */
   private mismatched(refund: RefundEntity, snapshot: UCanPayRefund): boolean {
-    if (snapshot.amount === refund.amount && snapshot.currency === refund.currency) return false;
-    this.log.error(
-      {
-        refundId: refund.id,
-        paymentId: refund.paymentId,
-        merchantId: refund.merchantId,
-        providerRefundId: snapshot.refundId,
-        expected: { amount: refund.amount, currency: refund.currency },
-        reported: { amount: snapshot.amount, currency: snapshot.currency, status: snapshot.status },
-      },
-      'UCanPay reports this refund with another amount or currency than the refund: not applied',
-    );
-    return true;
+    return amountMismatch(this.log, 'refund', refund, snapshot, {
+      refundId: refund.id,
+      paymentId: refund.paymentId,
+      merchantId: refund.merchantId,
+      providerRefundId: snapshot.refundId,
+    });
   }
 
   async get(principal: Principal | null, id: string, refresh = false): Promise<RefundEntity> {
