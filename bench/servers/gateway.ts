@@ -10,10 +10,9 @@ import 'reflect-metadata';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import DataLoader from 'dataloader';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { execute, parse } from 'graphql';
 import { createApp, type App } from '../../src/app';
@@ -24,6 +23,7 @@ import { newClientSecret } from '../../src/services/merchant.service';
 import { buildGatewaySchema } from '../../src/api/schema';
 import { createLoaders, type Loaders } from '../../src/api/loaders';
 import type { GatewayContext } from '../../src/api/context';
+import { bareApolloServer } from '../lib/bare-apollo-http';
 import { failed, serve } from './ipc';
 
 export interface SeededPayment {
@@ -174,35 +174,13 @@ async function startBareGateway(a: App, apiKey: string): Promise<{ url: string; 
   const apollo = new ApolloServer<GatewayContext>({ schema, introspection: false, plugins: [ApolloServerPluginLandingPageDisabled()] });
   await apollo.start();
   const principal = await a.services.merchants.authenticate(apiKey);
-  const server = http.createServer(async (req, res) => {
-    try {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      const raw = Buffer.concat(chunks);
-      const headers = new HeaderMap();
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-      }
-      const response = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: req.method ?? 'POST', headers, search: '', body: raw.length ? JSON.parse(raw.toString('utf8')) : undefined },
-        context: async () => ({
-          principal,
-          requestId: 'req_bench',
-          services: a.services,
-          loaders: createLoaders(a.services, principal),
-          log: a.log,
-        }),
-      });
-      for (const [name, value] of response.headers) res.setHeader(name, value);
-      res.statusCode = response.status ?? 200;
-      if (response.body.kind === 'complete') return void res.end(response.body.string);
-      for await (const chunk of response.body.asyncIterator) res.write(chunk);
-      res.end();
-    } catch {
-      res.statusCode = 500;
-      res.end();
-    }
-  });
+  const server = bareApolloServer(apollo, async () => ({
+    principal,
+    requestId: 'req_bench',
+    services: a.services,
+    loaders: createLoaders(a.services, principal),
+    log: a.log,
+  }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
