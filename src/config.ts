@@ -9,7 +9,7 @@ export interface Config {
   publicUrl: string;
   logLevel: string;
   database:
-    | { type: 'sqlite'; path: string; synchronous: 'FULL' | 'NORMAL' }
+    | { type: 'sqlite'; path: string; synchronous: 'FULL' | 'NORMAL'; /** How long a statement waits for another connection's lock before failing with DATABASE_BUSY (default 5000). */ busyTimeoutMs?: number }
     | { type: 'postgres'; url: string; schema?: string };
   redisUrl?: string;
   ucanpay: {
@@ -112,10 +112,13 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`SQLITE_SYNCHRONOUS must be FULL or NORMAL, got "${env.SQLITE_SYNCHRONOUS}"`);
   }
 
+  const busyTimeoutMs = int('SQLITE_BUSY_TIMEOUT_MS', 5000, 1, 600_000);
+
   let database: Config['database'] = {
     type: 'sqlite',
     path: path.resolve('data', 'gateway.sqlite'),
     synchronous: synchronous === 'NORMAL' ? 'NORMAL' : 'FULL',
+    busyTimeoutMs,
   };
   const dbUrl = env.DATABASE_URL;
   if (dbUrl) {

@@ -264,6 +264,9 @@ export function isUniqueViolation(error: unknown): boolean {
 
 const MIGRATION_LOCK = 'ucanpay-gateway:migrations';
 
+/** SQLite: how long a statement waits for another connection's lock (PRAGMA busy_timeout) unless configured. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
 /** Opens the database and runs pending migrations (never `synchronize`). */
 /** A number TypeORM must pass as a bound parameter (see bindNumericParameters). */
 class BoundNumber {
@@ -312,7 +315,7 @@ export async function openDatabase(config: Config['database']): Promise<Database
       migrationsRun: false,
       synchronize: false,
       enableWAL: config.path !== ':memory:',
-      busyTimeout: 5000,
+      busyTimeout: config.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
       // No long-stack-trace mode, prepared statements reused (see sqlite-driver.ts).
       driver: sqliteDriver,
     });
@@ -363,7 +366,7 @@ export async function openDatabase(config: Config['database']): Promise<Database
     database: config.path,
     entities,
     synchronize: false,
-    busyTimeout: 5000,
+    busyTimeout: config.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
     driver: sqliteDriver,
   });
   await readSource.initialize();

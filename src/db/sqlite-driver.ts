@@ -21,6 +21,14 @@ import sqlite3 from 'sqlite3';
  *   `this.lastID/changes` in callbacks are the same; `all` and `run` step
  *   every statement to its end (TypeORM on SQLite never uses RETURNING), so a
  *   cached statement never stays busy and never holds a read snapshot.
+ * - Transactions begin IMMEDIATE. TypeORM sends a deferred `BEGIN
+ *   TRANSACTION`: its first SELECT takes a read snapshot and the first write
+ *   then upgrades it to the write lock. SQLite never runs the busy handler for
+ *   that upgrade (it could deadlock), so while any other connection or
+ *   process held the lock, the write failed with SQLITE_BUSY at once (16–32
+ *   ms into a mutation) whatever `busy_timeout` said. `BEGIN IMMEDIATE`
+ *   takes the write lock first, where `busy_timeout` applies. The gateway's
+ *   transactions all write, and they are serialized per process anyway.
  */
 
 /** Statements worth keeping prepared: data access, and the fixed transaction-control texts (BEGIN, COMMIT, savepoints). */
@@ -40,12 +48,17 @@ interface Slot {
 /** `new Statement(db, sql, callback)`: the callback gets null once prepared (the typings omit the constructor). */
 const PreparedStatement = sqlite3.Statement as unknown as new (db: sqlite3.Database, sql: string, callback: (err: Error | null) => void) => sqlite3.Statement;
 
+/** TypeORM's transaction start on SQLite, and what it becomes (see above). */
+const DEFERRED_BEGIN = 'BEGIN TRANSACTION';
+const IMMEDIATE_BEGIN = 'BEGIN IMMEDIATE TRANSACTION';
+
 export class StatementCachingDatabase extends sqlite3.Database {
   private readonly statements = new Map<string, Slot>();
   private readonly seenOnce = new Set<string>();
   private closing = false;
 
   override all(sql: string, ...args: any[]): this {
+    if (sql === DEFERRED_BEGIN) sql = IMMEDIATE_BEGIN;
     const stmt = args.length === 2 && typeof args[1] === 'function' ? this.statementFor(sql, args[0]) : undefined;
     if (!stmt) return super.all(sql, ...args);
     stmt.all((args[0] as Params) ?? [], this.resettingOnError(stmt, args[1] as Callback));
@@ -53,6 +66,7 @@ export class StatementCachingDatabase extends sqlite3.Database {
   }
 
   override run(sql: string, ...args: any[]): this {
+    if (sql === DEFERRED_BEGIN) sql = IMMEDIATE_BEGIN;
     const stmt = args.length === 2 && typeof args[1] === 'function' ? this.statementFor(sql, args[0]) : undefined;
     if (!stmt) return super.run(sql, ...args);
     stmt.run((args[0] as Params) ?? [], this.resettingOnError(stmt, args[1] as Callback));

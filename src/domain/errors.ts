@@ -30,6 +30,8 @@ export const THROWN_ERROR_CODES = {
   PROVIDER_UNAVAILABLE: { retryable: true },
   /** UCanPay refused a read (e.g. `refresh: true`) that has no typed result to carry it. */
   PROVIDER_ERROR: { retryable: false },
+  /** SQLite: another connection held the database's write lock for longer than SQLITE_BUSY_TIMEOUT_MS. Nothing of the request was written. */
+  DATABASE_BUSY: { retryable: true },
   INTERNAL_SERVER_ERROR: { retryable: true },
 } as const satisfies Record<string, { retryable: boolean }>;
 

@@ -8,7 +8,7 @@ describe('loadConfig', () => {
     expect(config.port).toBe(4000);
     expect(config.ucanpay.sandboxPort).toBe(4010);
     expect(config.ucanpay.baseUrl).toBeUndefined();
-    expect(config.database).toEqual({ type: 'sqlite', path: path.resolve('data/gateway.sqlite'), synchronous: 'FULL' });
+    expect(config.database).toEqual({ type: 'sqlite', path: path.resolve('data/gateway.sqlite'), synchronous: 'FULL', busyTimeoutMs: 5000 });
     expect(config.redisUrl).toBeUndefined();
     expect(config.introspection).toBe(true);
   });

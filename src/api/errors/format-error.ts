@@ -16,9 +16,22 @@ function innermost(error: unknown): unknown {
   return current;
 }
 
+/** SQLite's "database is locked" after its busy timeout (the driver's error code, on the error or on TypeORM's wrapper). */
+function isDatabaseBusy(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
 export function classifyError(error: unknown): ErrorClass {
   const original = innermost(error);
   if (original instanceof GatewayError) return { kind: 'gateway', error: original };
+  if (isDatabaseBusy(original)) {
+    return {
+      kind: 'gateway',
+      error: new GatewayError('DATABASE_BUSY', 'The database was locked by another connection for longer than its busy timeout; nothing was written. Retry with the same idempotency key.'),
+    };
+  }
   const outer = error instanceof GraphQLError ? error : undefined;
   const code = outer?.extensions?.code ?? (original instanceof GraphQLError ? original.extensions?.code : undefined);
   if (isThrownErrorCode(code) && code !== 'INTERNAL_SERVER_ERROR' && !(original instanceof Error && !(original instanceof GraphQLError))) {
