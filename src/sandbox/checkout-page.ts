@@ -2,7 +2,7 @@
  * The hosted checkout page: self-contained HTML (inline CSS, no external
  * assets). Everything that comes from a request is HTML-escaped.
  */
-import { formatMinor } from '../domain/money';
+import { displayAmount } from './currencies';
 import { iso } from './clock';
 import { describeInterval } from './periods';
 import { nextBillingAt } from './present';
@@ -88,7 +88,7 @@ const ORDER_STATE_TEXT: Record<string, { text: string; tone: string }> = {
 };
 
 export function renderOrderPage(o: OrderRecord, merchantName: string): string {
-  const amount = formatMinor(o.amount, o.currency);
+  const amount = displayAmount(o.amount, o.currency);
   const state = ORDER_STATE_TEXT[o.status];
   const body = state
     ? `<p class="state ${state.tone}" data-testid="state">${escapeHtml(state.text)}${o.failure_message ? ` ${escapeHtml(o.failure_message)}` : ''}</p>
@@ -114,7 +114,7 @@ const SUB_STATE_TEXT: Record<string, { text: string; tone: string }> = {
 };
 
 export function renderSubscriptionPage(s: SubscriptionRecord, merchantName: string): string {
-  const amount = formatMinor(s.amount, s.currency);
+  const amount = displayAmount(s.amount, s.currency);
   const every = describeInterval(s.interval, s.interval_count);
   const state = SUB_STATE_TEXT[s.status];
   const first = nextBillingAt(s);

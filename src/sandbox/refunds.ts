@@ -2,7 +2,7 @@
 import { fingerprint } from './canonical';
 import { emit, type SandboxContext } from './context';
 import { apiError, InternalError, invalid } from './errors';
-import { formatMinor } from '../domain/money';
+import { displayAmount } from './currencies';
 import { newId } from './ids';
 import { failureMessage } from './payments';
 import { refundToApi } from './present';
@@ -49,7 +49,7 @@ export async function createRefund(ctx: SandboxContext, merchant: Merchant, body
   if (committed + amount > order.amount) {
     const left = Math.max(0, order.amount - committed);
     throw apiError('REFUND_EXCEEDS_PAYMENT',
-      `amount exceeds what is left to refund (${formatMinor(left, order.currency)} of ${formatMinor(order.amount, order.currency)})`);
+      `amount exceeds what is left to refund (${displayAmount(left, order.currency)} of ${displayAmount(order.amount, order.currency)})`);
   }
   const now = ctx.clock.now();
   const refund: RefundRecord = {

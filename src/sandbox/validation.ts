@@ -3,7 +3,7 @@
  * starts with the offending field's name. `null` counts as absent for
  * optional fields.
  */
-import { amountProblem, currencyProblem } from '../domain/money';
+import { amountProblem, currencyProblem } from './currencies';
 import { apiError, invalid } from './errors';
 import { INTERVALS, type Interval } from './periods';
 import type { Merchant, Metadata } from './types';
