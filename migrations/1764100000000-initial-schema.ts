@@ -3,7 +3,7 @@ import { MigrationInterface, QueryRunner, Table, TableIndex, TableUnique } from 
 /**
  * Merchants, API keys, payments, idempotency keys and the webhook inbox.
  * Written with the Table API (no raw SQL) so it runs on SQLite and PostgreSQL.
- * Timestamps are bigint epoch milliseconds (see src/db/columns.ts).
+ * Timestamps are bigint epoch milliseconds (see src/entities/columns.ts).
  */
 export class InitialSchema1764100000000 implements MigrationInterface {
   name = 'InitialSchema1764100000000';

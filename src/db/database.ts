@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { DataSource, EntityNotFoundError, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
-import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
-import type { Config } from '../config';
-import { entities } from '../entities';
-import { migrations } from '../../migrations';
-import { sqliteDriver } from './sqlite-driver';
+import { EntityNotFoundError, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import { compileFinder, hydrate, type Finder } from './internals/finder';
+import { forgetFailedTransaction } from './internals/transaction-state';
+
+export { openDatabase, DEFAULT_BUSY_TIMEOUT_MS } from './open';
+export { isUniqueViolation } from './unique-violation';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -77,7 +75,7 @@ export class Database {
    * One row by equal columns: what `manager.findOne(target, { where })`
    * returns, faster. TypeORM's query builder costs more than the query itself
    * on SQLite (bench/README.md), so the SELECT is built once per entity and
-   * column set, its prepared statement is reused (sqlite-driver.ts), and the
+   * column set, its prepared statement is reused (internals/sqlite-driver.ts), and the
    * row is hydrated the way TypeORM hydrates it (same driver conversions and
    * transformers). With `tx` it reads inside that transaction, and
    * `forUpdate` adds `FOR UPDATE` on PostgreSQL (like `db.forUpdate`).
@@ -104,10 +102,7 @@ export class Database {
     }
     const rows = (await manager.query(finder.sql, values)) as Array<Record<string, unknown>>;
     if (!rows.length) return null;
-    const entity = metadata.create(undefined, { fromDeserializer: true }) as T;
-    const driver = this.dataSource.driver;
-    for (const column of finder.columns) column.setEntityValue(entity, driver.prepareHydratedValue(rows[0][column.databaseName], column));
-    return entity;
+    return hydrate<T>(this.dataSource, metadata, finder, rows[0]);
   }
 
   /** `findOneBy`, or TypeORM's EntityNotFoundError (as `findOneOrFail` throws). */
@@ -194,9 +189,7 @@ export class Database {
     } catch (error) {
       await runner.rollbackTransaction().catch(async () => {
         // TypeORM keeps its "active" flag when ROLLBACK fails (SQLite may have rolled back already).
-        const state = runner as unknown as { isTransactionActive: boolean; transactionDepth: number };
-        state.isTransactionActive = false;
-        state.transactionDepth = 0;
+        forgetFailedTransaction(runner);
         await runner.query('ROLLBACK').catch(() => undefined);
       });
       // Nothing of this batch is committed: the finished ones fail with the cause; the
@@ -222,28 +215,6 @@ export class Database {
   }
 }
 
-interface Finder {
-  sql: string;
-  columns: ColumnMetadata[];
-}
-
-/** The SELECT of `findOneBy` for one entity and column set; null when the entity is not a plain one-table row. */
-function compileFinder(dataSource: DataSource, metadata: ReturnType<DataSource['getMetadata']>, keys: string[], forUpdate: boolean): Finder | null {
-  if (metadata.relations.length || metadata.embeddeds.length || metadata.discriminatorColumn || metadata.treeType || !keys.length) return null;
-  const keyColumns = keys.map((k) => metadata.findColumnWithPropertyName(k));
-  if (keyColumns.some((c) => !c || c.transformer || c.isVirtual)) return null;
-  const columns = metadata.columns.filter((c) => c.isSelect && !c.isVirtual);
-  const driver = dataSource.driver;
-  const postgres = dataSource.options.type === 'postgres';
-  const table = metadata.tablePath
-    .split('.')
-    .map((part) => driver.escape(part))
-    .join('.');
-  const where = keyColumns.map((c, i) => `${driver.escape(c!.databaseName)} = ${postgres ? `$${i + 1}` : '?'}`).join(' AND ');
-  const select = columns.map((c) => driver.escape(c.databaseName)).join(', ');
-  return { sql: `SELECT ${select} FROM ${table} WHERE ${where} LIMIT 1${forUpdate ? ' FOR UPDATE' : ''}`, columns };
-}
-
 async function runAfterCommit(callbacks: Array<() => void | Promise<void>>): Promise<void> {
   for (const fn of callbacks) {
     try {
@@ -254,124 +225,3 @@ async function runAfterCommit(callbacks: Array<() => void | Promise<void>>): Pro
   }
 }
 
-/** True when an insert lost to a unique or primary-key constraint, on either database. */
-export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; driverError?: { code?: string }; message?: string };
-  const code = e?.driverError?.code ?? e?.code;
-  if (code === '23505') return true;
-  return code === 'SQLITE_CONSTRAINT' && /UNIQUE|PRIMARY KEY/i.test(e?.message ?? '');
-}
-
-const MIGRATION_LOCK = 'ucanpay-gateway:migrations';
-
-/** SQLite: how long a statement waits for another connection's lock (PRAGMA busy_timeout) unless configured. */
-export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
-
-/** Opens the database and runs pending migrations (never `synchronize`). */
-/** A number TypeORM must pass as a bound parameter (see bindNumericParameters). */
-class BoundNumber {
-  constructor(readonly value: number) {}
-}
-
-/**
- * TypeORM's SQLite driver writes numeric parameters into the SQL text
- * (`… VALUES (?, ?, 1999, …)`, `SET "version" = 2`), so an INSERT or UPDATE
- * almost never has the same text twice and its statement cannot be reused
- * (sqlite-driver.ts): every one is prepared, run and finalized, three trips
- * through the thread pool plus SQLite's parser. Here they are bound like
- * every other value, so the text repeats and stays prepared. Values are the
- * same: node-sqlite3 binds an integer beyond 32 bits as a REAL, which
- * SQLite stores as an INTEGER in the INTEGER-affinity columns (bigint, integer)
- * the gateway uses for numbers, and compares numerically either way.
- */
-function bindNumericParameters(dataSource: DataSource): void {
-  const driver = dataSource.driver as DataSource['driver'] & {
-    escapeQueryWithParameters(sql: string, parameters: ObjectLiteral, nativeParameters: ObjectLiteral): [string, unknown[]];
-  };
-  const original = driver.escapeQueryWithParameters.bind(driver);
-  driver.escapeQueryWithParameters = (sql, parameters, nativeParameters) => {
-    if (!parameters) return original(sql, parameters, nativeParameters);
-    let boxed: ObjectLiteral | undefined;
-    for (const key of Object.keys(parameters)) {
-      if (typeof parameters[key] !== 'number') continue;
-      boxed ??= { ...parameters };
-      boxed[key] = new BoundNumber(parameters[key] as number);
-    }
-    if (!boxed) return original(sql, parameters, nativeParameters);
-    const [text, values] = original(sql, boxed, nativeParameters);
-    return [text, values.map((v) => (v instanceof BoundNumber ? v.value : v))];
-  };
-}
-
-export async function openDatabase(config: Config['database']): Promise<Database> {
-  let dataSource: DataSource;
-  if (config.type === 'sqlite') {
-    if (config.path !== ':memory:') fs.mkdirSync(path.dirname(config.path), { recursive: true });
-    dataSource = new DataSource({
-      type: 'sqlite',
-      database: config.path,
-      entities,
-      migrations,
-      migrationsRun: false,
-      synchronize: false,
-      enableWAL: config.path !== ':memory:',
-      busyTimeout: config.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
-      // No long-stack-trace mode, prepared statements reused (see sqlite-driver.ts).
-      driver: sqliteDriver,
-    });
-  } else {
-    dataSource = new DataSource({
-      type: 'postgres',
-      url: config.url,
-      schema: config.schema,
-      entities,
-      migrations,
-      synchronize: false,
-      extra: { max: 10 },
-    });
-  }
-  await dataSource.initialize();
-  if (config.type === 'sqlite') bindNumericParameters(dataSource);
-  try {
-    if (config.type === 'sqlite') {
-      // FULL: a committed payment survives a power cut. NORMAL (opt-in) may lose the last commits.
-      await dataSource.query(`PRAGMA synchronous = ${config.synchronous}`);
-      await dataSource.query('PRAGMA foreign_keys = ON');
-    } else if (config.schema) {
-      await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${config.schema}"`);
-    }
-    if (config.type === 'postgres') {
-      // Instances started together on a new database would race on the same
-      // migrations: one runs them, the others wait and then find nothing to do.
-      // A session lock: held on one dedicated connection for the whole run.
-      const lock = dataSource.createQueryRunner();
-      await lock.connect();
-      try {
-        await lock.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [MIGRATION_LOCK]);
-        await dataSource.runMigrations({ transaction: 'each' });
-      } finally {
-        await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [MIGRATION_LOCK]).catch(() => undefined);
-        await lock.release();
-      }
-    } else {
-      await dataSource.runMigrations({ transaction: 'each' });
-    }
-  } catch (error) {
-    await dataSource.destroy();
-    throw error;
-  }
-  if (config.type === 'postgres' || config.path === ':memory:') return new Database(dataSource, config.type);
-  const readSource = new DataSource({
-    type: 'sqlite',
-    database: config.path,
-    entities,
-    synchronize: false,
-    busyTimeout: config.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
-    driver: sqliteDriver,
-  });
-  await readSource.initialize();
-  bindNumericParameters(readSource);
-  // A write through this connection would be a bug: make it fail loudly.
-  await readSource.query('PRAGMA query_only = ON');
-  return new Database(dataSource, config.type, readSource);
-}

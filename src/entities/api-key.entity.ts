@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
-import { epochMs } from '../db/columns';
+import { epochMs } from './columns';
 
 /** A merchant's gateway API key, stored only as HMAC-SHA-256(pepper, key). */
 @Entity({ name: 'api_keys' })

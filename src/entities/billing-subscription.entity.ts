@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
-import { epochMs, jsonText } from '../db/columns';
+import { epochMs, jsonText } from './columns';
 import type { BillingInterval, SubscriptionStatus } from '../domain/subscription-state';
 
 /** Terms that take effect from the next period (updateSubscription). */

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs } from '../db/columns';
+import { epochMs } from './columns';
 
 export type IdempotencyState = 'IN_PROGRESS' | 'COMPLETED';
 

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { epochMs } from '../db/columns';
+import { epochMs } from './columns';
 
 /** A merchant using the gateway, with its credentials at UCanPay. */
 @Entity({ name: 'merchants' })

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
-import { epochMs, jsonText } from '../db/columns';
+import { epochMs, jsonText } from './columns';
 import type { PaymentStatus } from '../domain/payment-state';
 
 /** The gateway's durable record of one payment (one UCanPay order). */

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
-import { epochMs } from '../db/columns';
+import { epochMs } from './columns';
 import type { RefundStatus } from '../domain/refund-state';
 
 /** The gateway's durable record of one refund of a payment. */

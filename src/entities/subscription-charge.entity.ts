@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
-import { epochMs } from '../db/columns';
+import { epochMs } from './columns';
 
 /** One charge of a billing subscription (first period or renewal), recorded once per provider charge id. */
 @Entity({ name: 'subscription_charges' })

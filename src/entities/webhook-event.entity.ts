@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { epochMs } from '../db/columns';
+import { epochMs } from './columns';
 
 /** The webhook inbox: one row per UCanPay event id and merchant, so an event is applied once. */
 @Entity({ name: 'webhook_events' })

@@ -2,7 +2,7 @@ import sqlite3 from 'sqlite3';
 import { MoreThan } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isUniqueViolation, openDatabase, type Database } from '../../src/db/database';
-import { sqliteDriver, StatementCachingDatabase } from '../../src/db/sqlite-driver';
+import { sqliteDriver, StatementCachingDatabase } from '../../src/db/internals/sqlite-driver';
 import { MerchantEntity, PaymentEntity } from '../../src/entities';
 import { tempSqlitePath } from '../helpers/databases';
 
