@@ -20,6 +20,10 @@ import { requestIdOf } from './http/request-id';
 import { GRAPHQL_LIMITS } from './http/graphql-limits';
 import { createSandbox, type SandboxHandle, type SandboxOptions } from './sandbox';
 import { connectRateLimitRedis, MutationRateLimiter, RedisRateLimiter } from './services/rate-limit';
+import { GatewayMetrics } from './metrics/metrics';
+import { knownOperationNames, metricsPlugin, outcomeCodes } from './metrics/apollo-plugin';
+import { databaseObserver, instrumentWebhooks, ucanpayAttemptObserver } from './metrics/hooks';
+import { startMetricsServer } from './metrics/server';
 
 export interface AppOptions {
   logger?: Logger;
@@ -45,6 +49,9 @@ export interface App {
   db: Database;
   events: EventBus;
   log: Logger;
+  /** Prometheus metrics, when METRICS_PORT is set, and where they are served. */
+  metrics?: GatewayMetrics;
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -125,7 +132,24 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const url = `http://${shownHost}:${port}`;
     const publicUrl = process.env.PUBLIC_URL ? config.publicUrl : url;
 
-    const services = createServices({ config: { ...config, publicUrl }, db, events, log, ucanpayBaseUrl: ucanpayUrl });
+    // Prometheus metrics on their own port (METRICS_PORT), never on the public one.
+    const metrics = config.metrics ? new GatewayMetrics() : undefined;
+    let metricsUrl: string | undefined;
+    if (metrics && config.metrics) {
+      db.observer = databaseObserver(metrics);
+      const metricsServer = await startMetricsServer(metrics, config.metrics);
+      cleanup.push(() => metricsServer.close());
+      metricsUrl = metricsServer.url;
+    }
+
+    const services = createServices({
+      config: { ...config, publicUrl },
+      db,
+      events,
+      log,
+      ucanpayBaseUrl: ucanpayUrl,
+      onUCanPayAttempt: metrics ? ucanpayAttemptObserver(metrics) : undefined,
+    });
     const demo = await ensureDemoMerchant(config, services.merchants, options.dataDir ?? path.resolve('data'));
 
     const schema = await buildGatewaySchema();
@@ -135,6 +159,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       introspection: config.introspection,
       mutationsPerMinute: config.rateLimit.mutationsPerMinute,
       mutationLimiter,
+      plugins: metrics ? [metricsPlugin(metrics, knownOperationNames(), outcomeCodes())] : [],
     });
     await apollo.start();
     cleanup.push(() => apollo.stop());
@@ -164,7 +189,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     routes = {
       graphql: createGraphqlHandler(apollo, (req) => contextFor(req.headers.authorization, req), { bodyLimit: GRAPHQL_BODY_LIMIT }),
-      webhooks: services.webhooks,
+      webhooks: metrics ? instrumentWebhooks(services.webhooks, metrics) : services.webhooks,
       ready: async () => {
         await db.dataSource.query('SELECT 1');
         return true;
@@ -191,6 +216,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       db,
       events,
       log,
+      metrics,
+      metricsUrl,
       stop: stopAll,
     };
   } catch (error) {

@@ -38,6 +38,8 @@ export interface Config {
     /** Mutations per API key per minute (token bucket, in memory per instance); 0 = unlimited. */
     mutationsPerMinute: number;
   };
+  /** Prometheus `/metrics` on its own port; undefined = off. */
+  metrics?: { port: number; host: string; token?: string };
 }
 
 export class ConfigError extends Error {
@@ -175,6 +177,15 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`GRAPHQL_INTROSPECTION must be true or false, got "${introspectionRaw}"`);
   }
 
+  let metrics: Config['metrics'];
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== '') {
+    metrics = { port: int('METRICS_PORT', 9464, 0, 65535), host: env.METRICS_HOST || '127.0.0.1', token: env.METRICS_TOKEN || undefined };
+    if (metrics.token !== undefined && metrics.token.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
+    if (metrics.port !== 0 && metrics.port === port) problems.push('METRICS_PORT must differ from PORT: metrics are never served on the public port');
+  } else if (env.METRICS_HOST || env.METRICS_TOKEN) {
+    problems.push('METRICS_HOST and METRICS_TOKEN need METRICS_PORT (metrics are off without it)');
+  }
+
   const config: Config = {
     nodeEnv: nodeEnv ?? 'development',
     host,
@@ -203,6 +214,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: {
       mutationsPerMinute: int('RATE_LIMIT_MUTATIONS_PER_MINUTE', 600, 0, 1_000_000),
     },
+    metrics,
   };
 
   if (problems.length) throw new ConfigError(problems);

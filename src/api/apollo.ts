@@ -16,6 +16,8 @@ export interface ApolloOptions {
   mutationsPerMinute?: number;
   /** Instead of `mutationsPerMinute`: a limiter shared by the instances (Redis). */
   mutationLimiter?: MutationRateLimiter;
+  /** More plugins (metrics). */
+  plugins?: ApolloServerPlugin<GatewayContext>[];
 }
 
 /** Root fields an operation runs (through fragments), `__typename` excluded: one mutation each. */
@@ -121,6 +123,7 @@ export function createApollo(schema: GraphQLSchema, options: ApolloOptions): Apo
       ApolloServerPluginCacheControlDisabled(),
       gatewayPlugin(options.mutationLimiter ?? new MutationRateLimiter(options.mutationsPerMinute ?? 0)),
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
+      ...(options.plugins ?? []),
       showLandingPage
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageDisabled(),

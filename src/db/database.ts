@@ -14,6 +14,19 @@ export interface Tx {
   afterCommit(fn: () => void | Promise<void>): void;
 }
 
+/** Metrics hooks (src/metrics): each transaction's time from submission to its end, and each COMMIT's batch size. */
+export interface DatabaseObserver {
+  transaction(outcome: 'commit' | 'rollback' | 'busy', seconds: number): void;
+  commit(transactions: number): void;
+}
+
+/** SQLite's "database is locked" after its busy timeout, on the driver's error or TypeORM's wrapper. */
+function isBusy(error: unknown): boolean {
+  const e = error as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
 /** At most this many queued SQLite transactions share one commit. */
 export const MAX_GROUP_COMMIT = 64;
 
@@ -47,6 +60,8 @@ export class Database {
   /** Committed transactions and the COMMITs they took (fewer with group commit). */
   readonly stats = { transactions: 0, commits: 0 };
   private readonly finders = new Map<string, Finder | null>();
+  /** Set by the app when metrics are on. */
+  observer?: DatabaseObserver;
 
   constructor(
     readonly dataSource: DataSource,
@@ -122,6 +137,21 @@ export class Database {
   }
 
   async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    if (!this.observer) return this.submit(work);
+    const observer = this.observer;
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const value = await this.submit(work);
+      observer.transaction('commit', seconds());
+      return value;
+    } catch (error) {
+      observer.transaction(isBusy(error) ? 'busy' : 'rollback', seconds());
+      throw error;
+    }
+  }
+
+  private submit<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.kind === 'postgres') return this.run(work);
     return new Promise<T>((resolve, reject) => {
       this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
@@ -136,6 +166,7 @@ export class Database {
     );
     this.stats.transactions++;
     this.stats.commits++;
+    if (this.kind === 'sqlite') this.observer?.commit(1);
     await runAfterCommit(callbacks);
     return value;
   }
@@ -186,6 +217,7 @@ export class Database {
       await runner.commitTransaction();
       this.stats.transactions += done.length;
       this.stats.commits++;
+      this.observer?.commit(done.length);
     } catch (error) {
       await runner.rollbackTransaction().catch(async () => {
         // TypeORM keeps its "active" flag when ROLLBACK fails (SQLite may have rolled back already).

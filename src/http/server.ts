@@ -9,7 +9,7 @@ import type { WebhookService } from '../services/webhook.service';
 
 export interface HttpRoutes {
   graphql: (req: IncomingMessage, res: ServerResponse, search: string) => Promise<void>;
-  webhooks: WebhookService;
+  webhooks: Pick<WebhookService, 'receive'>;
   ready: () => Promise<boolean>;
   log: Logger;
   webhookBodyLimit: number;

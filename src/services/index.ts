@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import type { Database } from '../db/database';
 import type { EventBus } from '../events/pubsub';
 import type { Logger } from '../logger';
+import type { UCanPayAttemptInfo } from '../ucanpay';
 import { IdempotencyService } from './idempotency.service';
 import { MerchantService } from './merchant.service';
 import { PaymentService } from './payment.service';
@@ -27,9 +28,11 @@ export function createServices(deps: {
   events: EventBus;
   log: Logger;
   ucanpayBaseUrl: string;
+  /** After every UCanPay HTTP attempt (metrics). */
+  onUCanPayAttempt?: (info: UCanPayAttemptInfo) => void;
 }): Services {
   const { config, db, events, log } = deps;
-  const providers = ProviderClients.fromConfig(config, deps.ucanpayBaseUrl, log.child({ module: 'ucanpay' }));
+  const providers = ProviderClients.fromConfig(config, deps.ucanpayBaseUrl, log.child({ module: 'ucanpay' }), deps.onUCanPayAttempt);
   const merchants = new MerchantService(db, config.apiKeyPepper);
   const idempotency = new IdempotencyService(db);
   const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl, log.child({ module: 'payments' }));

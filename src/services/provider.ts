@@ -1,17 +1,25 @@
 import type { Config } from '../config';
 import type { MerchantEntity } from '../entities';
-import { UCanPayClient, type UCanPayLogger } from '../ucanpay';
+import { UCanPayClient, type UCanPayAttemptInfo, type UCanPayLogger } from '../ucanpay';
 
 /** One UCanPay client per merchant (each has its own secret key), created on first use. */
 export class ProviderClients {
   private readonly clients = new Map<string, UCanPayClient>();
 
   constructor(
-    private readonly options: { baseUrl: string; timeoutMs: number; maxAttempts: number; baseDelayMs?: number; logger?: UCanPayLogger },
+    private readonly options: {
+      baseUrl: string;
+      timeoutMs: number;
+      maxAttempts: number;
+      baseDelayMs?: number;
+      logger?: UCanPayLogger;
+      /** After every HTTP attempt (metrics). */
+      onAttempt?: (info: UCanPayAttemptInfo) => void;
+    },
   ) {}
 
-  static fromConfig(config: Config, baseUrl: string, logger?: UCanPayLogger): ProviderClients {
-    return new ProviderClients({ baseUrl, timeoutMs: config.ucanpay.timeoutMs, maxAttempts: config.ucanpay.maxAttempts, logger });
+  static fromConfig(config: Config, baseUrl: string, logger?: UCanPayLogger, onAttempt?: (info: UCanPayAttemptInfo) => void): ProviderClients {
+    return new ProviderClients({ baseUrl, timeoutMs: config.ucanpay.timeoutMs, maxAttempts: config.ucanpay.maxAttempts, logger, onAttempt });
   }
 
   for(merchant: MerchantEntity): UCanPayClient {
@@ -26,6 +34,7 @@ export class ProviderClients {
         maxAttempts: this.options.maxAttempts,
         baseDelayMs: this.options.baseDelayMs,
         logger: this.options.logger,
+        onAttempt: this.options.onAttempt,
       });
       this.clients.set(cacheKey, client);
     }
