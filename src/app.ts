@@ -24,6 +24,7 @@ import { GatewayMetrics } from './metrics/metrics';
 import { knownOperationNames, metricsPlugin, outcomeCodes } from './metrics/apollo-plugin';
 import { databaseObserver, instrumentWebhooks, ucanpayAttemptObserver } from './metrics/hooks';
 import { startMetricsServer } from './metrics/server';
+import { OrderTraceLinks, tracedFetch, tracedGraphqlHandler, tracedTransaction, tracedWebhooks, tracingPlugin } from './telemetry/tracing';
 
 export interface AppOptions {
   logger?: Logger;
@@ -31,6 +32,12 @@ export interface AppOptions {
   sandbox?: Partial<SandboxOptions>;
   /** Where the demo API key file lives (default ./data). */
   dataDir?: string;
+  /**
+   * OpenTelemetry spans (requests, UCanPay calls, webhooks, transactions). The
+   * caller registers the SDK (main.ts from the OTEL_* variables; tests an
+   * in-memory exporter); off, nothing is wrapped at all.
+   */
+  tracing?: boolean;
   /** Redis event bus (REDIS_URL): channel prefix (default `ucanpay-gw:`; tests use one per run) and reconnect delay. */
   redis?: { channelPrefix?: string; reconnectDelayMs?: (attempt: number) => number };
 }
@@ -142,6 +149,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       metricsUrl = metricsServer.url;
     }
 
+    const traceLinks = options.tracing ? new OrderTraceLinks() : undefined;
+    if (traceLinks) db.around = tracedTransaction;
+
     const services = createServices({
       config: { ...config, publicUrl },
       db,
@@ -149,6 +159,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       log,
       ucanpayBaseUrl: ucanpayUrl,
       onUCanPayAttempt: metrics ? ucanpayAttemptObserver(metrics) : undefined,
+      ucanpayFetch: traceLinks ? tracedFetch(traceLinks) : undefined,
     });
     const demo = await ensureDemoMerchant(config, services.merchants, options.dataDir ?? path.resolve('data'));
 
@@ -159,7 +170,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       introspection: config.introspection,
       mutationsPerMinute: config.rateLimit.mutationsPerMinute,
       mutationLimiter,
-      plugins: metrics ? [metricsPlugin(metrics, knownOperationNames(), outcomeCodes())] : [],
+      plugins: [...(metrics ? [metricsPlugin(metrics, knownOperationNames(), outcomeCodes())] : []), ...(traceLinks ? [tracingPlugin()] : [])],
     });
     await apollo.start();
     cleanup.push(() => apollo.stop());
@@ -187,9 +198,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       };
     };
 
+    const graphqlHandler = createGraphqlHandler(apollo, (req) => contextFor(req.headers.authorization, req), { bodyLimit: GRAPHQL_BODY_LIMIT });
+    let webhooks: HttpRoutes['webhooks'] = services.webhooks;
+    if (metrics) webhooks = instrumentWebhooks(webhooks, metrics);
+    if (traceLinks) webhooks = tracedWebhooks(webhooks, traceLinks);
+
     routes = {
-      graphql: createGraphqlHandler(apollo, (req) => contextFor(req.headers.authorization, req), { bodyLimit: GRAPHQL_BODY_LIMIT }),
-      webhooks: metrics ? instrumentWebhooks(services.webhooks, metrics) : services.webhooks,
+      graphql: traceLinks ? tracedGraphqlHandler(graphqlHandler) : graphqlHandler,
+      webhooks,
       ready: async () => {
         await db.dataSource.query('SELECT 1');
         return true;

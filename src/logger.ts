@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { activeTraceId } from './telemetry/tracing';
 
 export type { Logger };
 
@@ -46,14 +47,21 @@ function serializeError(error: unknown) {
  * Structured JSON logs (pino). Anything that could carry a credential is
  * replaced by "[redacted]" before the line is written (see SECRET_PATTERNS).
  */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export function createLogger(level: string, destination?: pino.DestinationStream, options: { traceIds?: boolean } = {}): Logger {
   return pino(
     {
       level,
       base: undefined,
       hooks: { streamWrite: scrubSecrets },
       serializers: { err: serializeError },
+      // With tracing on, every line written inside a traced request carries its trace id.
+      ...(options.traceIds ? { mixin: traceIdMixin } : {}),
     },
     destination,
   );
+}
+
+function traceIdMixin(): object {
+  const traceId = activeTraceId();
+  return traceId ? { traceId } : {};
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
+import { startTracingFromEnv } from './telemetry/tracing';
 
 /** `npm start`: the gateway (and, unless UCANPAY_BASE_URL is set, the embedded UCanPay sandbox). */
 async function main(): Promise<void> {
@@ -15,8 +16,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = createLogger(config.logLevel);
-  const app = await createApp(config, { logger: log });
+  // OpenTelemetry: on when the SDK's standard variables ask for export (OTEL_EXPORTER_OTLP_ENDPOINT, …).
+  const stopTracing = await startTracingFromEnv();
+  const log = createLogger(config.logLevel, undefined, { traceIds: Boolean(stopTracing) });
+  const app = await createApp(config, { logger: log, tracing: Boolean(stopTracing) });
 
   const db = config.database.type === 'sqlite' ? `SQLite ${config.database.path} (synchronous=${config.database.synchronous})` : 'PostgreSQL';
   const lines = [
@@ -42,6 +45,8 @@ async function main(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     app.stop().then(
+      () => (stopTracing ? stopTracing().catch(() => undefined) : undefined),
+    ).then(
       () => process.exit(0),
       (error) => {
         log.error({ err: error }, 'shutdown failed');

@@ -62,6 +62,8 @@ export class Database {
   private readonly finders = new Map<string, Finder | null>();
   /** Set by the app when metrics are on. */
   observer?: DatabaseObserver;
+  /** Set by the app when tracing is on: runs each transaction inside a span. */
+  around?: <T>(run: () => Promise<T>) => Promise<T>;
 
   constructor(
     readonly dataSource: DataSource,
@@ -137,6 +139,11 @@ export class Database {
   }
 
   async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.around) return this.around(() => this.observed(work));
+    return this.observed(work);
+  }
+
+  private async observed<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     if (!this.observer) return this.submit(work);
     const observer = this.observer;
     const started = process.hrtime.bigint();

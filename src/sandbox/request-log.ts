@@ -10,6 +10,8 @@ export interface RequestLogEntry {
   /** Id of the fault rule applied to the call, if any. */
   fault: string | null;
   replayed: boolean;
+  /** The caller's W3C `traceparent` header, when it sent a well-formed one. */
+  traceparent: string | null;
 }
 
 export class RequestLog {
@@ -17,9 +19,10 @@ export class RequestLog {
 
   constructor(private readonly max = 10_000) {}
 
-  add(endpoint: string, idempotencyKey: string | null): RequestLogEntry {
+  add(endpoint: string, idempotencyKey: string | null, traceparent?: string | string[]): RequestLogEntry {
     const entry: RequestLogEntry = {
       endpoint, idempotency_key: idempotencyKey, status: null, at: new Date().toISOString(), merchant_id: null, fault: null, replayed: false,
+      traceparent: typeof traceparent === 'string' && /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(traceparent) ? traceparent : null,
     };
     this.entries.push(entry);
     if (this.entries.length > this.max) this.entries.splice(0, this.entries.length - this.max);

@@ -153,7 +153,7 @@ export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, 
 
   async function handleContract(req: IncomingMessage, res: ServerResponse, endpoint: string, query: URLSearchParams): Promise<void> {
     const idem = header(req, 'idempotency-key');
-    const entry = requests.add(endpoint, idem ?? null);
+    const entry = requests.add(endpoint, idem ?? null, req.headers.traceparent);
     const finish = (reply: Reply): void => {
       entry.status = reply.status;
       sendJson(res, reply);

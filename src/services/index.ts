@@ -30,9 +30,14 @@ export function createServices(deps: {
   ucanpayBaseUrl: string;
   /** After every UCanPay HTTP attempt (metrics). */
   onUCanPayAttempt?: (info: UCanPayAttemptInfo) => void;
+  /** The fetch UCanPay clients use (tracing). */
+  ucanpayFetch?: typeof fetch;
 }): Services {
   const { config, db, events, log } = deps;
-  const providers = ProviderClients.fromConfig(config, deps.ucanpayBaseUrl, log.child({ module: 'ucanpay' }), deps.onUCanPayAttempt);
+  const providers = ProviderClients.fromConfig(config, deps.ucanpayBaseUrl, log.child({ module: 'ucanpay' }), {
+    onAttempt: deps.onUCanPayAttempt,
+    fetch: deps.ucanpayFetch,
+  });
   const merchants = new MerchantService(db, config.apiKeyPepper);
   const idempotency = new IdempotencyService(db);
   const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl, log.child({ module: 'payments' }));

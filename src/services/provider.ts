@@ -15,11 +15,18 @@ export class ProviderClients {
       logger?: UCanPayLogger;
       /** After every HTTP attempt (metrics). */
       onAttempt?: (info: UCanPayAttemptInfo) => void;
+      /** The fetch the clients use (tracing). */
+      fetch?: typeof fetch;
     },
   ) {}
 
-  static fromConfig(config: Config, baseUrl: string, logger?: UCanPayLogger, onAttempt?: (info: UCanPayAttemptInfo) => void): ProviderClients {
-    return new ProviderClients({ baseUrl, timeoutMs: config.ucanpay.timeoutMs, maxAttempts: config.ucanpay.maxAttempts, logger, onAttempt });
+  static fromConfig(
+    config: Config,
+    baseUrl: string,
+    logger?: UCanPayLogger,
+    hooks: { onAttempt?: (info: UCanPayAttemptInfo) => void; fetch?: typeof fetch } = {},
+  ): ProviderClients {
+    return new ProviderClients({ baseUrl, timeoutMs: config.ucanpay.timeoutMs, maxAttempts: config.ucanpay.maxAttempts, logger, ...hooks });
   }
 
   for(merchant: MerchantEntity): UCanPayClient {
@@ -35,6 +42,7 @@ export class ProviderClients {
         baseDelayMs: this.options.baseDelayMs,
         logger: this.options.logger,
         onAttempt: this.options.onAttempt,
+        fetch: this.options.fetch,
       });
       this.clients.set(cacheKey, client);
     }
