@@ -206,9 +206,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     routes = {
       graphql: traceLinks ? tracedGraphqlHandler(graphqlHandler) : graphqlHandler,
       webhooks,
+      // Ready = migrations done (routes exist only after), the database answers, and Redis does when configured.
+      // UCanPay's health does not gate readiness (docs/operations.md).
       ready: async () => {
         await db.dataSource.query('SELECT 1');
-        return true;
+        return redisBus ? redisBus.ping(1000) : true;
       },
       log,
       webhookBodyLimit: WEBHOOK_BODY_LIMIT,

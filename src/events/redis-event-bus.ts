@@ -30,6 +30,8 @@ export interface RedisEventBus extends EventBus {
   readonly subscriberName: string;
   /** How many times the subscriber came back after a drop and followers were told to resync. */
   readonly resyncs: number;
+  /** Readiness: true when both connections answer a PING within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<boolean>;
 }
 
 const DEFAULT_PREFIX = 'ucanpay-gw:';
@@ -174,6 +176,18 @@ export async function createRedisEventBus(options: RedisEventBusOptions): Promis
           // Already gone (closed bus).
         }
       };
+    },
+    async ping(timeoutMs = 1000) {
+      if (closing) return false;
+      const answer = (client: Redis) =>
+        client.status !== 'ready'
+          ? Promise.resolve(false)
+          : Promise.race([
+              client.ping().then(() => true, () => false),
+              new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
+            ]);
+      const [p, s] = await Promise.all([answer(publisher), answer(subscriber)]);
+      return p && s;
     },
     onResync(listener) {
       resyncListeners.add(listener);
