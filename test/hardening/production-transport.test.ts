@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { getIntrospectionQuery } from 'graphql';
 import pino from 'pino';
@@ -6,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger';
 import { startGateway, TEST_API_KEY, type TestGateway } from '../helpers/gateway';
 import { runLogDestination } from '../helpers/run-logs';
-import { createPayment, firstError, rawGql } from './helpers';
+import { createPayment, firstError, rawGql, rawRequest } from './helpers';
 
 /**
  * Production gives nothing away, over HTTP and over graphql-ws alike: no
@@ -253,5 +256,40 @@ describe('a WebSocket needs valid credentials at connection_init', () => {
     }
     const capitalised = await rawGql(prod, query, undefined, { token: null, headers: { Authorization: `Bearer ${TEST_API_KEY}` } });
     expect(capitalised.json?.errors).toBeUndefined();
+  });
+});
+
+describe('automatic persisted queries in production', () => {
+  const post = (body: unknown) =>
+    rawRequest(prod.app.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_API_KEY}` },
+      body: JSON.stringify(body),
+    });
+
+  it('an unknown hash answers PERSISTED_QUERY_NOT_FOUND with the HTTP status docs/errors.md gives; after registering, the hash alone runs', async () => {
+    const row = fs
+      .readFileSync(path.resolve(__dirname, '../../docs/errors.md'), 'utf8')
+      .split('\n')
+      .find((line) => line.startsWith('| `PERSISTED_QUERY_NOT_FOUND` |'))!;
+    const documentedStatus = Number(row.split('|')[2].trim());
+    const query = `{ payments(first: 1) { edges { cursor } } __typename }`;
+    const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') };
+
+    const miss = await post({ extensions: { persistedQuery } });
+    expect(miss.status).toBe(documentedStatus);
+    expect(firstError(miss)).toMatchObject({ code: 'PERSISTED_QUERY_NOT_FOUND', retryable: false, requestId: expect.any(String) });
+
+    expect((await post({ query, extensions: { persistedQuery } })).json?.data?.__typename).toBe('Query');
+    const hit = await post({ extensions: { persistedQuery } });
+    expect(hit.status).toBe(200);
+    expect(hit.json).toMatchObject({ data: { __typename: 'Query' } });
+  });
+
+  it('an invalid document is never stored: its hash stays unknown', async () => {
+    const query = '{ paymnt(id: "pay_x") { id } }';
+    const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') };
+    expect(firstError(await post({ query, extensions: { persistedQuery } })).code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(firstError(await post({ extensions: { persistedQuery } })).code).toBe('PERSISTED_QUERY_NOT_FOUND');
   });
 });
