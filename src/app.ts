@@ -216,7 +216,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       webhookBodyLimit: WEBHOOK_BODY_LIMIT,
     };
 
-    const ws = attachGraphqlWs(server, schema, { buildContext: (auth, req) => contextFor(auth, req, true), production, log });
+    const ws = attachGraphqlWs(server, schema, {
+      buildContext: (auth, req) => contextFor(auth, req, true),
+      production,
+      introspection: config.introspection,
+      log,
+    });
     cleanup.push(() => ws.close());
 
     services.reconciliation.start();

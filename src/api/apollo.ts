@@ -1,11 +1,12 @@
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, Kind, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 import { bearerToken, type GatewayContext } from './context';
 import { classifyError, createFormatError } from './errors/format-error';
 import { GatewayError } from '../domain/errors';
-import { apolloArmor, GRAPHQL_LIMITS } from '../http/graphql-limits';
+import { apolloArmor, GRAPHQL_LIMITS, noIntrospectionRule } from '../http/graphql-limits';
 import { MutationRateLimiter } from '../services/rate-limit';
 
 export interface ApolloOptions {
@@ -104,19 +105,25 @@ function gatewayPlugin(limiter: MutationRateLimiter): ApolloServerPlugin<Gateway
 }
 
 export function createApollo(schema: GraphQLSchema, options: ApolloOptions): ApolloServer<GatewayContext> {
-  const armor = apolloArmor({ production: options.production });
+  const armor = apolloArmor();
   const showLandingPage = options.introspection;
   return new ApolloServer<GatewayContext>({
     schema,
-    introspection: options.introspection,
+    // Apollo's own switch is replaced by noIntrospectionRule, the rule graphql-ws applies too.
+    introspection: true,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
-    // Clients here are generated from the schema; APQ would only add an unauthenticated cache to fill.
-    persistedQueries: false,
+    persistedQueries: {
+      // Automatic persisted queries (docs/clients.md): a document is stored only
+      // after it parsed and validated within the limits; per instance and
+      // bounded, so an unknown hash (evicted, another instance, a restart) only
+      // costs the client one resend with the full text.
+      cache: new InMemoryLRUCache<string>({ maxSize: GRAPHQL_LIMITS.apqCacheBytes }),
+    },
     includeStacktraceInErrorResponses: false,
-    // Field suggestions are masked by the armor plugin in production; graphql-js's token cap gives a clean 400.
+    // Suggestions are removed by formatError in production; graphql-js's token cap gives a clean 400.
     parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens },
-    validationRules: armor.validationRules,
+    validationRules: options.introspection ? armor.validationRules : [...armor.validationRules, noIntrospectionRule()],
     formatError: createFormatError({ production: options.production }),
     plugins: [
       // No cache hints are used: skip the per-field cache-control wrapper (bench/README.md).

@@ -19,8 +19,8 @@ export const THROWN_ERROR_CODES = {
   BAD_REQUEST: { retryable: false },
   /** `operationName` names no operation of the document. */
   OPERATION_RESOLUTION_FAILURE: { retryable: false },
-  /** Automatic persisted queries are off: send the full query. */
-  PERSISTED_QUERY_NOT_SUPPORTED: { retryable: false },
+  /** An automatic persisted query hash this instance does not hold (any more): send it again with the full query. */
+  PERSISTED_QUERY_NOT_FOUND: { retryable: false },
   BAD_USER_INPUT: { retryable: false },
   UNAUTHENTICATED: { retryable: false },
   FORBIDDEN: { retryable: false },

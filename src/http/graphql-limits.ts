@@ -4,7 +4,7 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { ValidationRule } from 'graphql';
+import { GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
 
 /**
  * Limits on what one GraphQL request may ask for. Every operation in
@@ -32,6 +32,11 @@ export const GRAPHQL_LIMITS = {
   maxCost: 5000,
   /** HTTP body of one GraphQL request. */
   bodyBytes: 256 * 1024,
+  /**
+   * Automatic persisted query texts kept per instance (LRU, ~characters).
+   * Safe to lose: a client whose hash is gone sends the text once more.
+   */
+  apqCacheBytes: 4 * 1024 * 1024,
   /** One graphql-ws message. */
   wsMessageBytes: 64 * 1024,
 } as const;
@@ -58,13 +63,15 @@ export function armorValidationRules(): ValidationRule[] {
  * Apollo Server 5 options from graphql-armor. Its max-tokens protection is
  * NOT used: it throws from `parsingDidStart`, which Apollo 5 answers with
  * HTTP 500; graphql-js's own `parseOptions.maxTokens` gives a clean 400
- * GRAPHQL_PARSE_FAILED instead. Field suggestions ("Did you mean …") are
- * masked in production, where they would help map a hidden schema.
+ * GRAPHQL_PARSE_FAILED instead.
  */
-export function apolloArmor(options: { production: boolean }): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[] } {
+export function apolloArmor(): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[] } {
   const { plugins, validationRules } = new ApolloArmor({
     maxTokens: { enabled: false },
-    blockFieldSuggestion: { enabled: options.production },
+    // Its mask leaves "Did you mean [Suggestion hidden]?" and misses enum
+    // values; createFormatError removes every suggestion instead, for HTTP
+    // and graphql-ws alike.
+    blockFieldSuggestion: { enabled: false },
     costLimit: { maxCost: GRAPHQL_LIMITS.maxCost, flattenFragments: true, exposeLimits: true },
     // allowList []: armor's default lets `__typename` be aliased without limit.
     maxAliases: { n: GRAPHQL_LIMITS.maxAliases, allowList: [], exposeLimits: true },
@@ -72,4 +79,23 @@ export function apolloArmor(options: { production: boolean }): { plugins: Apollo
     maxDepth: { n: GRAPHQL_LIMITS.maxDepth, flattenFragments: true, exposeLimits: true },
   }).protect();
   return { plugins: plugins as ApolloServerPlugin[], validationRules };
+}
+
+/** The message of a refused introspection document, over HTTP and graphql-ws alike. */
+export const INTROSPECTION_OFF_MESSAGE =
+  'Introspection is off on this gateway (GRAPHQL_INTROSPECTION=false, the default in production): the document asks for __schema or __type';
+
+/**
+ * Refuses `__schema` and `__type` anywhere in a document (`__typename` stays
+ * allowed: clients add it everywhere). One rule for HTTP and graphql-ws, so
+ * the GRAPHQL_INTROSPECTION switch means the same on both.
+ */
+export function noIntrospectionRule(): ValidationRule {
+  return (context: ValidationContext) => ({
+    Field(node) {
+      if (node.name.value === '__schema' || node.name.value === '__type') {
+        context.reportError(new GraphQLError(INTROSPECTION_OFF_MESSAGE, { nodes: [node], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+      }
+    },
+  });
 }

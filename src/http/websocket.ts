@@ -2,27 +2,51 @@ import type http from 'node:http';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { GatewayContext } from '../api/context';
+import { bearerToken, type GatewayContext } from '../api/context';
 import { classifyError, createFormatError } from '../api/errors/format-error';
 import type { Logger } from '../logger';
-import { armorValidationRules, GRAPHQL_LIMITS } from './graphql-limits';
+import { armorValidationRules, GRAPHQL_LIMITS, noIntrospectionRule } from './graphql-limits';
 import { requestIdOf } from './request-id';
 
 const DOCUMENT_CACHE_SIZE = 500;
 
+/** graphql-ws's close code for a refused `connection_init` (onConnect returned false). */
+export const WS_FORBIDDEN = 4403;
+
+/**
+ * The `Authorization` value of a `connection_init`'s params: like the HTTP
+ * header, its name in any case (`authorization`, `Authorization`). Two
+ * spellings with different values are malformed.
+ */
+export function connectionAuthorization(params: unknown): { header: string } | { refused: 'missing' | 'malformed' } {
+  if (!params || typeof params !== 'object') return { refused: 'missing' };
+  const values = Object.entries(params as Record<string, unknown>)
+    .filter(([name]) => name.toLowerCase() === 'authorization')
+    .map(([, value]) => value);
+  if (!values.length) return { refused: 'missing' };
+  const [header] = values;
+  if (values.some((value) => value !== header) || typeof header !== 'string' || !bearerToken(header)) return { refused: 'malformed' };
+  return { header };
+}
+
 /**
  * graphql-ws on the same port and path as HTTP GraphQL. The bearer token
- * comes in `connectionParams.authorization` (API key or client secret).
- * The same limits as HTTP apply (tokens, depth, aliases, directives, cost);
- * mutations are refused here — they go over HTTP, where CSRF prevention,
- * the body limit and the per-key rate limit apply.
+ * comes in `connectionParams.authorization` (API key or client secret); a
+ * `connection_init` without valid credentials is closed with 4403 Forbidden.
+ * The same limits and the same introspection switch as HTTP apply (tokens,
+ * depth, aliases, directives, cost); mutations are refused here — they go
+ * over HTTP, where CSRF prevention, the body limit and the per-key rate limit
+ * apply.
  */
 export function attachGraphqlWs(
   server: http.Server,
   schema: GraphQLSchema,
   options: {
-    buildContext: (authorization: unknown, request: http.IncomingMessage) => Promise<GatewayContext>;
+    /** `authorization` is a `Bearer …` header value (checked by connectionAuthorization). */
+    buildContext: (authorization: string, request: http.IncomingMessage) => Promise<GatewayContext>;
     production: boolean;
+    /** GRAPHQL_INTROSPECTION: false refuses `__schema` / `__type` as over HTTP. */
+    introspection: boolean;
     log: Logger;
   },
 ): { close: () => Promise<void> } {
@@ -51,7 +75,7 @@ export function attachGraphqlWs(
     }
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
-  const rules = [...specifiedRules, ...armorValidationRules()];
+  const rules = [...specifiedRules, ...armorValidationRules(), ...(options.introspection ? [] : [noIntrospectionRule()])];
   /** Valid documents by query text, least recently used first. */
   const documents = new Map<string, DocumentNode>();
   const format = createFormatError({ production: options.production });
@@ -62,14 +86,28 @@ export function attachGraphqlWs(
         (context?.log ?? options.log).error({ err: verdict.error, path: error.path }, 'internal error (graphql-ws)');
       }
       const formatted = format(error.toJSON(), error);
-      const message = options.production ? formatted.message.replace(/ ?Did you mean .+\?/g, '') : formatted.message;
-      return { ...formatted, message, extensions: { ...formatted.extensions, ...(context ? { requestId: context.requestId } : {}) } };
+      return { ...formatted, extensions: { ...formatted.extensions, ...(context ? { requestId: context.requestId } : {}) } };
     });
 
   const disposable = useServer(
     {
       schema,
-      context: (ctx) => options.buildContext(ctx.connectionParams?.authorization, ctx.extra.request),
+      onConnect: async (ctx) => {
+        const credentials = connectionAuthorization(ctx.connectionParams);
+        const refused =
+          'refused' in credentials
+            ? credentials.refused
+            : (await options.buildContext(credentials.header, ctx.extra.request)).principal
+              ? undefined
+              : 'unknown';
+        if (!refused) return true;
+        options.log.info(
+          { requestId: requestIdOf(ctx.extra.request), credentials: refused, closeCode: WS_FORBIDDEN },
+          'graphql-ws: connection_init refused (no valid API key or client secret); closed 4403 Forbidden',
+        );
+        return false;
+      },
+      context: (ctx) => options.buildContext((connectionAuthorization(ctx.connectionParams) as { header: string }).header, ctx.extra.request),
       onSubscribe: (_ctx, _id, payload) => {
         // Thousands of clients send the same few subscription texts: parse and
         // validate each text once and share the document (memory per subscriber).

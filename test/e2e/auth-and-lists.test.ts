@@ -63,10 +63,11 @@ describe('credentials', () => {
     expect(refused.data ?? null).toBeNull();
   });
 
-  it('a subscription without credentials is refused with UNAUTHENTICATED', async () => {
+  it('a WebSocket without credentials is closed at connection_init with 4403 Forbidden', async () => {
     const sub = collect(gw.ws(null), PaymentUpdatedDocument, { id: created[0].id });
-    const refused = await sub.until(() => true, 5000);
-    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', retryable: false });
+    await expect(sub.until(() => true, 5000)).rejects.toThrow(/ended before a match/);
+    expect((sub.error as { code?: number }).code).toBe(4403);
+    expect(sub.values).toEqual([]);
   });
 });
 

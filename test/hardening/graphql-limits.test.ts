@@ -188,7 +188,7 @@ describe('graphql-ws frames over the limit', () => {
         next.once('message', (data) => resolve(JSON.parse(String(data)).type));
         next.once('error', reject);
       });
-      next.once('open', () => next.send(JSON.stringify({ type: 'connection_init', payload: { authorization: TEST_API_KEY } })));
+      next.once('open', () => next.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${TEST_API_KEY}` } })));
       expect(await ack).toBe('connection_ack');
       next.close();
       expect(consoleError).not.toHaveBeenCalled();

@@ -53,13 +53,34 @@ function cleanRequestMessage(message: string): string {
 }
 
 /**
+ * graphql-js's suggestions ("Did you mean "amount"?", "Did you mean the enum
+ * value "PAID" or "FAILED"?") name fields, arguments, input fields, enum
+ * values and types of the schema: in production, where introspection is off,
+ * they would map it piece by piece. Names never contain "?", so the
+ * suggestion ends at the first one.
+ */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/\s*Did you mean [^?]*\?/g, '');
+}
+
+/**
  * Every error leaving the gateway has a stable `extensions.code` from
  * THROWN_ERROR_CODES and its `retryable` flag (the request id is added by the
  * Apollo plugin). Anything unexpected becomes INTERNAL_SERVER_ERROR: in
  * production with a fixed message and no stack, SQL, path or provider
- * payload; the full error is logged by the caller with the request id.
+ * payload, and no suggestion of a name in the schema; the full error is
+ * logged by the caller with the request id.
  */
 export function createFormatError(options: { production: boolean }) {
+  const format = formatterFor(options);
+  if (!options.production) return format;
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const result = format(formatted, error);
+    return { ...result, message: withoutSuggestions(result.message) };
+  };
+}
+
+function formatterFor(options: { production: boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const verdict = classifyError(error);
     const at = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
