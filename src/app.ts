@@ -17,7 +17,6 @@ import { createGraphqlHandler } from './http/graphql-handler';
 import { createHttpServer, type HttpRoutes } from './http/server';
 import { attachGraphqlWs } from './http/websocket';
 import { requestIdOf } from './http/request-id';
-import { GRAPHQL_LIMITS } from './http/graphql-limits';
 import { createSandbox, type SandboxHandle, type SandboxOptions } from './sandbox';
 import { connectRateLimitRedis, MutationRateLimiter, RedisRateLimiter } from './services/rate-limit';
 
@@ -47,9 +46,6 @@ export interface App {
   log: Logger;
   stop(): Promise<void>;
 }
-
-const GRAPHQL_BODY_LIMIT = GRAPHQL_LIMITS.bodyBytes;
-const WEBHOOK_BODY_LIMIT = 256 * 1024;
 
 /** The composition root: used by `npm start`, the tests and the benchmarks. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -89,9 +85,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     cleanup.push(() => db.close());
     // REDIS_URL: updates reach the subscribers of every instance; otherwise this process only.
     const redisBus = config.redisUrl
-      ? await createRedisEventBus({ url: config.redisUrl, ...options.redis, log: log.child({ module: 'events' }) })
+      ? await createRedisEventBus({ url: config.redisUrl, ...options.redis, log: log.child({ module: 'events' }), fanoutBatch: config.limits.fanoutBatch })
       : undefined;
-    const events: EventBus = redisBus ?? createInMemoryEventBus();
+    const events: EventBus = redisBus ?? createInMemoryEventBus({ fanoutBatch: config.limits.fanoutBatch });
     cleanup.push(() => events.close());
     // With Redis, every instance draws mutations from one budget per API key.
     let mutationLimiter: MutationRateLimiter | undefined;
@@ -108,7 +104,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     // Listen first: with port 0 the public URL (webhook notify_url) is only known now.
     let routes: HttpRoutes | undefined;
-    const { server, closeAll } = createHttpServer(() => routes);
+    const { server, closeAll, connections } = createHttpServer(() => routes, config.limits);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
@@ -163,17 +159,31 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     };
 
     routes = {
-      graphql: createGraphqlHandler(apollo, (req) => contextFor(req.headers.authorization, req), { bodyLimit: GRAPHQL_BODY_LIMIT }),
+      graphql: createGraphqlHandler(apollo, (req) => contextFor(req.headers.authorization, req), {
+        bodyLimit: config.limits.graphqlBodyBytes,
+        variablesDepth: config.limits.variablesDepth,
+        variablesBytes: config.limits.variablesBytes,
+      }),
       webhooks: services.webhooks,
       ready: async () => {
         await db.dataSource.query('SELECT 1');
         return true;
       },
       log,
-      webhookBodyLimit: WEBHOOK_BODY_LIMIT,
+      webhookBodyLimit: config.limits.webhookBodyBytes,
     };
 
-    const ws = attachGraphqlWs(server, schema, { buildContext: (auth, req) => contextFor(auth, req, true), production, log });
+    const ws = attachGraphqlWs(server, schema, {
+      buildContext: (auth, req) => contextFor(auth, req, true),
+      production,
+      log,
+      limits: config.limits,
+      principalOf: async (authorization) => {
+        const token = bearerToken(authorization);
+        return token ? services.merchants.authenticate(token) : null;
+      },
+      admit: (req) => connections.admit(req),
+    });
     cleanup.push(() => ws.close());
 
     services.reconciliation.start();

@@ -31,6 +31,8 @@ export const THROWN_ERROR_CODES = {
   /** UCanPay refused a read (e.g. `refresh: true`) that has no typed result to carry it. */
   PROVIDER_ERROR: { retryable: false },
   INTERNAL_SERVER_ERROR: { retryable: true },
+  /** graphql-ws: a connection or principal already holds its limit of active subscriptions (docs/errors.md#limits). */
+  SUBSCRIPTION_LIMIT_REACHED: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type ThrownErrorCode = keyof typeof THROWN_ERROR_CODES;
