@@ -2,7 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Limits } from '../config';
 import type { Logger } from '../logger';
-import { BodyTooLargeError, closeAfterResponse, isJsonContentType, readBody } from './body';
+import { BodyTooLargeError, closeAfterResponse, readBody } from './body';
 import { CONNECTION_RETRY_AFTER_SECONDS, ConnectionLimiter, connectionRefusalBody } from './connection-limits';
 import { sendError } from './graphql-handler';
 import { demoReturnPage } from './demo-return-page';
@@ -130,8 +130,8 @@ export function createHttpServer(
         }
         throw error;
       }
-      // Checked after the (bounded) read, so the connection stays usable: UCanPay sends application/json.
-      if (!isJsonContentType(req.headers['content-type'])) return json(res, 415, { received: false, error: 'content-type must be application/json' });
+      // The content type is not consulted: UCanPay's contract names none, and the signature over
+      // these exact bytes (checked before they are parsed) is what makes them a UCanPay event.
       const reply = await routes.webhooks.receive(webhook[1], raw, req.headers['ucanpay-signature']);
       if (reply.status === 400) closeAfterResponse(req, res);
       return json(res, reply.status, reply.body);
