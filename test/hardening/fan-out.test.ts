@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config';
 import type { PaymentEntity } from '../../src/entities';
 import { createInMemoryEventBus } from '../../src/events/pubsub';
+import { createRedisEventBus } from '../../src/events/redis-event-bus';
 import { checkout, startGateway, TEST_API_KEY, type TestGateway } from '../helpers/gateway';
 import { createPayment } from './helpers';
 
@@ -27,6 +28,26 @@ describe('one change fans out in batches, yielding to other work between them', 
     expect(otherWorkRanAt).toBeLessThan(2000);
     expect(heard.every((h) => h.join() === '1,2')).toBe(true);
     await bus.close();
+  });
+
+  it('over Redis the same: one message to 300 listeners at batch 100 lets other work run before the last of them', async () => {
+    const bus = await createRedisEventBus({ url: 'redis://127.0.0.1:6379', channelPrefix: `fanout-test-${process.pid}-${Date.now()}:`, fanoutBatch: 100 });
+    try {
+      let called = 0;
+      let otherWorkRanAt = -1;
+      for (let i = 0; i < 300; i++) {
+        await bus.listen('paymentUpdated', 'pay_r', () => {
+          if (called++ === 0) setImmediate(() => (otherWorkRanAt = called));
+        });
+      }
+      bus.publish('paymentUpdated', 'pay_r', { id: 'pay_r', version: 1 } as PaymentEntity);
+      for (let i = 0; i < 200 && called < 300; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(called).toBe(300);
+      expect(otherWorkRanAt).toBeGreaterThanOrEqual(100);
+      expect(otherWorkRanAt).toBeLessThan(300);
+    } finally {
+      await bus.close();
+    }
   });
 });
 
