@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { Socket } from 'node:net';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -55,12 +56,13 @@ export function attachGraphqlWs(
   server.on('upgrade', (request, socket, head) => {
     const pathname = (request.url ?? '').split('?')[0];
     if (pathname !== '/graphql') {
-      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+      // Destroyed once written: an ended socket would stay half-open for as long as the client likes.
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n', () => socket.destroy());
       return;
     }
     // Over a connection cap: an HTTP 503 (Retry-After) before the upgrade, then closed.
     const refused = options.admit?.(request);
-    if (refused) return refuseUpgrade(socket as import('node:net').Socket, refused);
+    if (refused) return refuseUpgrade(socket as Socket, refused);
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
   const rules = [...specifiedRules, ...armorValidationRules()];
