@@ -5,8 +5,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startGateway, type TestGateway } from '../helpers/gateway';
-import { rawRequest } from './helpers';
+import { sandboxCall, startGateway, TEST_API_KEY, type TestGateway } from '../helpers/gateway';
+import { createPayment, rawRequest } from './helpers';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -236,6 +236,22 @@ describe('deadlines: slow clients are cut off and their descriptors released', (
     expect(left).toBeLessThanOrEqual(3);
     // A live client is unaffected.
     expect((await fetch(`${gw.app.url}/health`)).status).toBe(200);
+  });
+});
+
+describe('the idle deadline does not cut a request the gateway is still working on', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway({ HTTP_IDLE_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '1000', UCANPAY_TIMEOUT_MS: '5000' });
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  it('a createPayment waiting 2.5 s for UCanPay (nothing moves on its socket) is answered', async () => {
+    await sandboxCall(gw.sandboxUrl, 'POST', '/sandbox/faults', { endpoint: 'POST /payment/unifiedorder', latency_ms: 2500 });
+    const { payment } = await createPayment(gw, TEST_API_KEY);
+    expect(payment.status).toBe('PENDING');
   });
 });
 
