@@ -90,6 +90,7 @@ export function createHttpServer(
     socket.destroy();
   });
   server.on('connection', (socket: Socket) => {
+    // Refused connections (over a cap) are kept until their 503 is out, and closed by closeAll too.
     if (!connections.accept(socket)) return void socket.destroy();
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
