@@ -17,7 +17,6 @@ import { createGraphqlHandler } from './http/graphql-handler';
 import { createHttpServer, type HttpRoutes } from './http/server';
 import { attachGraphqlWs } from './http/websocket';
 import { requestIdOf } from './http/request-id';
-import { GRAPHQL_LIMITS } from './http/graphql-limits';
 import { createSandbox, type SandboxHandle, type SandboxOptions } from './sandbox';
 import { connectRateLimitRedis, MutationRateLimiter, RedisRateLimiter } from './services/rate-limit';
 import { GatewayMetrics } from './metrics/metrics';
@@ -62,9 +61,6 @@ export interface App {
   stop(): Promise<void>;
 }
 
-const GRAPHQL_BODY_LIMIT = GRAPHQL_LIMITS.bodyBytes;
-const WEBHOOK_BODY_LIMIT = 256 * 1024;
-
 /** The composition root: used by `npm start`, the tests and the benchmarks. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const log = options.logger ?? createLogger(config.logLevel);
@@ -103,9 +99,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     cleanup.push(() => db.close());
     // REDIS_URL: updates reach the subscribers of every instance; otherwise this process only.
     const redisBus = config.redisUrl
-      ? await createRedisEventBus({ url: config.redisUrl, ...options.redis, log: log.child({ module: 'events' }) })
+      ? await createRedisEventBus({ url: config.redisUrl, ...options.redis, log: log.child({ module: 'events' }), fanoutBatch: config.limits.fanoutBatch })
       : undefined;
-    const events: EventBus = redisBus ?? createInMemoryEventBus();
+    const events: EventBus = redisBus ?? createInMemoryEventBus({ fanoutBatch: config.limits.fanoutBatch });
     cleanup.push(() => events.close());
     // With Redis, every instance draws mutations from one budget per API key.
     let mutationLimiter: MutationRateLimiter | undefined;
@@ -122,7 +118,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     // Listen first: with port 0 the public URL (webhook notify_url) is only known now.
     let routes: HttpRoutes | undefined;
-    const { server, closeAll } = createHttpServer(() => routes);
+    const { server, closeAll, connections } = createHttpServer(() => routes, config.limits);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
@@ -198,7 +194,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       };
     };
 
-    const graphqlHandler = createGraphqlHandler(apollo, (req) => contextFor(req.headers.authorization, req), { bodyLimit: GRAPHQL_BODY_LIMIT });
+    const graphqlHandler = createGraphqlHandler(apollo, (req) => contextFor(req.headers.authorization, req), {
+      bodyLimit: config.limits.graphqlBodyBytes,
+      variablesDepth: config.limits.variablesDepth,
+      variablesBytes: config.limits.variablesBytes,
+    });
     let webhooks: HttpRoutes['webhooks'] = services.webhooks;
     if (metrics) webhooks = instrumentWebhooks(webhooks, metrics);
     if (traceLinks) webhooks = tracedWebhooks(webhooks, traceLinks);
@@ -213,7 +213,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         return redisBus ? redisBus.ping(1000) : true;
       },
       log,
-      webhookBodyLimit: WEBHOOK_BODY_LIMIT,
+      webhookBodyLimit: config.limits.webhookBodyBytes,
     };
 
     const ws = attachGraphqlWs(server, schema, {
@@ -221,6 +221,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       production,
       introspection: config.introspection,
       log,
+      limits: config.limits,
+      principalOf: async (authorization) => {
+        const token = bearerToken(authorization);
+        return token ? services.merchants.authenticate(token) : null;
+      },
+      admit: (req) => connections.admit(req),
     });
     cleanup.push(() => ws.close());
 

@@ -40,7 +40,64 @@ export interface Config {
   };
   /** Prometheus `/metrics` on its own port; undefined = off. */
   metrics?: { port: number; host: string; token?: string };
+  /** What one client may hold of this instance (docs/errors.md#limits). */
+  limits: Limits;
 }
+
+/** Connection, body, timeout and subscription limits; each has an environment variable (README). */
+export interface Limits {
+  /** Open TCP connections, HTTP and WebSocket together (MAX_CONNECTIONS). */
+  maxConnections: number;
+  /** Open connections of one client address (MAX_CONNECTIONS_PER_CLIENT). */
+  maxConnectionsPerClient: number;
+  /**
+   * Lower-case name of the header that carries the client's address behind a
+   * proxy (CLIENT_ADDRESS_HEADER, e.g. x-forwarded-for: its last value is
+   * used). Unset: the TCP peer address; the header is never trusted.
+   */
+  clientAddressHeader?: string;
+  /** Time to receive a request's headers (HTTP_HEADERS_TIMEOUT_MS). */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, headers and body (HTTP_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
+  /** A connection on which nothing moves for this long (an answer the client does not read) is destroyed (HTTP_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs: number;
+  /** Body of one GraphQL request (GRAPHQL_MAX_BODY_BYTES). */
+  graphqlBodyBytes: number;
+  /** Body of one webhook delivery (WEBHOOK_MAX_BODY_BYTES). */
+  webhookBodyBytes: number;
+  /** Nesting of a request's `variables` (GRAPHQL_MAX_VARIABLES_DEPTH). */
+  variablesDepth: number;
+  /** A request's `variables` as JSON (GRAPHQL_MAX_VARIABLES_BYTES). */
+  variablesBytes: number;
+  /** graphql-ws: time from the upgrade to `connection_init` (WS_CONNECTION_INIT_TIMEOUT_MS). */
+  wsConnectionInitTimeoutMs: number;
+  /** Active subscriptions on one WebSocket (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION). */
+  subscriptionsPerConnection: number;
+  /** Active subscriptions of one payment's client secret, all its connections together (WS_MAX_SUBSCRIPTIONS_PER_CLIENT_SECRET). */
+  subscriptionsPerClientSecret: number;
+  /** Active subscriptions of one merchant's API keys, all connections together (WS_MAX_SUBSCRIPTIONS_PER_MERCHANT). */
+  subscriptionsPerMerchant: number;
+  /** Subscribers handed one event before the event loop is yielded to other work (EVENTS_FANOUT_BATCH). */
+  fanoutBatch: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxConnections: 4096,
+  maxConnectionsPerClient: 256,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 30_000,
+  graphqlBodyBytes: 256 * 1024,
+  webhookBodyBytes: 256 * 1024,
+  variablesDepth: 10,
+  variablesBytes: 64 * 1024,
+  wsConnectionInitTimeoutMs: 3_000,
+  subscriptionsPerConnection: 100,
+  subscriptionsPerClientSecret: 5,
+  subscriptionsPerMerchant: 1000,
+  fanoutBatch: 100,
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -215,7 +272,34 @@ export function loadConfig(env: Env = process.env): Config {
       mutationsPerMinute: int('RATE_LIMIT_MUTATIONS_PER_MINUTE', 600, 0, 1_000_000),
     },
     metrics,
+    limits: DEFAULT_LIMITS,
   };
+
+  const clientAddressHeader = env.CLIENT_ADDRESS_HEADER?.trim().toLowerCase() || undefined;
+  if (clientAddressHeader !== undefined && !/^[a-z0-9-]{1,64}$/.test(clientAddressHeader)) {
+    problems.push(`CLIENT_ADDRESS_HEADER must be a header name (letters, digits, -), got "${env.CLIENT_ADDRESS_HEADER}"`);
+  }
+  const d = DEFAULT_LIMITS;
+  config.limits = {
+    maxConnections: int('MAX_CONNECTIONS', d.maxConnections, 1, 1_000_000),
+    maxConnectionsPerClient: int('MAX_CONNECTIONS_PER_CLIENT', d.maxConnectionsPerClient, 1, 1_000_000),
+    clientAddressHeader,
+    headersTimeoutMs: int('HTTP_HEADERS_TIMEOUT_MS', d.headersTimeoutMs, 1000, 600_000),
+    requestTimeoutMs: int('HTTP_REQUEST_TIMEOUT_MS', d.requestTimeoutMs, 1000, 3_600_000),
+    idleTimeoutMs: int('HTTP_IDLE_TIMEOUT_MS', d.idleTimeoutMs, 1000, 3_600_000),
+    graphqlBodyBytes: int('GRAPHQL_MAX_BODY_BYTES', d.graphqlBodyBytes, 1024, 64 * 1024 * 1024),
+    webhookBodyBytes: int('WEBHOOK_MAX_BODY_BYTES', d.webhookBodyBytes, 1024, 64 * 1024 * 1024),
+    variablesDepth: int('GRAPHQL_MAX_VARIABLES_DEPTH', d.variablesDepth, 1, 1000),
+    variablesBytes: int('GRAPHQL_MAX_VARIABLES_BYTES', d.variablesBytes, 256, 64 * 1024 * 1024),
+    wsConnectionInitTimeoutMs: int('WS_CONNECTION_INIT_TIMEOUT_MS', d.wsConnectionInitTimeoutMs, 100, 600_000),
+    subscriptionsPerConnection: int('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', d.subscriptionsPerConnection, 1, 1_000_000),
+    subscriptionsPerClientSecret: int('WS_MAX_SUBSCRIPTIONS_PER_CLIENT_SECRET', d.subscriptionsPerClientSecret, 1, 1_000_000),
+    subscriptionsPerMerchant: int('WS_MAX_SUBSCRIPTIONS_PER_MERCHANT', d.subscriptionsPerMerchant, 1, 10_000_000),
+    fanoutBatch: int('EVENTS_FANOUT_BATCH', d.fanoutBatch, 1, 1_000_000),
+  };
+  if (config.limits.requestTimeoutMs < config.limits.headersTimeoutMs) {
+    problems.push(`HTTP_REQUEST_TIMEOUT_MS (${config.limits.requestTimeoutMs}) must not be shorter than HTTP_HEADERS_TIMEOUT_MS (${config.limits.headersTimeoutMs})`);
+  }
 
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -9,7 +9,7 @@ export type { Logger };
  * (secretKey, webhookSecret, clientSecret, ucanpaySecretKey…), apiKey or
  * api_key, pepper, password, token or signature (UCanPay-Signature).
  */
-const SECRET_FIELD = /"([^"\\]*?(?:authorization|cookie|secret|api_?key|pepper|password|token|signature)[^"\\]*)":"(?:[^"\\]|\\.)*"/gi;
+const SECRET_FIELD = /"([^"\\]*?(?:authorization|cookie|secret|api[_-]?key|x-auth|idempotency[_-]?key|pepper|password|token|signature)[^"\\]*)":"(?:[^"\\]|\\.)*"/gi;
 
 /**
  * Applied to every serialized line: credential fields by name, then
@@ -21,6 +21,8 @@ const SECRET_FIELD = /"([^"\\]*?(?:authorization|cookie|secret|api_?key|pepper|p
  */
 const SECRET_PATTERNS: Array<[RegExp, string]> = [
   [SECRET_FIELD, '"$1":"[redacted]"'],
+  // A credential in a query string (`?api_key=…`, `&api-key=…`, `?token=…`) that reached a message.
+  [/([?&](?:api[_-]?key|apikey|key|token|access_token|secret|client_secret)=)[^&\s"\\#]+/gi, '$1[redacted]'],
   [/(Bearer\s+)[^\s"\\,]+/gi, '$1[redacted]'],
   [/\bgw_[A-Za-z0-9_-]{8,}/g, '[redacted]'],
   [/\bpay_[0-9a-z]{26}_secret_[A-Za-z0-9_-]+/g, '[redacted]'],

@@ -24,6 +24,12 @@ export function gatewayEnv(): Record<string, string> {
     GRAPHQL_INTROSPECTION: '',
     // The mutation rate limiter stays on (its cost is measured) but never refuses the load generator.
     RATE_LIMIT_MUTATIONS_PER_MINUTE: '1000000',
+    // The fan-out and push scenarios open thousands of connections from one address, all on one
+    // client secret: capacity is measured past the per-client defaults (docs/errors.md#limits).
+    MAX_CONNECTIONS: '100000',
+    MAX_CONNECTIONS_PER_CLIENT: '100000',
+    WS_MAX_SUBSCRIPTIONS_PER_CLIENT_SECRET: '1000000',
+    WS_MAX_SUBSCRIPTIONS_PER_MERCHANT: '1000000',
   };
 }
 

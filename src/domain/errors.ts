@@ -33,6 +33,8 @@ export const THROWN_ERROR_CODES = {
   /** SQLite: another connection held the database's write lock for longer than SQLITE_BUSY_TIMEOUT_MS. Nothing of the request was written. */
   DATABASE_BUSY: { retryable: true },
   INTERNAL_SERVER_ERROR: { retryable: true },
+  /** graphql-ws: a connection or principal already holds its limit of active subscriptions (docs/errors.md#limits). */
+  SUBSCRIPTION_LIMIT_REACHED: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type ThrownErrorCode = keyof typeof THROWN_ERROR_CODES;

@@ -1,4 +1,5 @@
 import type { BillingSubscriptionEntity, PaymentEntity, RefundEntity } from '../entities';
+import { FanOut } from './fan-out';
 
 /** Topics and their payloads: one place that names every live event. */
 export interface Topics {
@@ -36,18 +37,20 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-/** One process: a map of listeners, called synchronously on publish (so in commit order). Never loses an event, so never resyncs. */
-export function createInMemoryEventBus(): EventBus {
+/** Listener calls per turn of the event loop when a bus is not told otherwise (EVENTS_FANOUT_BATCH). */
+export const DEFAULT_FANOUT_BATCH = 100;
+
+/**
+ * One process: a map of listeners, called in commit order — synchronously on
+ * publish, `fanoutBatch` per turn of the event loop beyond that (FanOut).
+ * Never loses an event, so never resyncs.
+ */
+export function createInMemoryEventBus(options: { fanoutBatch?: number } = {}): EventBus {
   const listeners = new Map<string, Set<(payload: never) => void>>();
+  const fanOut = new FanOut(options.fanoutBatch ?? DEFAULT_FANOUT_BATCH);
   return {
     publish(topic, id, payload) {
-      for (const listener of [...(listeners.get(`${topic}:${id}`) ?? [])]) {
-        try {
-          listener(payload as never);
-        } catch {
-          // One broken listener must not keep the event from the others.
-        }
-      }
+      for (const listener of [...(listeners.get(`${topic}:${id}`) ?? [])]) fanOut.schedule(() => listener(payload as never));
     },
     async listen(topic, id, listener) {
       const key = `${topic}:${id}`;

@@ -1,6 +1,7 @@
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import Redis from 'ioredis';
-import type { EventBus, Topics } from './pubsub';
+import { FanOut } from './fan-out';
+import { DEFAULT_FANOUT_BATCH, type EventBus, type Topics } from './pubsub';
 import { decodePayload, encodePayload } from './payload-codec';
 
 export interface RedisEventBusLogger {
@@ -21,6 +22,8 @@ export interface RedisEventBusOptions {
   /** Delay before reconnect attempt `n` (1, 2, …) in ms. Default min(100 × n, 2000). */
   reconnectDelayMs?: (attempt: number) => number;
   log?: RedisEventBusLogger;
+  /** Listener calls per turn of the event loop (see FanOut). Default 100. */
+  fanoutBatch?: number;
 }
 
 /** The Redis bus, with what tests and operators may look at. */
@@ -147,6 +150,7 @@ export async function createRedisEventBus(options: RedisEventBusOptions): Promis
   }
   log.info({ redis: where, channelPrefix: prefix }, 'events over redis pub/sub');
 
+  const fanOut = new FanOut(options.fanoutBatch ?? DEFAULT_FANOUT_BATCH);
   const pubsub = new RedisPubSub({ publisher, subscriber, serializer: encodePayload, deserializer: (raw) => decodePayload(raw) });
   const channel = (topic: string, id: string) => `${prefix}${topic}:${id}`;
 
@@ -164,7 +168,7 @@ export async function createRedisEventBus(options: RedisEventBusOptions): Promis
     },
     async listen<T extends keyof Topics>(topic: T, id: string, listener: (payload: Topics[T]) => void) {
       const subId = await pubsub.subscribe(channel(topic, id), (payload: unknown) => {
-        if (payload && typeof payload === 'object') listener(payload as Topics[T]);
+        if (payload && typeof payload === 'object') fanOut.schedule(() => listener(payload as Topics[T]));
       });
       let stopped = false;
       return () => {

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { GatewayContext } from '../api/context';
-import { BodyTooLargeError, readBody } from './body';
+import { BodyTooLargeError, closeAfterResponse, isJsonContentType, readBody } from './body';
 import { requestIdOf } from './request-id';
+import { variablesProblem, type VariablesLimits } from './variables-limits';
 
 /**
  * Apollo Server on plain node:http (no express: measured here, express costs
@@ -11,29 +12,47 @@ import { requestIdOf } from './request-id';
 export function createGraphqlHandler(
   apollo: ApolloServer<GatewayContext>,
   buildContext: (req: IncomingMessage) => Promise<GatewayContext>,
-  options: { bodyLimit: number },
+  options: { bodyLimit: number } & VariablesLimits,
 ) {
   return async (req: IncomingMessage, res: ServerResponse, search: string): Promise<void> => {
     let body: unknown = undefined;
+    let variables: unknown;
     if (req.method === 'POST') {
       let raw: Buffer;
       try {
         raw = await readBody(req, options.bodyLimit);
       } catch (error) {
-        if (error instanceof BodyTooLargeError) return sendError(res, 413, 'BAD_REQUEST', `Request body larger than ${options.bodyLimit} bytes`);
+        if (error instanceof BodyTooLargeError) {
+          // The rest of the body is never read: the answer ends the connection.
+          closeAfterResponse(req, res);
+          return sendError(res, 413, 'BAD_REQUEST', `Request body larger than ${options.bodyLimit} bytes`);
+        }
         throw error;
       }
-      const type = req.headers['content-type'] ?? '';
-      if (raw.length && /json/i.test(type)) {
-        try {
-          body = JSON.parse(raw.toString('utf8'));
-        } catch {
-          return sendError(res, 400, 'BAD_REQUEST', 'Request body is not valid JSON');
-        }
-      } else {
-        body = raw.toString('utf8');
+      if (!isJsonContentType(req.headers['content-type'])) {
+        return sendError(res, 415, 'BAD_REQUEST', 'Send the request as Content-Type: application/json (or application/graphql-response+json)');
+      }
+      if (!raw.length) return sendError(res, 400, 'BAD_REQUEST', 'Request body is empty; send {"query": …} as JSON');
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        closeAfterResponse(req, res);
+        return sendError(res, 400, 'BAD_REQUEST', 'Request body is not valid JSON');
+      }
+      if (body && typeof body === 'object' && !Array.isArray(body)) variables = (body as { variables?: unknown }).variables;
+    } else if (search.includes('variables=')) {
+      const text = new URLSearchParams(search).get('variables');
+      if (text && Buffer.byteLength(text) > options.variablesBytes) {
+        return sendError(res, 400, 'BAD_USER_INPUT', `variables are larger than ${options.variablesBytes} bytes`, false, 'variables');
+      }
+      try {
+        variables = text ? JSON.parse(text) : undefined;
+      } catch {
+        // Apollo answers unparsable variables itself.
       }
     }
+    const problem = variablesProblem(variables, options);
+    if (problem) return sendError(res, 400, 'BAD_USER_INPUT', problem, false, 'variables');
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
@@ -69,9 +88,9 @@ function withRequestId(body: string, requestId: string): string {
 }
 
 /** A GraphQL-shaped error answer from the HTTP layer (before Apollo runs), with the request id. */
-export function sendError(res: ServerResponse, status: number, code: string, message: string, retryable = false): void {
+export function sendError(res: ServerResponse, status: number, code: string, message: string, retryable = false, field?: string): void {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   const requestId = res.getHeader('x-request-id');
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code, retryable, ...(requestId ? { requestId } : {}) } }] }));
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code, retryable, ...(field ? { field } : {}), ...(requestId ? { requestId } : {}) } }] }));
 }

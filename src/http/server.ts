@@ -1,9 +1,12 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Limits } from '../config';
 import type { Logger } from '../logger';
-import { BodyTooLargeError, readBody } from './body';
+import { BodyTooLargeError, closeAfterResponse, readBody } from './body';
+import { CONNECTION_RETRY_AFTER_SECONDS, ConnectionLimiter, connectionRefusalBody } from './connection-limits';
 import { sendError } from './graphql-handler';
 import { demoReturnPage } from './demo-return-page';
+import { loggedHeaders, loggedUrl } from './log-fields';
 import { requestIdOf } from './request-id';
 import type { WebhookService } from '../services/webhook.service';
 
@@ -15,6 +18,9 @@ export interface HttpRoutes {
   webhookBodyLimit: number;
 }
 
+/** How often Node checks the header and request deadlines: each acts at most this late. */
+const DEADLINE_CHECK_INTERVAL_MS = 250;
+
 const CORS_HEADERS: Record<string, string> = {
   // Credentials are bearer tokens, never cookies, so any origin may call.
   'access-control-allow-origin': '*',
@@ -23,10 +29,32 @@ const CORS_HEADERS: Record<string, string> = {
   'access-control-max-age': '600',
 };
 
-/** One node:http server: /graphql (HTTP; WebSocket upgrades are attached by the app), webhooks, health. */
-export function createHttpServer(getRoutes: () => HttpRoutes | undefined): { server: http.Server; closeAll: () => void } {
+/**
+ * One node:http server: /graphql (HTTP; WebSocket upgrades are attached by
+ * the app), webhooks, health. Every connection counts against `limits`
+ * (see ConnectionLimiter) from its TCP accept; request heads and bodies have
+ * deadlines, and a connection that times out is destroyed, not half-closed.
+ */
+export function createHttpServer(
+  getRoutes: () => HttpRoutes | undefined,
+  limits: Pick<Limits, 'maxConnections' | 'maxConnectionsPerClient' | 'clientAddressHeader' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs'>,
+): { server: http.Server; closeAll: () => void; connections: ConnectionLimiter } {
   const sockets = new Set<Socket>();
-  const server = http.createServer((req, res) => {
+  const connections = new ConnectionLimiter(limits);
+  /** Requests of a socket whose answer is not finished yet. */
+  const inFlight = new WeakMap<Socket, number>();
+  const server = http.createServer({ connectionsCheckingInterval: DEADLINE_CHECK_INTERVAL_MS }, (req, res) => {
+    const refused = connections.admit(req);
+    if (refused) {
+      closeAfterResponse(req, res);
+      res.statusCode = 503;
+      res.setHeader('retry-after', String(CONNECTION_RETRY_AFTER_SECONDS));
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      return void res.end(connectionRefusalBody(refused));
+    }
+    const socket = req.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    res.once('close', () => inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1));
     const routes = getRoutes();
     if (!routes) {
       res.statusCode = 503;
@@ -35,8 +63,8 @@ export function createHttpServer(getRoutes: () => HttpRoutes | undefined): { ser
     const requestId = requestIdOf(req);
     const started = process.hrtime.bigint();
     res.setHeader('x-request-id', requestId);
-    // Headers are logged; src/logger.ts redacts authorization, signatures and cookies from every line.
-    routes.log.debug({ requestId, req: { method: req.method, url: req.url, headers: req.headers } }, 'http request received');
+    // Only headers known to be harmless are logged with their values (log-fields.ts); query values are redacted.
+    routes.log.debug({ requestId, req: { method: req.method, url: loggedUrl(req.url), headers: loggedHeaders(req.headers) } }, 'http request received');
     res.on('finish', () => {
       const pathname = (req.url ?? '/').split('?')[0];
       if (pathname === '/graphql') return; // the Apollo plugin logs GraphQL requests
@@ -45,22 +73,35 @@ export function createHttpServer(getRoutes: () => HttpRoutes | undefined): { ser
       else routes.log.debug(line, 'http request');
     });
     handle(routes, req, res).catch((error) => {
-      routes.log.error({ err: error, requestId, url: req.url }, 'request failed');
+      routes.log.error({ err: error, requestId, url: loggedUrl(req.url) }, 'request failed');
       if (!res.headersSent) sendError(res, 500, 'INTERNAL_SERVER_ERROR', `Internal server error (requestId ${requestId})`, true);
       else res.destroy();
     });
   });
-  // Slow or endless requests must not hold sockets (WebSocket upgrades are not affected).
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 30_000;
+  // Slow or endless requests must not hold sockets (an upgraded WebSocket leaves these timers).
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
   server.maxHeadersCount = 100;
-  server.on('connection', (socket) => {
+  // A connection where nothing moves: idle between requests, or an answer the client does not read.
+  server.setTimeout(limits.idleTimeoutMs);
+  server.on('timeout', (socket: Socket) => {
+    // A request still being worked on (e.g. waiting for UCanPay) with nothing left to write keeps its socket.
+    if ((inFlight.get(socket) ?? 0) > 0 && socket.writableLength === 0) return;
+    socket.destroy();
+  });
+  server.on('connection', (socket: Socket) => {
+    // Refused connections (over a cap) are kept until their 503 is out, and closed by closeAll too.
+    if (!connections.accept(socket)) return void socket.destroy();
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    // Answered (when the socket can still take it) and destroyed: ending it would leave it
+    // half-open for as long as the client likes (the server allows half-open sockets).
+    const status =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (socket.writable && socket.writableLength === 0) socket.write(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    socket.destroy();
   });
 
   async function handle(routes: HttpRoutes, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -84,10 +125,16 @@ export function createHttpServer(getRoutes: () => HttpRoutes | undefined): { ser
       try {
         raw = await readBody(req, routes.webhookBodyLimit);
       } catch (error) {
-        if (error instanceof BodyTooLargeError) return json(res, 413, { received: false, error: error.message });
+        if (error instanceof BodyTooLargeError) {
+          closeAfterResponse(req, res);
+          return json(res, 413, { received: false, error: error.message });
+        }
         throw error;
       }
+      // The content type is not consulted: UCanPay's contract names none, and the signature over
+      // these exact bytes (checked before they are parsed) is what makes them a UCanPay event.
       const reply = await routes.webhooks.receive(webhook[1], raw, req.headers['ucanpay-signature']);
+      if (reply.status === 400) closeAfterResponse(req, res);
       return json(res, reply.status, reply.body);
     }
     if (pathname === '/health' || pathname === '/health/live') return json(res, 200, { status: 'ok' });
@@ -109,6 +156,7 @@ export function createHttpServer(getRoutes: () => HttpRoutes | undefined): { ser
 
   return {
     server,
+    connections,
     closeAll: () => {
       for (const socket of sockets) socket.destroy();
     },

@@ -1,12 +1,16 @@
 import type http from 'node:http';
+import type { Socket } from 'node:net';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken, type GatewayContext } from '../api/context';
 import { classifyError, createFormatError } from '../api/errors/format-error';
 import type { Logger } from '../logger';
 import { armorValidationRules, GRAPHQL_LIMITS, noIntrospectionRule } from './graphql-limits';
 import { requestIdOf } from './request-id';
+import type { Principal } from '../services/merchant.service';
+import { refuseUpgrade } from './connection-limits';
+import { SubscriptionLimiter, withSubscriptionLimits, type SubscriptionLimits } from './subscription-limits';
 
 const DOCUMENT_CACHE_SIZE = 500;
 
@@ -48,8 +52,14 @@ export function attachGraphqlWs(
     /** GRAPHQL_INTROSPECTION: false refuses `__schema` / `__type` as over HTTP. */
     introspection: boolean;
     log: Logger;
+    /** Subscriptions per connection and principal, variables, the connection_init deadline. */
+    limits: SubscriptionLimits;
+    /** The principal behind `connectionParams.authorization` (for the per-principal counts). */
+    principalOf: (authorization: unknown) => Promise<Principal | null>;
+    /** Why an upgrade request must be refused (connection caps), or undefined to serve it. */
+    admit?: (request: http.IncomingMessage) => string | undefined;
   },
-): { close: () => Promise<void> } {
+): { close: () => Promise<void>; subscriptions: SubscriptionLimiter } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: GRAPHQL_LIMITS.wsMessageBytes });
   // A client that sends a frame over the limit (or bad framing) makes ws close
   // its connection (1009/1002) and then emit 'error' on the socket, where
@@ -70,9 +80,13 @@ export function attachGraphqlWs(
   server.on('upgrade', (request, socket, head) => {
     const pathname = (request.url ?? '').split('?')[0];
     if (pathname !== '/graphql') {
-      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
+      // Destroyed once written: an ended socket would stay half-open for as long as the client likes.
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n', () => socket.destroy());
       return;
     }
+    // Over a connection cap: an HTTP 503 (Retry-After) before the upgrade, then closed.
+    const refused = options.admit?.(request);
+    if (refused) return refuseUpgrade(socket as Socket, refused);
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
   });
   const rules = [...specifiedRules, ...armorValidationRules(), ...(options.introspection ? [] : [noIntrospectionRule()])];
@@ -89,8 +103,9 @@ export function attachGraphqlWs(
       return { ...formatted, extensions: { ...formatted.extensions, ...(context ? { requestId: context.requestId } : {}) } };
     });
 
+  const subscriptions = new SubscriptionLimiter(options.limits);
   const disposable = useServer(
-    {
+    withSubscriptionLimits<Record<string, unknown> | undefined, Extra>({
       schema,
       onConnect: async (ctx) => {
         const credentials = connectionAuthorization(ctx.connectionParams);
@@ -136,10 +151,11 @@ export function attachGraphqlWs(
       onError: (_ctx, _id, _payload, errors) => formatAll(errors) as never,
       onNext: (_ctx, _id, _payload, args, result) =>
         result.errors ? ({ ...result, errors: formatAll(result.errors as GraphQLError[], args.contextValue as GatewayContext) } as never) : undefined,
-    },
+    }, subscriptions, options.principalOf, options.limits),
     wss,
   );
   return {
+    subscriptions,
     close: async () => {
       for (const client of wss.clients) client.terminate();
       await disposable.dispose();

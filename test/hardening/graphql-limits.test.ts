@@ -128,7 +128,7 @@ describe('CSRF prevention and the development defaults', () => {
     expect(simple.status).toBe(400);
     expect(firstError(simple).code).toBe('BAD_REQUEST');
     const form = await rawRequest(gw.app.graphqlUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ __typename }"}' });
-    expect(form.status).toBe(400);
+    expect(form.status).toBe(415);
     const preflighted = await rawRequest(`${gw.app.graphqlUrl}?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
     expect(preflighted.json?.data).toEqual({ __typename: 'Query' });
     const mutation = 'mutation { createPayment(input: { amount: 1, currency: "USD", description: "x", returnUrl: "https://x.example" }) { __typename } }';

@@ -45,18 +45,18 @@ describe('internal errors in production', () => {
     await gw.app.db.dataSource.query('ALTER TABLE refunds RENAME TO refunds_gone');
     let res;
     try {
-      res = await rawGql(gw, 'query { refunds(first: 5) { edges { node { id } } } }', undefined, { headers: { 'x-request-id': 'trace-db-fault-1' } });
+      res = await rawGql(gw, 'query { refunds(first: 5) { edges { node { id } } } }', undefined, { headers: { 'x-request-id': '6f1c2a0e-5b7d-4c39-9e21-3d4b8a7f0c11' } });
     } finally {
       await gw.app.db.dataSource.query('ALTER TABLE refunds_gone RENAME TO refunds');
     }
     expect(res.status).toBe(200);
     const error = firstError(res);
-    expect(error).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', retryable: true, requestId: 'trace-db-fault-1' });
+    expect(error).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', retryable: true, requestId: '6f1c2a0e-5b7d-4c39-9e21-3d4b8a7f0c11' });
     expect(Object.keys(res.json!.errors![0].extensions!).sort()).toEqual(['code', 'requestId', 'retryable']);
     expect(res.text).not.toMatch(LEAKS);
-    expect(res.headers.get('x-request-id')).toBe('trace-db-fault-1');
+    expect(res.headers.get('x-request-id')).toBe('6f1c2a0e-5b7d-4c39-9e21-3d4b8a7f0c11');
 
-    const logged = logs.find((l) => l.requestId === 'trace-db-fault-1' && l.msg === 'internal error');
+    const logged = logs.find((l) => l.requestId === '6f1c2a0e-5b7d-4c39-9e21-3d4b8a7f0c11' && l.msg === 'internal error');
     expect(logged).toBeDefined();
     expect(logged!.level).toBe(50);
     expect(logged!.err.message).toMatch(/no such table: refunds/);

@@ -102,8 +102,38 @@ export function findSecrets(files: string[], secrets: Iterable<string>): SecretL
   return leaks;
 }
 
-/** Scans every log of a run directory for every secret recorded in it. */
-export function scanRun(dir: string): { leaks: SecretLeak[]; logFiles: number; logBytes: number; secrets: number } {
+export interface ExposedCredential {
+  file: string;
+  line: number;
+  /** The header or parameter name, never its value. */
+  what: string;
+}
+
+/** A JSON field named like a credential header, with a string value other than "[redacted]". */
+const CREDENTIAL_HEADER = /"(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|apikey|x-auth|x-auth-token|idempotency-key|ucanpay-signature)":"(?!\[redacted\]")/gi;
+/** A query string credential with a value other than "[redacted]". */
+const CREDENTIAL_PARAM = /[?&](api[_-]?key|apikey|access_token)=(?!\[redacted\]|&|"|$)/gi;
+
+/**
+ * Finds credential headers and query-string credentials that reached a log
+ * line with their value, whatever that value is — also secrets no test
+ * recorded (a key an operator chose, a header nobody thought of).
+ */
+export function findExposedCredentials(files: string[]): ExposedCredential[] {
+  const out: ExposedCredential[] = [];
+  for (const file of files) {
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    lines.forEach((text, i) => {
+      for (const pattern of [CREDENTIAL_HEADER, CREDENTIAL_PARAM]) {
+        for (const match of text.matchAll(pattern)) out.push({ file, line: i + 1, what: match[1].toLowerCase() });
+      }
+    });
+  }
+  return out;
+}
+
+/** Scans every log of a run directory for every secret recorded in it, and for credential headers and query strings left unredacted. */
+export function scanRun(dir: string): { leaks: SecretLeak[]; exposed: ExposedCredential[]; logFiles: number; logBytes: number; secrets: number } {
   const names = fs.readdirSync(dir);
   const logFiles = names.filter((n) => n.endsWith('.log')).map((n) => path.join(dir, n));
   const secrets = new Set<string>();
@@ -113,5 +143,5 @@ export function scanRun(dir: string): { leaks: SecretLeak[]; logFiles: number; l
     }
   }
   const logBytes = logFiles.reduce((sum, f) => sum + fs.statSync(f).size, 0);
-  return { leaks: findSecrets(logFiles, secrets), logFiles: logFiles.length, logBytes, secrets: secrets.size };
+  return { leaks: findSecrets(logFiles, secrets), exposed: findExposedCredentials(logFiles), logFiles: logFiles.length, logBytes, secrets: secrets.size };
 }
