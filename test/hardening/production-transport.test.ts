@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -219,8 +220,9 @@ describe('a WebSocket needs valid credentials at connection_init', () => {
     { name: 'an unknown key, capitalised name', params: { Authorization: 'Bearer gw_unknown_key_for_this_gateway_0001' }, reason: 'unknown' },
   ];
 
-  it.each(refusals)('$name: closed with 4403 Forbidden before any ack, one structured log line', async ({ name, params, reason }) => {
-    const requestId = `ws-refusal-${name.replace(/\W+/g, '-')}`;
+  it.each(refusals)('$name: closed with 4403 Forbidden before any ack, one structured log line', async ({ params, reason }) => {
+    // A request id in one of the formats the gateway keeps from a client (src/http/request-id.ts).
+    const requestId = randomUUID();
     const { first } = await wsInit(prod, params, requestId);
     expect(first).toEqual({ closed: 4403, reason: 'Forbidden' });
     const lines = prodLogs.filter((l) => l.requestId === requestId);
