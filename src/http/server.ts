@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import { BodyTooLargeError, readBody } from './body';
 import { sendError } from './graphql-handler';
 import { demoReturnPage } from './demo-return-page';
+import { IDE_PATH, type IdeHandler } from './ide';
 import { requestIdOf } from './request-id';
 import type { WebhookService } from '../services/webhook.service';
 
@@ -13,6 +14,8 @@ export interface HttpRoutes {
   ready: () => Promise<boolean>;
   log: Logger;
   webhookBodyLimit: number;
+  /** The offline GraphiQL at /graphiql (development only: absent when the landing page is off). */
+  ide?: IdeHandler;
 }
 
 const CORS_HEADERS: Record<string, string> = {
@@ -95,13 +98,14 @@ export function createHttpServer(getRoutes: () => HttpRoutes | undefined): { ser
       const ok = await routes.ready().catch(() => false);
       return json(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' });
     }
+    if (routes.ide && (pathname === IDE_PATH || pathname.startsWith(`${IDE_PATH}/`))) return routes.ide(req, res, pathname);
     if (pathname === '/demo/return') {
       res.setHeader('content-type', 'text/html; charset=utf-8');
       return void res.end(demoReturnPage(new URLSearchParams(search)));
     }
     if (pathname === '/') {
       res.statusCode = 302;
-      res.setHeader('location', '/graphql');
+      res.setHeader('location', routes.ide ? IDE_PATH : '/graphql');
       return void res.end();
     }
     return json(res, 404, { error: `no route for ${req.method} ${pathname}` });
