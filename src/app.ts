@@ -8,13 +8,14 @@ import { createInMemoryEventBus, type EventBus } from './events/pubsub';
 import { createRedisEventBus } from './events/redis-event-bus';
 import { createLogger, type Logger } from './logger';
 import { createServices, type Services } from './services';
-import { ensureDemoMerchant } from './seed';
+import { ensureDemoMerchant, type DemoMerchant } from './seed';
 import { buildGatewaySchema } from './api/schema';
 import { createApollo } from './api/apollo';
 import { bearerToken, type GatewayContext } from './api/context';
 import { createLoaders, type Loaders } from './api/loaders';
 import { createGraphqlHandler } from './http/graphql-handler';
 import { createHttpServer, type HttpRoutes } from './http/server';
+import { createIde, IDE_PATH, ideAvailable } from './http/ide';
 import { attachGraphqlWs } from './http/websocket';
 import { requestIdOf } from './http/request-id';
 import { createSandbox, type SandboxHandle, type SandboxOptions } from './sandbox';
@@ -46,11 +47,16 @@ export interface App {
   url: string;
   graphqlUrl: string;
   wsUrl: string;
+  /** The offline GraphiQL; absent in production (same switch as Apollo's landing page) or when its dev dependencies are not installed. */
+  ideUrl?: string;
+  /** Apollo Sandbox (loads from Apollo's CDN: online only); absent when the landing page is off. */
+  sandboxIdeUrl?: string;
+  production: boolean;
   port: number;
   /** The UCanPay base URL in use (the embedded sandbox's when it runs). */
   ucanpayUrl: string;
   sandbox?: SandboxHandle;
-  demo: { merchantId: string; apiKey?: string };
+  demo: DemoMerchant;
   services: Services;
   db: Database;
   events: EventBus;
@@ -161,6 +167,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     const schema = await buildGatewaySchema();
     const production = config.nodeEnv === 'production';
+    // Same switch as Apollo's landing page (GRAPHQL_INTROSPECTION, off in production).
+    const withIde = config.introspection && ideAvailable();
     const apollo = createApollo(schema, {
       production,
       introspection: config.introspection,
@@ -214,6 +222,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
       log,
       webhookBodyLimit: config.limits.webhookBodyBytes,
+      // The demo key is pre-filled only where the banner may print it: outside production, and only the generated one.
+      ide: withIde ? createIde({ apiKey: !production && demo.apiKeyGenerated ? demo.apiKey : undefined }) : undefined,
     };
 
     const ws = attachGraphqlWs(server, schema, {
@@ -237,6 +247,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       url,
       graphqlUrl: `${url}/graphql`,
       wsUrl: `ws://${shownHost}:${port}/graphql`,
+      ideUrl: withIde ? `${url}${IDE_PATH}` : undefined,
+      sandboxIdeUrl: config.introspection ? `${url}/graphql` : undefined,
+      production,
       port,
       ucanpayUrl,
       sandbox,

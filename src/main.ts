@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { createApp } from './app';
+import { startBanner } from './banner';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { startTracingFromEnv } from './telemetry/tracing';
@@ -21,23 +22,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, undefined, { traceIds: Boolean(stopTracing) });
   const app = await createApp(config, { logger: log, tracing: Boolean(stopTracing) });
 
-  const db = config.database.type === 'sqlite' ? `SQLite ${config.database.path} (synchronous=${config.database.synchronous})` : 'PostgreSQL';
-  const lines = [
-    '',
-    'UCanPay GraphQL Gateway is running',
-    `  GraphQL (Apollo Sandbox in a browser): ${app.graphqlUrl}`,
-    `  Subscriptions (graphql-ws):            ${app.wsUrl}`,
-    `  Webhooks from UCanPay:                 ${app.url}/webhooks/ucanpay/<merchantId>`,
-    `  Health:                                ${app.url}/health`,
-    `  UCanPay:                               ${app.sandbox ? `embedded sandbox at ${app.ucanpayUrl} (docs/sandbox.md)` : app.ucanpayUrl}`,
-    `  Database:                              ${db}`,
-    `  Demo merchant:                         ${app.demo.merchantId}`,
-    app.demo.apiKey
-      ? `  Demo API key:                          ${app.demo.apiKey}\n    In Apollo Sandbox, add the header  Authorization: Bearer ${app.demo.apiKey}`
-      : '  Demo API key:                          (set DEMO_MERCHANT_API_KEY to choose one)',
-    '',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(startBanner(app, config));
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import path from 'node:path';
 import type { GraphQLSchema } from 'graphql';
-import { buildSchema } from 'type-graphql';
+import { buildSchema, emitSchemaDefinitionFile } from 'type-graphql';
+import { NodeResolver } from './resolvers/node.resolver';
 import { PaymentResolver } from './resolvers/payment.resolver';
 import { RefundResolver } from './resolvers/refund.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
@@ -16,10 +17,9 @@ export const SCHEMA_FILE = path.resolve(__dirname, '../../schema/schema.graphql'
  * graphql-js reads them directly instead of through type-graphql's per-field
  * wrapper. Computed fields are `@FieldResolver`s and keep theirs.
  */
-export function buildGatewaySchema(options: { emit?: boolean; emitTo?: string } = {}): Promise<GraphQLSchema> {
-  return buildSchema({
-    resolvers: [PaymentResolver, RefundResolver, SubscriptionResolver],
-    emitSchemaFile: options.emit ? { path: options.emitTo ?? SCHEMA_FILE, sortedSchema: true } : false,
+export async function buildGatewaySchema(options: { emit?: boolean; emitTo?: string } = {}): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
+    resolvers: [PaymentResolver, RefundResolver, SubscriptionResolver, NodeResolver],
     validate: false,
     // Every subscription brings its own `subscribe` (access check, current state
     // first, version order); type-graphql's topic-based pubsub is never used.
@@ -32,4 +32,13 @@ export function buildGatewaySchema(options: { emit?: boolean; emitTo?: string } 
       },
     },
   });
+  // type-graphql has no option for the root types' descriptions.
+  schema.getQueryType()!.description =
+    'Reads. Every query needs credentials: the merchant API key, or a payment’s clientSecret for that one payment and its refunds.';
+  schema.getMutationType()!.description =
+    'Writes. Money-moving mutations are idempotent (idempotencyKey or the Idempotency-Key header) and return typed results.';
+  schema.getSubscriptionType()!.description =
+    'Live updates over graphql-ws on the same URL: the object now, then every change once, in version order.';
+  if (options.emit) await emitSchemaDefinitionFile(options.emitTo ?? SCHEMA_FILE, schema, { sortedSchema: true });
+  return schema;
 }

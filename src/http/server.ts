@@ -7,6 +7,7 @@ import { CONNECTION_RETRY_AFTER_SECONDS, ConnectionLimiter, connectionRefusalBod
 import { sendError } from './graphql-handler';
 import { demoReturnPage } from './demo-return-page';
 import { loggedHeaders, loggedUrl } from './log-fields';
+import { IDE_PATH, type IdeHandler } from './ide';
 import { requestIdOf } from './request-id';
 import type { WebhookService } from '../services/webhook.service';
 
@@ -16,6 +17,8 @@ export interface HttpRoutes {
   ready: () => Promise<boolean>;
   log: Logger;
   webhookBodyLimit: number;
+  /** The offline GraphiQL at /graphiql (development only: absent when the landing page is off). */
+  ide?: IdeHandler;
 }
 
 /** How often Node checks the header and request deadlines: each acts at most this late. */
@@ -142,13 +145,14 @@ export function createHttpServer(
       const ok = await routes.ready().catch(() => false);
       return json(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable' });
     }
+    if (routes.ide && (pathname === IDE_PATH || pathname.startsWith(`${IDE_PATH}/`))) return routes.ide(req, res, pathname);
     if (pathname === '/demo/return') {
       res.setHeader('content-type', 'text/html; charset=utf-8');
       return void res.end(demoReturnPage(new URLSearchParams(search)));
     }
     if (pathname === '/') {
       res.statusCode = 302;
-      res.setHeader('location', '/graphql');
+      res.setHeader('location', routes.ide ? IDE_PATH : '/graphql');
       return void res.end();
     }
     return json(res, 404, { error: `no route for ${req.method} ${pathname}` });

@@ -4,7 +4,7 @@ import { ErrorResult } from './error-result.interface';
 
 @ObjectType({ simpleResolvers: true, implements: ErrorResult, description: 'The idempotency key was already used with a different input.' })
 export class IdempotencyConflictError extends ErrorResult {
-  @Field(() => String)
+  @Field(() => String, { description: 'The key that was reused.' })
   idempotencyKey!: string;
 
   static of(idempotencyKey: string): IdempotencyConflictError {
@@ -18,7 +18,7 @@ export class IdempotencyConflictError extends ErrorResult {
 
 @ObjectType({ simpleResolvers: true, implements: ErrorResult, description: 'Another payment of this merchant already has this merchantReference.' })
 export class MerchantReferenceInUseError extends ErrorResult {
-  @Field(() => String)
+  @Field(() => String, { description: 'The reference already in use.' })
   merchantReference!: string;
 
   static of(merchantReference: string): MerchantReferenceInUseError {
@@ -36,7 +36,7 @@ export class MerchantReferenceInUseError extends ErrorResult {
   description: 'UCanPay refused the request (not retryable). providerCode is the UCanPay error code.',
 })
 export class ProviderError extends ErrorResult {
-  @Field(() => String)
+  @Field(() => String, { description: "UCanPay's error code, e.g. INVALID_PARAMETER (docs/errors.md lists how each maps)." })
   providerCode!: string;
 
   static of(providerCode: string, message: string): ProviderError {
@@ -49,10 +49,10 @@ export class RefundExceedsPaymentError extends ErrorResult {
   @Field(() => Int, { description: 'What can still be refunded now, in minor units (paid minus succeeded and processing refunds).' })
   refundableAmount!: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'The amount asked for, in minor units.' })
   requestedAmount!: number;
 
-  @Field(() => String)
+  @Field(() => String, { description: "ISO 4217 code of both amounts (the payment's currency)." })
   currency!: string;
 
   static of(requestedAmount: number, refundableAmount: number, currency: string): RefundExceedsPaymentError {
@@ -82,7 +82,7 @@ export class PaymentNotRefundableError extends ErrorResult {
 
 @ObjectType({ simpleResolvers: true, implements: ErrorResult, description: 'The subscription is CANCELLED or UNPAID and can no longer change terms.' })
 export class SubscriptionClosedError extends ErrorResult {
-  @Field(() => String)
+  @Field(() => String, { description: 'The subscription status: CANCELLED or UNPAID.' })
   subscriptionStatus!: string;
 
   static of(subscriptionStatus: string): SubscriptionClosedError {

@@ -18,16 +18,16 @@ class PaymentsArgs {
   @Field(() => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
   first?: number | null;
 
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page; null = the first page.' })
   after?: string | null;
 
-  @Field(() => PaymentStatus, { nullable: true })
+  @Field(() => PaymentStatus, { nullable: true, description: 'Only payments in this status; null = all.' })
   status?: PaymentStatus | null;
 
-  @Field(() => DateTimeISOResolver, { nullable: true })
+  @Field(() => DateTimeISOResolver, { nullable: true, description: 'Only payments created at or after this time; null = no lower bound.' })
   createdAfter?: Date | null;
 
-  @Field(() => DateTimeISOResolver, { nullable: true })
+  @Field(() => DateTimeISOResolver, { nullable: true, description: 'Only payments created before this time; null = no upper bound.' })
   createdBefore?: Date | null;
 }
 
@@ -35,7 +35,7 @@ class PaymentsArgs {
 export class PaymentResolver {
   @Mutation(() => CreatePaymentResult, { description: 'Creates a payment and its UCanPay checkout. Safe to retry with the same idempotencyKey.' })
   async createPayment(
-    @Arg('input', () => CreatePaymentInput) input: CreatePaymentInput,
+    @Arg('input', () => CreatePaymentInput, { description: 'The payment to create.' }) input: CreatePaymentInput,
     @Ctx() ctx: GatewayContext,
   ): Promise<typeof CreatePaymentResult> {
     return toCreatePaymentResult(await ctx.services.payments.create(ctx.principal, input, ctx.idempotencyKey));
@@ -43,8 +43,8 @@ export class PaymentResolver {
 
   @Query(() => Payment, { nullable: true, description: 'A payment; refresh: true first checks its status with UCanPay.' })
   payment(
-    @Arg('id', () => ID) id: string,
-    @Arg('refresh', () => Boolean, { defaultValue: false }) refresh: boolean,
+    @Arg('id', () => ID, { description: 'The payment id (pay_…).' }) id: string,
+    @Arg('refresh', () => Boolean, { defaultValue: false, description: 'true: ask UCanPay for the status first and apply any change (one provider call).' }) refresh: boolean,
     @Ctx() ctx: GatewayContext,
   ): Promise<PaymentEntity> {
     return ctx.services.payments.get(ctx.principal, id, refresh);
@@ -62,7 +62,7 @@ export class PaymentResolver {
   })
   paymentUpdated(
     @Root() payment: PaymentEntity,
-    @Arg('id', () => ID) _id: string,
+    @Arg('id', () => ID, { description: 'The payment id (pay_…); a client secret may follow only its own payment.' }) _id: string,
     @Arg('sinceVersion', () => Int, {
       nullable: true,
       description: 'Resume: the last version you received. Only newer versions are sent (the current state too, when it is newer).',
@@ -88,7 +88,10 @@ export class PaymentResolver {
     return refundTotals(payment.amount, await ctx.loaders.refundsByPaymentId.load(payment.id)).refundableAmount;
   }
 
-  @FieldResolver(() => String, { nullable: true })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'Lets a browser or app read and subscribe to this one payment. Only shown to the merchant API key (null for a client secret).',
+  })
   clientSecret(@Root() payment: PaymentEntity, @Ctx() ctx: GatewayContext): string | null {
     return ctx.principal?.kind === 'merchant' ? payment.clientSecret : null;
   }

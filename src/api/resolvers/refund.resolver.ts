@@ -14,16 +14,16 @@ import { resumeAfter } from '../../services/versioned';
 
 @ArgsType()
 class RefundsArgs {
-  @Field(() => ID, { nullable: true, description: 'Only the refunds of this payment.' })
+  @Field(() => ID, { nullable: true, description: 'Only the refunds of this payment (pay_…); null = of every payment.' })
   paymentId?: string | null;
 
-  @Field(() => RefundStatus, { nullable: true })
+  @Field(() => RefundStatus, { nullable: true, description: 'Only refunds in this status; null = all.' })
   status?: RefundStatus | null;
 
   @Field(() => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
   first?: number | null;
 
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page; null = the first page.' })
   after?: string | null;
 }
 
@@ -33,7 +33,7 @@ export class RefundResolver {
     description: 'Refunds all or part of a paid payment. Never more than was paid; safe to retry with the same idempotencyKey.',
   })
   async refundPayment(
-    @Arg('input', () => RefundPaymentInput) input: RefundPaymentInput,
+    @Arg('input', () => RefundPaymentInput, { description: 'What to refund.' }) input: RefundPaymentInput,
     @Ctx() ctx: GatewayContext,
   ): Promise<typeof RefundPaymentResult> {
     return toRefundPaymentResult(await ctx.services.refunds.refund(ctx.principal, input, ctx.idempotencyKey));
@@ -41,8 +41,8 @@ export class RefundResolver {
 
   @Query(() => Refund, { nullable: true, description: 'A refund; refresh: true first checks its status with UCanPay.' })
   refund(
-    @Arg('id', () => ID) id: string,
-    @Arg('refresh', () => Boolean, { defaultValue: false }) refresh: boolean,
+    @Arg('id', () => ID, { description: 'The refund id (ref_…).' }) id: string,
+    @Arg('refresh', () => Boolean, { defaultValue: false, description: 'true: ask UCanPay for the status first and apply any change (one provider call).' }) refresh: boolean,
     @Ctx() ctx: GatewayContext,
   ): Promise<RefundEntity> {
     return ctx.services.refunds.get(ctx.principal, id, refresh);
@@ -60,7 +60,7 @@ export class RefundResolver {
   })
   refundUpdated(
     @Root() refund: RefundEntity,
-    @Arg('id', () => ID) _id: string,
+    @Arg('id', () => ID, { description: 'The refund id (ref_…).' }) _id: string,
     @Arg('sinceVersion', () => Int, {
       nullable: true,
       description: 'Resume: the last version you received. Only newer versions are sent (the current state too, when it is newer).',

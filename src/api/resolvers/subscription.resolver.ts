@@ -17,7 +17,7 @@ import { pageSize } from './pagination';
 
 @ArgsType()
 class SubscriptionsArgs {
-  @Field(() => BillingSubscriptionStatus, { nullable: true })
+  @Field(() => BillingSubscriptionStatus, { nullable: true, description: 'Only subscriptions in this status; null = all.' })
   status?: BillingSubscriptionStatus | null;
 
   @Field(() => String, { nullable: true, description: 'Only this customer’s subscriptions (your customer id).' })
@@ -26,7 +26,7 @@ class SubscriptionsArgs {
   @Field(() => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
   first?: number | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page; null = the first page.' })
   after?: string | null;
 }
 
@@ -36,7 +36,7 @@ export class SubscriptionResolver {
     description: 'Creates a recurring payment; send the customer to authorizationUrl to authorize the mandate. Safe to retry with the same idempotencyKey.',
   })
   async createSubscription(
-    @Arg('input', () => CreateSubscriptionInput) input: CreateSubscriptionInput,
+    @Arg('input', () => CreateSubscriptionInput, { description: 'The subscription to create.' }) input: CreateSubscriptionInput,
     @Ctx() ctx: GatewayContext,
   ): Promise<typeof CreateSubscriptionResult> {
     return toCreateSubscriptionResult(await ctx.services.subscriptions.create(ctx.principal, input, ctx.idempotencyKey));
@@ -44,7 +44,7 @@ export class SubscriptionResolver {
 
   @Mutation(() => UpdateSubscriptionResult, { description: 'Changes the terms from the next period on; safe to retry.' })
   async updateSubscription(
-    @Arg('input', () => UpdateSubscriptionInput) input: UpdateSubscriptionInput,
+    @Arg('input', () => UpdateSubscriptionInput, { description: 'The subscription and its new terms.' }) input: UpdateSubscriptionInput,
     @Ctx() ctx: GatewayContext,
   ): Promise<typeof UpdateSubscriptionResult> {
     return toUpdateSubscriptionResult(await ctx.services.subscriptions.update(ctx.principal, input));
@@ -52,7 +52,7 @@ export class SubscriptionResolver {
 
   @Mutation(() => CancelSubscriptionResult, { description: 'Cancels now, or at the end of the current period. Cancelling twice is not an error.' })
   async cancelSubscription(
-    @Arg('input', () => CancelSubscriptionInput) input: CancelSubscriptionInput,
+    @Arg('input', () => CancelSubscriptionInput, { description: 'The subscription and when to cancel it.' }) input: CancelSubscriptionInput,
     @Ctx() ctx: GatewayContext,
   ): Promise<typeof CancelSubscriptionResult> {
     return toCancelSubscriptionResult(await ctx.services.subscriptions.cancel(ctx.principal, input));
@@ -60,8 +60,8 @@ export class SubscriptionResolver {
 
   @Query(() => BillingSubscription, { nullable: true, description: 'A subscription; refresh: true first checks it with UCanPay.' })
   subscription(
-    @Arg('id', () => ID) id: string,
-    @Arg('refresh', () => Boolean, { defaultValue: false }) refresh: boolean,
+    @Arg('id', () => ID, { description: 'The subscription id (sub_…).' }) id: string,
+    @Arg('refresh', () => Boolean, { defaultValue: false, description: 'true: ask UCanPay first and apply any change (one provider call).' }) refresh: boolean,
     @Ctx() ctx: GatewayContext,
   ): Promise<BillingSubscriptionEntity> {
     return ctx.services.subscriptions.get(ctx.principal, id, refresh);
@@ -82,7 +82,7 @@ export class SubscriptionResolver {
   })
   subscriptionUpdated(
     @Root() subscription: BillingSubscriptionEntity,
-    @Arg('id', () => ID) _id: string,
+    @Arg('id', () => ID, { description: 'The subscription id (sub_…).' }) _id: string,
     @Arg('sinceVersion', () => Int, {
       nullable: true,
       description: 'Resume: the last version you received. Only newer versions are sent (the current state too, when it is newer).',
@@ -92,7 +92,7 @@ export class SubscriptionResolver {
     return subscription;
   }
 
-  @FieldResolver(() => Customer)
+  @FieldResolver(() => Customer, { description: 'Who pays, as given to createSubscription.' })
   customer(@Root() sub: BillingSubscriptionEntity): Customer {
     return { id: sub.customerId, email: sub.customerEmail, name: sub.customerName };
   }

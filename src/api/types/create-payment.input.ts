@@ -1,7 +1,7 @@
 import { JSONObjectResolver } from 'graphql-scalars';
 import { Field, InputType, Int } from 'type-graphql';
 
-@InputType()
+@InputType({ description: 'A new one-off payment.' })
 export class CreatePaymentInput {
   @Field(() => Int, { description: 'Integer minor units (1999 = 19.99 USD; 500 = 500 JPY). Greater than zero.' })
   amount!: number;
@@ -21,7 +21,7 @@ export class CreatePaymentInput {
   })
   merchantReference?: string | null;
 
-  @Field(() => JSONObjectResolver, { nullable: true, description: 'Up to 20 string values, keys up to 40 characters, values up to 500.' })
+  @Field(() => JSONObjectResolver, { nullable: true, description: 'Up to 20 string values, keys up to 40 characters, values up to 500. Default {}.' })
   metadata?: Record<string, unknown> | null;
 
   @Field(() => Int, { nullable: true, description: 'Seconds the checkout stays open: 60 to 86400, default 1800.' })

@@ -9,9 +9,9 @@ import {
 import { Payment } from './payment.type';
 import { Refund } from './refund.type';
 
-@ObjectType({ simpleResolvers: true })
+@ObjectType({ simpleResolvers: true, description: 'The refund was created (or, with replayed, this is the stored result of the same call).' })
 export class RefundPaymentPayload {
-  @Field(() => Refund)
+  @Field(() => Refund, { description: 'The refund, usually PROCESSING; refundUpdated tells when it SUCCEEDED or FAILED.' })
   refund!: Refund;
 
   @Field(() => Payment, { description: 'The refunded payment, as it is now.' })
@@ -23,6 +23,7 @@ export class RefundPaymentPayload {
 
 export const RefundPaymentResult = createUnionType({
   name: 'RefundPaymentResult',
+  description: 'What refundPayment did: the payload, or an error result (switch on __typename; every error has code and message).',
   types: () =>
     [
       RefundPaymentPayload,

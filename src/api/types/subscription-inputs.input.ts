@@ -2,30 +2,30 @@ import { JSONObjectResolver } from 'graphql-scalars';
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { BillingInterval } from './billing-subscription.type';
 
-@InputType()
+@InputType({ description: 'Who pays the subscription.' })
 export class CustomerInput {
   @Field(() => String, { description: 'Your id of the customer (1 to 100 characters).' })
   id!: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: "The customer's email address, at most 254 characters." })
   email!: string;
 
-  @Field(() => String, { description: '1 to 200 characters.' })
+  @Field(() => String, { description: "The customer's name, 1 to 200 characters." })
   name!: string;
 }
 
-@InputType()
+@InputType({ description: 'A new recurring payment.' })
 export class CreateSubscriptionInput {
-  @Field(() => CustomerInput)
+  @Field(() => CustomerInput, { description: 'Who pays.' })
   customer!: CustomerInput;
 
-  @Field(() => Int, { description: 'Price per period in integer minor units.' })
+  @Field(() => Int, { description: 'Price per period in integer minor units (1999 = 19.99 USD). Greater than zero.' })
   amount!: number;
 
-  @Field(() => String, { description: 'ISO 4217 code.' })
+  @Field(() => String, { description: 'ISO 4217 code, upper case, e.g. USD.' })
   currency!: string;
 
-  @Field(() => BillingInterval)
+  @Field(() => BillingInterval, { description: 'The unit of a billing period.' })
   interval!: BillingInterval;
 
   @Field(() => Int, { nullable: true, description: 'Intervals per period, 1 to 1000 (default 1).' })
@@ -34,45 +34,48 @@ export class CreateSubscriptionInput {
   @Field(() => String, { nullable: true, description: 'First billing day YYYY-MM-DD, today or later (default today, UTC).' })
   startDate?: string | null;
 
-  @Field(() => Int, { nullable: true, description: 'Free days before the first charge, 0 to 730.' })
+  @Field(() => Int, { nullable: true, description: 'Free days before the first charge, 0 to 730 (default 0).' })
   trialDays?: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Where the mandate page sends the customer afterwards.' })
+  @Field(() => String, { nullable: true, description: 'Where the mandate page sends the customer afterwards (http or https); optional.' })
   returnUrl?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Your subscription number, unique per merchant. Generated when absent.' })
+  @Field(() => String, { nullable: true, description: 'Your subscription number (1 to 64 of A-Z a-z 0-9 _ - . :), unique per merchant. Generated when absent.' })
   merchantReference?: string | null;
 
-  @Field(() => JSONObjectResolver, { nullable: true })
+  @Field(() => JSONObjectResolver, { nullable: true, description: 'Up to 20 string values, keys up to 40 characters, values up to 500. Default {}.' })
   metadata?: Record<string, unknown> | null;
 
-  @Field(() => String, { nullable: true, description: 'Makes the call safe to retry. The Idempotency-Key header works too.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Makes the call safe to retry: the same key and input return the first result. The Idempotency-Key header works too.',
+  })
   idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'New terms, effective from the next period. At least one field.' })
 export class UpdateSubscriptionInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The subscription (sub_…).' })
   id!: string;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'New price per period in integer minor units, greater than zero; null = unchanged.' })
   amount?: number | null;
 
-  @Field(() => BillingInterval, { nullable: true })
+  @Field(() => BillingInterval, { nullable: true, description: 'New interval; null = unchanged.' })
   interval?: BillingInterval | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'New intervals per period, 1 to 1000; null = unchanged.' })
   intervalCount?: number | null;
 
-  @Field(() => JSONObjectResolver, { nullable: true })
+  @Field(() => JSONObjectResolver, { nullable: true, description: 'New metadata, replacing the old (limits as in createSubscription); null = unchanged.' })
   metadata?: Record<string, unknown> | null;
 }
 
-@InputType()
+@InputType({ description: 'Which subscription to cancel, and when.' })
 export class CancelSubscriptionInput {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The subscription (sub_…).' })
   id!: string;
 
-  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'true: keep it until the current period ends.' })
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'true: keep it ACTIVE until currentPeriodEnd, then cancel; false (default): cancel now.' })
   atPeriodEnd?: boolean | null;
 }

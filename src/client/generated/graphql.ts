@@ -4,10 +4,15 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** The unit of a billing period; a period is intervalCount of these. */
 export type BillingInterval =
+  /** A calendar day (UTC). */
   | 'DAY'
+  /** A calendar month. */
   | 'MONTH'
+  /** Seven days. */
   | 'WEEK'
+  /** A calendar year. */
   | 'YEAR';
 
 /** PENDING_AUTHORIZATION → TRIALING | ACTIVE; ACTIVE ⇄ PAST_DUE (a renewal failed; retried up to 3 times, then UNPAID); any → CANCELLED (final). */
@@ -25,12 +30,15 @@ export type BillingSubscriptionStatus =
   /** Every retry failed; no more charges are attempted. */
   | 'UNPAID';
 
+/** Which subscription to cancel, and when. */
 export type CancelSubscriptionInput = {
-  /** true: keep it until the current period ends. */
+  /** true: keep it ACTIVE until currentPeriodEnd, then cancel; false (default): cancel now. */
   atPeriodEnd?: boolean | null | undefined;
+  /** The subscription (sub_…). */
   id: string;
 };
 
+/** A new one-off payment. */
 export type CreatePaymentInput = {
   /** Integer minor units (1999 = 19.99 USD; 500 = 500 JPY). Greater than zero. */
   amount: number;
@@ -44,49 +52,61 @@ export type CreatePaymentInput = {
   idempotencyKey?: string | null | undefined;
   /** Your order number (1 to 64 of A-Z a-z 0-9 _ - . :), unique per merchant. Generated when absent. */
   merchantReference?: string | null | undefined;
-  /** Up to 20 string values, keys up to 40 characters, values up to 500. */
+  /** Up to 20 string values, keys up to 40 characters, values up to 500. Default {}. */
   metadata?: Record<string, unknown> | null | undefined;
   /** Where the checkout page sends the customer afterwards (http or https). */
   returnUrl: string;
 };
 
+/** A new recurring payment. */
 export type CreateSubscriptionInput = {
-  /** Price per period in integer minor units. */
+  /** Price per period in integer minor units (1999 = 19.99 USD). Greater than zero. */
   amount: number;
-  /** ISO 4217 code. */
+  /** ISO 4217 code, upper case, e.g. USD. */
   currency: string;
+  /** Who pays. */
   customer: CustomerInput;
-  /** Makes the call safe to retry. The Idempotency-Key header works too. */
+  /** Makes the call safe to retry: the same key and input return the first result. The Idempotency-Key header works too. */
   idempotencyKey?: string | null | undefined;
+  /** The unit of a billing period. */
   interval: BillingInterval;
   /** Intervals per period, 1 to 1000 (default 1). */
   intervalCount?: number | null | undefined;
-  /** Your subscription number, unique per merchant. Generated when absent. */
+  /** Your subscription number (1 to 64 of A-Z a-z 0-9 _ - . :), unique per merchant. Generated when absent. */
   merchantReference?: string | null | undefined;
+  /** Up to 20 string values, keys up to 40 characters, values up to 500. Default {}. */
   metadata?: Record<string, unknown> | null | undefined;
-  /** Where the mandate page sends the customer afterwards. */
+  /** Where the mandate page sends the customer afterwards (http or https); optional. */
   returnUrl?: string | null | undefined;
   /** First billing day YYYY-MM-DD, today or later (default today, UTC). */
   startDate?: string | null | undefined;
-  /** Free days before the first charge, 0 to 730. */
+  /** Free days before the first charge, 0 to 730 (default 0). */
   trialDays?: number | null | undefined;
 };
 
+/** Who pays the subscription. */
 export type CustomerInput = {
+  /** The customer's email address, at most 254 characters. */
   email: string;
   /** Your id of the customer (1 to 100 characters). */
   id: string;
-  /** 1 to 200 characters. */
+  /** The customer's name, 1 to 200 characters. */
   name: string;
 };
 
 /** Stable codes of typed error results; switch on these, not on messages. */
 export type ErrorCode =
+  /** The idempotency key was used before with a different input; use a new key. */
   | 'IDEMPOTENCY_CONFLICT'
+  /** The merchant reference is already used by another object of this merchant. */
   | 'MERCHANT_REFERENCE_IN_USE'
+  /** The payment is not paid, or already fully refunded. */
   | 'PAYMENT_NOT_REFUNDABLE'
+  /** UCanPay refused the request for a reason retrying will not fix; see providerCode. */
   | 'PROVIDER_ERROR'
+  /** The refund asks for more than the payment's refundableAmount. */
   | 'REFUND_EXCEEDS_PAYMENT'
+  /** The subscription is CANCELLED or UNPAID and cannot change. */
   | 'SUBSCRIPTION_CLOSED';
 
 /** PENDING → PAID | FAILED | CANCELLED | EXPIRED; PAID → PARTIALLY_REFUNDED → REFUNDED. */
@@ -106,13 +126,15 @@ export type PaymentStatus =
   /** The whole paid amount was refunded. */
   | 'REFUNDED';
 
+/** What to refund. */
 export type RefundPaymentInput = {
-  /** Integer minor units; absent = the whole refundable remainder. */
+  /** Integer minor units, greater than zero and at most refundableAmount; null or absent = the whole refundable remainder. */
   amount?: number | null | undefined;
   /** Makes the call safe to retry: the same key and input return the first result. The Idempotency-Key header works too. */
   idempotencyKey?: string | null | undefined;
   /** Your refund number (1 to 64 of A-Z a-z 0-9 _ - . :), unique per merchant. Generated when absent. */
   merchantReference?: string | null | undefined;
+  /** The paid payment to refund (pay_…). */
   paymentId: string;
   /** Why (1 to 500 characters); default "requested_by_customer". */
   reason?: string | null | undefined;
@@ -120,16 +142,24 @@ export type RefundPaymentInput = {
 
 /** PROCESSING → SUCCEEDED | FAILED. A PROCESSING refund holds its amount; a FAILED one frees it. */
 export type RefundStatus =
+  /** UCanPay refused or failed it; its amount can be refunded again. Final; see failureCode. */
   | 'FAILED'
+  /** Sent to UCanPay (or about to be); its amount is reserved and cannot be refunded twice. */
   | 'PROCESSING'
+  /** UCanPay returned the money to the customer; final. */
   | 'SUCCEEDED';
 
 /** New terms, effective from the next period. At least one field. */
 export type UpdateSubscriptionInput = {
+  /** New price per period in integer minor units, greater than zero; null = unchanged. */
   amount?: number | null | undefined;
+  /** The subscription (sub_…). */
   id: string;
+  /** New interval; null = unchanged. */
   interval?: BillingInterval | null | undefined;
+  /** New intervals per period, 1 to 1000; null = unchanged. */
   intervalCount?: number | null | undefined;
+  /** New metadata, replacing the old (limits as in createSubscription); null = unchanged. */
   metadata?: Record<string, unknown> | null | undefined;
 };
 

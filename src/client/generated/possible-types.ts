@@ -31,6 +31,11 @@
       "RefundExceedsPaymentError",
       "SubscriptionClosedError"
     ],
+    "Node": [
+      "BillingSubscription",
+      "Payment",
+      "Refund"
+    ],
     "RefundPaymentResult": [
       "IdempotencyConflictError",
       "MerchantReferenceInUseError",
