@@ -303,8 +303,8 @@ export class PaymentService {
     const status = transition?.status ?? payment.status;
     if (payment.providerOrderId === null) {
       changes.providerOrderId = order.orderId;
-      // A payment the gateway has closed is never handed a checkout page.
-      if (!CLOSED_UNPAID.has(status)) changes.checkoutUrl = order.payUrl ?? null;
+      // Only a payment still open gets its checkout page: one the gateway has closed is never handed one, even when UCanPay proves it paid.
+      if (payment.status === 'PENDING' && !CLOSED_UNPAID.has(status)) changes.checkoutUrl = order.payUrl ?? null;
     }
     if (snapshot.transactionId && payment.transactionId && snapshot.transactionId !== payment.transactionId) {
       this.log.error(

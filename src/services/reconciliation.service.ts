@@ -132,11 +132,7 @@ export class ReconciliationService {
     const paymentKind: ReconcileKind<PaymentEntity> = {
       name: 'payment',
       entity: PaymentEntity,
-      // Also, for a day, payments the gateway failed on its own inference: a late UCanPay capture is found even if its webhook is lost.
-      due: (qb, a) =>
-        qb.where(
-          `((${a}.status = 'PENDING' AND (${a}.updated_at < :staleBefore OR ${a}.expires_at < :now)) OR (${a}.status = 'FAILED' AND ${a}.failure_code = 'PROVIDER_UNAVAILABLE' AND ${a}.created_at > :recheckSince AND ${a}.updated_at < :staleBefore))`,
-        ),
+      due: (qb, a) => qb.where(`${a}.status = 'PENDING'`).andWhere(`(${a}.updated_at < :staleBefore OR ${a}.expires_at < :now)`),
       unsent: (p) => p.providerOrderId === null,
       check: (p) => this.payments.refresh(p.merchantId, p.id),
     };
@@ -160,7 +156,19 @@ export class ReconciliationService {
       unsent: (s) => s.providerSubscriptionId === null,
       check: (s) => this.subscriptions.refresh(s),
     };
-    this.kinds = [paymentKind, refundKind, subscriptionKind] as unknown as ReconcileKind[];
+    // For a day, payments the gateway failed on its own inference: a late UCanPay capture is found even if its webhook is lost
+    // (docs/money-truth.md). A kind of its own, so its own batch: these rows never crowd out the PENDING ones.
+    const inferredFailureKind: ReconcileKind<PaymentEntity> = {
+      name: 'payment failed by inference',
+      entity: PaymentEntity,
+      due: (qb, a) =>
+        qb
+          .where(`${a}.status = 'FAILED' AND ${a}.failure_code = 'PROVIDER_UNAVAILABLE'`)
+          .andWhere(`${a}.created_at > :recheckSince AND ${a}.updated_at < :staleBefore`),
+      unsent: (p) => p.providerOrderId === null,
+      check: (p) => this.payments.refresh(p.merchantId, p.id),
+    };
+    this.kinds = [paymentKind, refundKind, subscriptionKind, inferredFailureKind] as unknown as ReconcileKind[];
   }
 
   start(): void {

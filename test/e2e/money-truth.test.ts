@@ -10,6 +10,7 @@ import { SANDBOX_DEFAULTS } from '../../src/config';
 import { PaymentEntity, RefundEntity, WebhookEventEntity } from '../../src/entities';
 import { createLogger } from '../../src/logger';
 import { signWebhookPayload, UCanPayClient } from '../../src/ucanpay';
+import { dropPostgresSchema, freshPostgresSchema } from '../helpers/databases';
 import { checkout, sandboxCall, startGateway, type TestGateway } from '../helpers/gateway';
 
 /**
@@ -28,14 +29,28 @@ function moveClock(ms: number): void {
 
 let gw: TestGateway;
 let logLines: Array<{ level: number; msg: string; [k: string]: unknown }>;
+/** The gateway's database for the cases run on both (SQLite unless a `describe.each` says postgres). */
+let database: 'sqlite' | 'postgres' = 'sqlite';
+let pgSchema: string | undefined;
 
-async function start(env: Record<string, string> = {}, sandbox: Record<string, unknown> = {}) {
+/** Starts this test's gateway; false when the case needs PostgreSQL and it is not running (notice printed). */
+async function start(env: Record<string, string> = {}, sandbox: Record<string, unknown> = {}): Promise<boolean> {
   logLines = [];
   const sink = { write: (line: string) => void logLines.push(JSON.parse(line)) };
+  const dbEnv: Record<string, string> = {};
+  if (database === 'postgres') {
+    const pg = await freshPostgresSchema('money_truth');
+    if (!pg) return false;
+    pgSchema = pg.schema;
+    const url = new URL(pg.url);
+    url.searchParams.set('schema', pg.schema);
+    dbEnv.DATABASE_URL = url.toString();
+  }
   gw = await startGateway(
-    { UCANPAY_MAX_ATTEMPTS: '1', RECONCILE_STALE_AFTER_SECONDS: '0', LOG_LEVEL: 'warn', ...env },
+    { UCANPAY_MAX_ATTEMPTS: '1', RECONCILE_STALE_AFTER_SECONDS: '0', LOG_LEVEL: 'warn', ...dbEnv, ...env },
     { logger: createLogger('warn', sink), sandbox },
   );
+  return true;
 }
 
 beforeEach(() => {
@@ -45,6 +60,9 @@ beforeEach(() => {
 afterEach(async () => {
   vi.restoreAllMocks();
   await gw?.stop();
+  gw = undefined as unknown as TestGateway;
+  if (pgSchema) await dropPostgresSchema(pgSchema);
+  pgSchema = undefined;
 });
 
 /** Polls until `check` is truthy; bounded by real time (performance.now is not shifted). */
@@ -141,52 +159,61 @@ async function wsQuery(id: string): Promise<PaymentView> {
   return result.data.payment;
 }
 
-describe('reconciliation races a same-key retry near the expiry (issue 12, reproduction 1)', () => {
-  it('the retry that is creating the order keeps reconciliation from failing the payment; no FAILED payment with a checkout page', async () => {
-    await start({ UCANPAY_TIMEOUT_MS: '10000' });
-    const ref = 'RACE-1';
-    await fault({ endpoint: 'POST /payment/unifiedorder', status: 503 });
-    const first = await gw.gql(CreatePaymentDocument, input(ref, 'race-1'));
-    expect(first.errors?.[0].extensions).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', retryable: true });
-
-    moveClock(58_000); // two seconds before the payment's expiry
-    await fault({ endpoint: 'GET /payment/status', latency_ms: 2500, when: 'after' });
-    await fault({ endpoint: 'POST /payment/unifiedorder', latency_ms: 5000, when: 'after' });
-    const reconciling = gw.app.services.reconciliation.runOnce();
-    await waitFor(async () => (await requestsTo('GET /payment/status')).length > 0); // UCanPay has said "no such order"
-    const retry = gw.gql(CreatePaymentDocument, input(ref, 'race-1'));
-    await waitFor(async () => (await ordersFor(ref)).length === 1); // UCanPay has created the order; its answer is slow
-    moveClock(3_000); // the expiry passes while both answers are on their way
-    await reconciling;
-    const answer = await retry;
-
-    const result = answer.data?.createPayment;
-    if (result?.__typename !== 'CreatePaymentPayload') throw new Error(JSON.stringify(answer));
-    if (CLOSED.includes(result.payment.status)) expect(result.payment.checkoutUrl).toBeNull();
-    const stored = await payment(result.payment.id);
-    if (CLOSED.includes(stored.status)) expect(stored.checkoutUrl).toBeNull();
-    if (result.payment.checkoutUrl) await customerPays(result.payment.checkoutUrl);
-    await expectGatewayAgreesWithUCanPay(result.payment.id, ref);
+describe.each(['sqlite', 'postgres'] as const)('on %s', (kind) => {
+  beforeEach(() => {
+    database = kind;
   });
-});
+  afterEach(() => {
+    database = 'sqlite';
+  });
 
-describe('a UCanPay call longer than the old 60 s claim lease (issue 12, reproduction 2)', () => {
-  it('reconciliation leaves a payment alone while its create call may still run; the late order is born expired and never payable', async () => {
-    await start({ UCANPAY_TIMEOUT_MS: '70000' });
-    const ref = 'LEASE-1';
-    await fault({ endpoint: 'POST /payment/unifiedorder', latency_ms: 3000, when: 'before' });
-    const creating = gw.gql(CreatePaymentDocument, input(ref, 'lease-1'));
-    await waitFor(async () => (await requestsTo('POST /payment/unifiedorder')).length > 0);
-    moveClock(61_000); // 61 s into the call (timeout 70 s): past the payment's expiry and the old lease
-    await gw.app.services.reconciliation.runOnce();
-    const answer = await creating;
+  describe('reconciliation races a same-key retry near the expiry (issue 12, reproduction 1)', () => {
+    it('the retry that is creating the order keeps reconciliation from failing the payment; no FAILED payment with a checkout page', async () => {
+      if (!(await start({ UCANPAY_TIMEOUT_MS: '10000' }))) return;
+      const ref = 'RACE-1';
+      await fault({ endpoint: 'POST /payment/unifiedorder', status: 503 });
+      const first = await gw.gql(CreatePaymentDocument, input(ref, 'race-1'));
+      expect(first.errors?.[0].extensions).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', retryable: true });
 
-    const result = answer.data?.createPayment;
-    if (result?.__typename !== 'CreatePaymentPayload') throw new Error(JSON.stringify(answer));
-    if (CLOSED.includes(result.payment.status)) expect(result.payment.checkoutUrl).toBeNull();
-    if (result.payment.checkoutUrl) await customerPays(result.payment.checkoutUrl);
-    await expectGatewayAgreesWithUCanPay(result.payment.id, ref);
-    expect(logLines.filter((l) => l.level >= 50)).toEqual([]);
+      moveClock(58_000); // two seconds before the payment's expiry
+      await fault({ endpoint: 'GET /payment/status', latency_ms: 2500, when: 'after' });
+      await fault({ endpoint: 'POST /payment/unifiedorder', latency_ms: 5000, when: 'after' });
+      const reconciling = gw.app.services.reconciliation.runOnce();
+      await waitFor(async () => (await requestsTo('GET /payment/status')).length > 0); // UCanPay has said "no such order"
+      const retry = gw.gql(CreatePaymentDocument, input(ref, 'race-1'));
+      await waitFor(async () => (await ordersFor(ref)).length === 1); // UCanPay has created the order; its answer is slow
+      moveClock(3_000); // the expiry passes while both answers are on their way
+      await reconciling;
+      const answer = await retry;
+
+      const result = answer.data?.createPayment;
+      if (result?.__typename !== 'CreatePaymentPayload') throw new Error(JSON.stringify(answer));
+      if (CLOSED.includes(result.payment.status)) expect(result.payment.checkoutUrl).toBeNull();
+      const stored = await payment(result.payment.id);
+      if (CLOSED.includes(stored.status)) expect(stored.checkoutUrl).toBeNull();
+      if (result.payment.checkoutUrl) await customerPays(result.payment.checkoutUrl);
+      await expectGatewayAgreesWithUCanPay(result.payment.id, ref);
+    });
+  });
+
+  describe('a UCanPay call longer than the old 60 s claim lease (issue 12, reproduction 2)', () => {
+    it('reconciliation leaves a payment alone while its create call may still run; the late order is born expired and never payable', async () => {
+      if (!(await start({ UCANPAY_TIMEOUT_MS: '70000' }))) return;
+      const ref = 'LEASE-1';
+      await fault({ endpoint: 'POST /payment/unifiedorder', latency_ms: 3000, when: 'before' });
+      const creating = gw.gql(CreatePaymentDocument, input(ref, 'lease-1'));
+      await waitFor(async () => (await requestsTo('POST /payment/unifiedorder')).length > 0);
+      moveClock(61_000); // 61 s into the call (timeout 70 s): past the payment's expiry and the old lease
+      await gw.app.services.reconciliation.runOnce();
+      const answer = await creating;
+
+      const result = answer.data?.createPayment;
+      if (result?.__typename !== 'CreatePaymentPayload') throw new Error(JSON.stringify(answer));
+      if (CLOSED.includes(result.payment.status)) expect(result.payment.checkoutUrl).toBeNull();
+      if (result.payment.checkoutUrl) await customerPays(result.payment.checkoutUrl);
+      await expectGatewayAgreesWithUCanPay(result.payment.id, ref);
+      expect(logLines.filter((l) => l.level >= 50)).toEqual([]);
+    });
   });
 });
 
@@ -279,66 +306,75 @@ describe('a late snapshot never replaces a newer fact (invariant 4)', () => {
   });
 });
 
-describe('a typed refusal is the key\'s outcome (issue 12, reproduction 3)', () => {
-  type RefundResult = RefundPaymentMutation['refundPayment'];
-
-  async function paidPayment(ref: string, amount: number): Promise<{ id: string }> {
-    const created = await gw.gql(CreatePaymentDocument, input(ref, `pay-${ref}`, { amount, expiresInSeconds: 1800 }));
-    const result = created.data!.createPayment;
-    if (result.__typename !== 'CreatePaymentPayload') throw new Error(JSON.stringify(created));
-    await checkout(result.payment.checkoutUrl!, 'authorize');
-    await waitFor(async () => (await payment(result.payment.id)).status === 'PAID');
-    return result.payment;
-  }
-
-  async function refundOverHttp(vars: object): Promise<RefundResult> {
-    const res = await gw.gql(RefundPaymentDocument, { input: vars as never });
-    if (!res.data) throw new Error(JSON.stringify(res));
-    return res.data.refundPayment;
-  }
-
-  async function refundsAtUCanPay(): Promise<Array<{ amount: number; status: string }>> {
-    return (await sandboxCall<{ refunds: Array<{ amount: number; status: string }> }>(gw.sandboxUrl, 'GET', '/sandbox/refunds?merchant_id=mch_demo')).refunds;
-  }
-
-  it('REFUND_EXCEEDS_PAYMENT while another refund holds the amount stays the answer after that refund fails (mutations are HTTP only)', async () => {
-    await start({}, { refundDelayMs: 1500 });
-    const paid = await paidPayment('REFUSE-1', 10_000);
-    await fault({ refunds: { count: 1, failure_code: 'PROVIDER_ERROR' } });
-    const a = await refundOverHttp({ paymentId: paid.id, amount: 6000, idempotencyKey: 'refund-a' });
-    expect(a.__typename).toBe('RefundPaymentPayload');
-    const b = { paymentId: paid.id, amount: 6000, idempotencyKey: 'refund-b' };
-    const refused = await refundOverHttp(b);
-    expect(refused).toMatchObject({ __typename: 'RefundExceedsPaymentError', refundableAmount: 4000 });
-
-    if (a.__typename !== 'RefundPaymentPayload') throw new Error('unreachable');
-    await waitFor(async () => (await gw.app.db.manager.findOneOrFail(RefundEntity, { where: { id: a.refund.id } })).status === 'FAILED');
-    // A failed: 6,000 would fit now. Key B with the same input still gets its first answer, on both transports.
-    const again = await refundOverHttp(b);
-    expect(again.__typename).toBe('RefundExceedsPaymentError');
-    expect(again).toMatchObject({ code: 'REFUND_EXCEEDS_PAYMENT', refundableAmount: 4000, requestedAmount: 6000, replayed: true });
-    expect(refused).toMatchObject({ replayed: false });
-    expect((await refundsAtUCanPay()).map((r) => [r.amount, r.status])).toEqual([[6000, 'FAILED']]);
-    // The same key with another input is a conflict, not a new decision.
-    expect(await refundOverHttp({ ...b, amount: 5000 })).toMatchObject({ __typename: 'IdempotencyConflictError' });
+describe.each(['sqlite', 'postgres'] as const)('on %s', (kind) => {
+  beforeEach(() => {
+    database = kind;
+  });
+  afterEach(() => {
+    database = 'sqlite';
   });
 
-  it('PAYMENT_NOT_REFUNDABLE on a PENDING payment stays the answer after it is paid (mutations are HTTP only)', async () => {
-    await start({}, { refundDelayMs: 50 });
-    const created = await gw.gql(CreatePaymentDocument, input('REFUSE-2', 'pay-refuse-2', { amount: 5000, expiresInSeconds: 1800 }));
-    const pending = created.data!.createPayment;
-    if (pending.__typename !== 'CreatePaymentPayload') throw new Error(JSON.stringify(created));
-    const k = { paymentId: pending.payment.id, amount: 5000, idempotencyKey: 'refund-pending' };
-    const refused = await refundOverHttp(k);
-    expect(refused).toMatchObject({ __typename: 'PaymentNotRefundableError', paymentStatus: 'PENDING' });
+  describe('a typed refusal is the key\'s outcome (issue 12, reproduction 3)', () => {
+    type RefundResult = RefundPaymentMutation['refundPayment'];
 
-    await checkout(pending.payment.checkoutUrl!, 'authorize');
-    await waitFor(async () => (await payment(pending.payment.id)).status === 'PAID');
-    const again = await refundOverHttp(k);
-    expect(again.__typename).toBe('PaymentNotRefundableError');
-    expect(again).toMatchObject({ code: 'PAYMENT_NOT_REFUNDABLE', paymentStatus: 'PENDING', replayed: true });
-    expect(refused).toMatchObject({ replayed: false });
-    expect(await refundsAtUCanPay()).toEqual([]);
-    expect(await payment(pending.payment.id)).toMatchObject({ status: 'PAID' });
+    async function paidPayment(ref: string, amount: number): Promise<{ id: string }> {
+      const created = await gw.gql(CreatePaymentDocument, input(ref, `pay-${ref}`, { amount, expiresInSeconds: 1800 }));
+      const result = created.data!.createPayment;
+      if (result.__typename !== 'CreatePaymentPayload') throw new Error(JSON.stringify(created));
+      await checkout(result.payment.checkoutUrl!, 'authorize');
+      await waitFor(async () => (await payment(result.payment.id)).status === 'PAID');
+      return result.payment;
+    }
+
+    async function refundOverHttp(vars: object): Promise<RefundResult> {
+      const res = await gw.gql(RefundPaymentDocument, { input: vars as never });
+      if (!res.data) throw new Error(JSON.stringify(res));
+      return res.data.refundPayment;
+    }
+
+    async function refundsAtUCanPay(): Promise<Array<{ amount: number; status: string }>> {
+      return (await sandboxCall<{ refunds: Array<{ amount: number; status: string }> }>(gw.sandboxUrl, 'GET', '/sandbox/refunds?merchant_id=mch_demo')).refunds;
+    }
+
+    it('REFUND_EXCEEDS_PAYMENT while another refund holds the amount stays the answer after that refund fails (mutations are HTTP only)', async () => {
+      if (!(await start({}, { refundDelayMs: 1500 }))) return;
+      const paid = await paidPayment('REFUSE-1', 10_000);
+      await fault({ refunds: { count: 1, failure_code: 'PROVIDER_ERROR' } });
+      const a = await refundOverHttp({ paymentId: paid.id, amount: 6000, idempotencyKey: 'refund-a' });
+      expect(a.__typename).toBe('RefundPaymentPayload');
+      const b = { paymentId: paid.id, amount: 6000, idempotencyKey: 'refund-b' };
+      const refused = await refundOverHttp(b);
+      expect(refused).toMatchObject({ __typename: 'RefundExceedsPaymentError', refundableAmount: 4000 });
+
+      if (a.__typename !== 'RefundPaymentPayload') throw new Error('unreachable');
+      await waitFor(async () => (await gw.app.db.manager.findOneOrFail(RefundEntity, { where: { id: a.refund.id } })).status === 'FAILED');
+      // A failed: 6,000 would fit now. Key B with the same input still gets its first answer, on both transports.
+      const again = await refundOverHttp(b);
+      expect(again.__typename).toBe('RefundExceedsPaymentError');
+      expect(again).toMatchObject({ code: 'REFUND_EXCEEDS_PAYMENT', refundableAmount: 4000, requestedAmount: 6000, replayed: true });
+      expect(refused).toMatchObject({ replayed: false });
+      expect((await refundsAtUCanPay()).map((r) => [r.amount, r.status])).toEqual([[6000, 'FAILED']]);
+      // The same key with another input is a conflict, not a new decision.
+      expect(await refundOverHttp({ ...b, amount: 5000 })).toMatchObject({ __typename: 'IdempotencyConflictError' });
+    });
+
+    it('PAYMENT_NOT_REFUNDABLE on a PENDING payment stays the answer after it is paid (mutations are HTTP only)', async () => {
+      if (!(await start({}, { refundDelayMs: 50 }))) return;
+      const created = await gw.gql(CreatePaymentDocument, input('REFUSE-2', 'pay-refuse-2', { amount: 5000, expiresInSeconds: 1800 }));
+      const pending = created.data!.createPayment;
+      if (pending.__typename !== 'CreatePaymentPayload') throw new Error(JSON.stringify(created));
+      const k = { paymentId: pending.payment.id, amount: 5000, idempotencyKey: 'refund-pending' };
+      const refused = await refundOverHttp(k);
+      expect(refused).toMatchObject({ __typename: 'PaymentNotRefundableError', paymentStatus: 'PENDING' });
+
+      await checkout(pending.payment.checkoutUrl!, 'authorize');
+      await waitFor(async () => (await payment(pending.payment.id)).status === 'PAID');
+      const again = await refundOverHttp(k);
+      expect(again.__typename).toBe('PaymentNotRefundableError');
+      expect(again).toMatchObject({ code: 'PAYMENT_NOT_REFUNDABLE', paymentStatus: 'PENDING', replayed: true });
+      expect(refused).toMatchObject({ replayed: false });
+      expect(await refundsAtUCanPay()).toEqual([]);
+      expect(await payment(pending.payment.id)).toMatchObject({ status: 'PAID' });
+    });
   });
 });
