@@ -296,16 +296,19 @@ export class RefundService {
 
   /**
    * UCanPay never received this refund (every attempt failed) and nobody is
-   * retrying it: it fails, which frees its reserved amount.
+   * retrying it: it fails, which frees its reserved amount. "Nobody is
+   * retrying" is read in the same transaction as the write, with the claim
+   * rows locked, so a same-key retry cannot take the claim over in between.
    */
   private async abandonIfNeverCreated(refund: RefundEntity): Promise<RefundEntity> {
-    if (Date.now() - refund.createdAt.getTime() < ABANDON_AFTER_MS || (await this.idempotency.inFlight(refund.id))) return refund;
-    const { refund: updated } = await this.settle(refund.id, null, null, (current) =>
-      current.status === 'PROCESSING' && current.providerRefundId === null
-        ? { status: 'FAILED', failureCode: 'PROVIDER_UNAVAILABLE', failureMessage: 'UCanPay could not be reached; nothing was refunded' }
-        : null,
-    );
-    return updated;
+    if (Date.now() - refund.createdAt.getTime() < ABANDON_AFTER_MS) return refund;
+    return this.db.transaction(async (tx) => {
+      const current = await tx.manager.findOneOrFail(RefundEntity, { where: { id: refund.id }, ...this.db.forUpdate });
+      if (current.status !== 'PROCESSING' || current.providerRefundId !== null) return current;
+      if (await this.idempotency.inFlight(current.id, tx)) return current;
+      const changes = { status: 'FAILED', failureCode: 'PROVIDER_UNAVAILABLE', failureMessage: 'UCanPay could not be reached; nothing was refunded' } as const;
+      return (await this.applyRefundChange(tx, current, changes)).refund;
+    });
   }
 
   list(principal: Principal | null, filter: RefundListFilter) {
