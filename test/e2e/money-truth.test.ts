@@ -378,3 +378,27 @@ describe.each(['sqlite', 'postgres'] as const)('on %s', (kind) => {
     });
   });
 });
+
+describe('a late writer is fenced by its claim token', () => {
+  it('a create answer arriving after another request took the lapsed claim over records the order but completes nothing and warns', async () => {
+    await start({ UCANPAY_TIMEOUT_MS: '10000' }); // lease: 10 s + 5 s
+    const ref = 'FENCE-1';
+    await fault({ endpoint: 'POST /payment/unifiedorder', latency_ms: 3000, when: 'after' });
+    const slow = gw.gql(CreatePaymentDocument, input(ref, 'fence-1', { expiresInSeconds: 1800 }));
+    await waitFor(async () => (await ordersFor(ref)).length === 1);
+    moveClock(16_000); // as if this process had stalled past its lease
+    const takeover = await gw.gql(CreatePaymentDocument, input(ref, 'fence-1', { expiresInSeconds: 1800 }));
+    const taken = takeover.data?.createPayment;
+    if (taken?.__typename !== 'CreatePaymentPayload') throw new Error(JSON.stringify(takeover));
+    const late = (await slow).data?.createPayment;
+    if (late?.__typename !== 'CreatePaymentPayload') throw new Error(JSON.stringify(late));
+
+    const orders = await ordersFor(ref);
+    expect(orders).toHaveLength(1);
+    expect(taken.payment).toMatchObject({ status: 'PENDING', providerOrderId: orders[0].order_id });
+    expect(late.payment).toMatchObject({ id: taken.payment.id, providerOrderId: orders[0].order_id });
+    expect(logLines.filter((l) => l.level === 40).map((l) => l.msg)).toContainEqual(expect.stringMatching(/after the request lost its idempotency claim/));
+    const replay = await gw.gql(CreatePaymentDocument, input(ref, 'fence-1', { expiresInSeconds: 1800 }));
+    expect(replay.data?.createPayment).toMatchObject({ __typename: 'CreatePaymentPayload', replayed: true, payment: { id: taken.payment.id } });
+  });
+});
