@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { longestCallMs } from './ucanpay/client';
 
 /** The gateway's configuration, read once from the environment and validated. */
 export interface Config {
@@ -22,6 +23,20 @@ export interface Config {
     webhookSecret: string;
     timeoutMs: number;
     maxAttempts: number;
+  };
+  idempotency: {
+    /**
+     * How long a request's claim on its idempotency key keeps same-key
+     * retries (IDEMPOTENCY_KEY_IN_USE) and reconciliation off its object while
+     * UCanPay is called. Must cover the longest UCanPay call plus saving its answer.
+     */
+    claimLeaseMs: number;
+    /**
+     * Stable name of this instance (INSTANCE_ID), unique among the running
+     * instances: after a restart, claims this instance held under an earlier
+     * boot are known dead at once. Undefined: a crashed claim waits out its lease.
+     */
+    instanceId?: string;
   };
   /** Server-side pepper for the keyed hash of API keys (HMAC-SHA-256). */
   apiKeyPepper: string;
@@ -114,6 +129,9 @@ export const SANDBOX_DEFAULTS = {
 } as const;
 
 type Env = Record<string, string | undefined>;
+
+/** Time a claim keeps after the longest UCanPay call, to save the answer. */
+export const CLAIM_SAVE_MARGIN_MS = 5_000;
 
 /**
  * Reads the environment. Every bad value is reported, one line each, in a
@@ -243,6 +261,22 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('METRICS_HOST and METRICS_TOKEN need METRICS_PORT (metrics are off without it)');
   }
 
+  const timeoutMs = int('UCANPAY_TIMEOUT_MS', 10_000, 100, 120_000);
+  const maxAttempts = int('UCANPAY_MAX_ATTEMPTS', 4, 1, 10);
+  // The claim must outlive the longest call, or a retry / reconciliation takes over while UCanPay may still create the order.
+  const neededLeaseMs = longestCallMs({ timeoutMs, maxAttempts }) + CLAIM_SAVE_MARGIN_MS;
+  const leaseRaw = env.IDEMPOTENCY_CLAIM_LEASE_MS;
+  const claimLeaseMs = leaseRaw === undefined || leaseRaw === '' ? neededLeaseMs : int('IDEMPOTENCY_CLAIM_LEASE_MS', neededLeaseMs, 1000, 3_600_000);
+  if (claimLeaseMs < neededLeaseMs) {
+    problems.push(
+      `IDEMPOTENCY_CLAIM_LEASE_MS=${claimLeaseMs} cannot cover one UCanPay call: with UCANPAY_TIMEOUT_MS=${timeoutMs} and UCANPAY_MAX_ATTEMPTS=${maxAttempts} a call can take ${neededLeaseMs - CLAIM_SAVE_MARGIN_MS} ms (+${CLAIM_SAVE_MARGIN_MS} ms to save the answer); raise it to at least ${neededLeaseMs}, lower the timeout or attempts, or leave it unset`,
+    );
+  }
+  const instanceId = env.INSTANCE_ID || undefined;
+  if (instanceId !== undefined && !/^[A-Za-z0-9._:-]{1,100}$/.test(instanceId)) {
+    problems.push('INSTANCE_ID must be 1-100 letters, digits or . _ : -');
+  }
+
   const config: Config = {
     nodeEnv: nodeEnv ?? 'development',
     host,
@@ -258,9 +292,10 @@ export function loadConfig(env: Env = process.env): Config {
       merchantId,
       secretKey,
       webhookSecret,
-      timeoutMs: int('UCANPAY_TIMEOUT_MS', 10_000, 100, 120_000),
-      maxAttempts: int('UCANPAY_MAX_ATTEMPTS', 4, 1, 10),
+      timeoutMs,
+      maxAttempts,
     },
+    idempotency: { claimLeaseMs, instanceId },
     apiKeyPepper,
     demoMerchantApiKey,
     reconcile: {

@@ -51,9 +51,9 @@ export function toRefundPaymentResult(outcome: RefundPaymentOutcome): typeof Ref
     case 'refund':
       return Object.assign(new RefundPaymentPayload(), { refund: outcome.refund, payment: outcome.payment, replayed: outcome.replayed });
     case 'exceedsPayment':
-      return RefundExceedsPaymentError.of(outcome.requestedAmount, outcome.refundableAmount, outcome.currency);
+      return RefundExceedsPaymentError.of(outcome.requestedAmount, outcome.refundableAmount, outcome.currency, outcome.replayed);
     case 'notRefundable':
-      return PaymentNotRefundableError.of(outcome.paymentStatus, outcome.reason);
+      return PaymentNotRefundableError.of(outcome.paymentStatus, outcome.reason, outcome.replayed);
     default:
       return sharedError(outcome);
   }

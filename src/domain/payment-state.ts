@@ -26,6 +26,27 @@ const TRANSITIONS: TransitionTable<PaymentStatus> = {
   REFUNDED: [],
 };
 
+/**
+ * Corrections: UCanPay's word that it captured the money overrides a closed
+ * state the gateway recorded (most often on its own inference, e.g.
+ * PROVIDER_UNAVAILABLE after the expiry). The money was taken, so the
+ * payment says so; the caller logs it at error and reports `contradicted`.
+ */
+const CORRECTIONS: TransitionTable<PaymentStatus> = {
+  PENDING: [],
+  PAID: [],
+  PARTIALLY_REFUNDED: [],
+  REFUNDED: [],
+  FAILED: ['PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'],
+  CANCELLED: ['PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'],
+  EXPIRED: ['PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'],
+};
+
+/** `to` is UCanPay's capture contradicting the gateway's closed, unpaid `from`. */
+export function isCorrection(from: PaymentStatus, to: PaymentStatus): boolean {
+  return CORRECTIONS[from].includes(to);
+}
+
 export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
@@ -69,11 +90,14 @@ export function applySnapshot(current: PaymentFacts, snapshot: PaymentSnapshot):
   if (snapshot.status !== current.status) {
     // A snapshot may skip states we never heard of (PENDING → REFUNDED when the
     // PAID event was lost), but never goes backwards: that one is stale.
-    if (!isReachable(current.status, snapshot.status)) return null;
+    // A capture is the exception (see CORRECTIONS): the money was taken, whatever the gateway had concluded.
+    if (!isReachable(current.status, snapshot.status) && !isCorrection(current.status, snapshot.status)) return null;
     changes.status = snapshot.status;
+    if (isCorrection(current.status, snapshot.status)) Object.assign(changes, { failureCode: null, failureMessage: null });
   }
   const target = changes.status ?? current.status;
-  if (snapshot.transactionId && snapshot.transactionId !== current.transactionId) changes.transactionId = snapshot.transactionId;
+  // One capture has one transaction id: a late or replayed snapshot never replaces the one recorded.
+  if (snapshot.transactionId && current.transactionId === null) changes.transactionId = snapshot.transactionId;
   if (snapshot.paidAt && (target === 'PAID' || target === 'PARTIALLY_REFUNDED' || target === 'REFUNDED') && !current.paidAt) {
     changes.paidAt = snapshot.paidAt;
   }

@@ -1,5 +1,8 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs } from './columns';
+import { epochMs, jsonText } from './columns';
+
+/** A typed refusal kept as an idempotency key's outcome: its kind and fields. */
+export type StoredRefusal = { kind: string } & Record<string, string | number | boolean | null>;
 
 export type IdempotencyState = 'IN_PROGRESS' | 'COMPLETED';
 
@@ -34,6 +37,22 @@ export class IdempotencyKeyEntity {
   /** While IN_PROGRESS, another request with the key must wait until then. */
   @Column({ name: 'locked_until', type: 'bigint', transformer: epochMs })
   lockedUntil!: Date;
+
+  /** INSTANCE_ID of the instance whose request holds the claim (null: unnamed instance). */
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  owner!: string | null;
+
+  /** The boot of that instance: a claim of this instance from an earlier boot died with it. */
+  @Column({ type: 'varchar', length: 40, nullable: true })
+  boot!: string | null;
+
+  /** Changes whenever another request takes the claim over: a late writer holding an old token is fenced off. */
+  @Column({ type: 'varchar', length: 40, nullable: true })
+  token!: string | null;
+
+  /** A typed refusal stored as the key's outcome (JSON), replayed for the same key and input; null for a resource. */
+  @Column({ type: 'text', nullable: true, transformer: jsonText })
+  outcome!: StoredRefusal | null;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt!: Date;

@@ -1,13 +1,13 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { BillingSubscriptionEntity, type PendingTerms } from './billing-subscription.entity';
 import { SubscriptionChargeEntity } from './subscription-charge.entity';
-import { IdempotencyKeyEntity } from './idempotency-key.entity';
+import { IdempotencyKeyEntity, type StoredRefusal } from './idempotency-key.entity';
 import { MerchantEntity } from './merchant.entity';
 import { PaymentEntity } from './payment.entity';
 import { RefundEntity } from './refund.entity';
 import { WebhookEventEntity } from './webhook-event.entity';
 
-export type { PendingTerms };
+export type { PendingTerms, StoredRefusal };
 export { ApiKeyEntity, BillingSubscriptionEntity, SubscriptionChargeEntity, IdempotencyKeyEntity, MerchantEntity, PaymentEntity, RefundEntity, WebhookEventEntity };
 
 /** Every entity, listed explicitly (no globs: ts-node, vitest and builds agree). */

@@ -52,7 +52,9 @@ export async function createOrder(ctx: SandboxContext, merchant: Merchant, body:
   const notifyUrl = reqUrl(body, 'notify_url');
   const expiresIn = optInt(body, 'expires_in', 1, LIMITS.maxExpiresIn) ?? DEFAULT_EXPIRES_IN;
   const metadata = optMetadata(body) ?? {};
-  const paramsHash = fingerprint({ amount, currency, description, returnUrl, notifyUrl, expiresIn, metadata });
+  const timeExpire = optTimeExpire(body);
+  // Only when sent: orders created before time_expire existed keep their fingerprint.
+  const paramsHash = fingerprint({ amount, currency, description, returnUrl, notifyUrl, expiresIn, metadata, ...(timeExpire === null ? {} : { timeExpire }) });
 
   const existing = await ctx.store.getOrderByOutTradeNo(merchant.merchant_id, outTradeNo);
   if (existing) {
@@ -80,13 +82,30 @@ export async function createOrder(ctx: SandboxContext, merchant: Merchant, body:
     refunded_amount: 0,
     failure_code: null,
     failure_message: null,
-    expires_at: now + expiresIn * 1000,
+    expires_at: timeExpire === null ? now + expiresIn * 1000 : Math.min(now + expiresIn * 1000, timeExpire),
     closed_at: null,
     created_at: now,
     updated_at: now,
   };
+  if (order.expires_at <= now) {
+    // Addition: an order asked for after its absolute expiry is born EXPIRED and can never be paid.
+    moveOrder(order, 'EXPIRED');
+    order.closed_at = now;
+    await ctx.store.saveOrder(order);
+    await emit(ctx, 'payment.expired', target(order), orderApi(ctx, order), now);
+    return orderApi(ctx, order);
+  }
   await ctx.store.saveOrder(order);
   return orderApi(ctx, order);
+}
+
+/** Optional `time_expire` (addition): an absolute ISO 8601 UTC instant after which the order cannot be paid. */
+function optTimeExpire(body: Body): number | null {
+  const raw = body.time_expire;
+  if (raw === undefined || raw === null) return null;
+  const ms = typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(raw) ? Date.parse(raw) : Number.NaN;
+  if (Number.isNaN(ms)) throw invalid('time_expire', 'must be an ISO 8601 UTC timestamp such as 2026-01-01T12:00:00Z');
+  return ms;
 }
 
 /** `GET /payment/status?order_id=…|out_trade_no=…` (inside a transaction). */

@@ -1,12 +1,25 @@
+import { randomBytes } from 'node:crypto';
 import type { Database, Tx } from '../db/database';
 import { isUniqueViolation } from '../db/database';
-import { IdempotencyKeyEntity } from '../entities';
+import { IdempotencyKeyEntity, type StoredRefusal } from '../entities';
 import { GatewayError } from '../domain/errors';
 
-/** How long a claimed key blocks a concurrent duplicate while UCanPay is called. */
-export const CLAIM_LEASE_MS = 60_000;
 /** Keys are kept at least this long (DESIGN: ≥ 24 h). */
 export const KEY_RETENTION_MS = 48 * 3600_000;
+
+export interface IdempotencyOptions {
+  /**
+   * How long a claim keeps a concurrent duplicate (and reconciliation) away
+   * while UCanPay is called. src/config.ts refuses a lease shorter than the
+   * longest UCanPay call.
+   */
+  leaseMs: number;
+  /** INSTANCE_ID: stable across restarts, unique among running instances. */
+  instanceId?: string;
+  /** This process's boot (a new one at every start). */
+  bootId?: string;
+  now?: () => number;
+}
 
 /** What an idempotency key says about a new request that carries it. */
 export type ClaimCheck =
@@ -14,39 +27,85 @@ export type ClaimCheck =
   | { kind: 'conflict' }
   /** The first request finished: answer with its result. */
   | { kind: 'completed'; resourceId: string }
-  /** The first request stopped before UCanPay answered (outage or crash): this one takes over. */
-  | { kind: 'resume'; resourceId: string };
+  /** The first request was refused for a business reason: the same refusal again. */
+  | { kind: 'refused'; outcome: StoredRefusal }
+  /** The first request stopped before UCanPay answered (outage or crash): this one takes over with a new token. */
+  | { kind: 'resume'; resourceId: string; token: string };
+
+/** What `earlier` tells the caller to do. `token` fences the claim it now holds. */
+export type Earlier<R> =
+  | null
+  | { kind: 'conflict' }
+  | { kind: 'refused'; outcome: StoredRefusal }
+  | { kind: 'replay'; resource: R }
+  | { kind: 'call'; resource: R; token: string };
+
+function newToken(): string {
+  return randomBytes(12).toString('hex');
+}
 
 /**
  * Idempotency keys, scoped per merchant. The (merchant, key) primary key makes
  * a claim atomic on every database: of two concurrent inserts one loses.
+ *
+ * A claim (IN_PROGRESS) is held by one request at a time, named by its
+ * `token`. It is live until `lockedUntil` (the lease) — unless it was taken by
+ * this same instance (INSTANCE_ID) under an earlier boot: that request died
+ * with the process, so a same-key retry after a restart resumes at once.
  */
 export class IdempotencyService {
-  constructor(private readonly db: Database) {}
+  readonly leaseMs: number;
+  readonly bootId: string;
+  private readonly instanceId: string | null;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: Database,
+    options: IdempotencyOptions,
+  ) {
+    this.leaseMs = options.leaseMs;
+    this.instanceId = options.instanceId ?? null;
+    this.bootId = options.bootId ?? newToken();
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Whether a request may still be working under this claim. */
+  private live(claim: IdempotencyKeyEntity): boolean {
+    if (claim.state !== 'IN_PROGRESS' || claim.lockedUntil.getTime() <= this.now()) return false;
+    // Ours from an earlier boot: that process is gone, and its request with it.
+    return !(this.instanceId !== null && claim.owner === this.instanceId && claim.boot !== this.bootId);
+  }
+
+  private holder(token: string) {
+    return { owner: this.instanceId, boot: this.bootId, token, lockedUntil: new Date(this.now() + this.leaseMs) };
+  }
 
   /** Inside the claiming transaction: what does `key` say? Throws IDEMPOTENCY_KEY_IN_USE while another request holds it. */
   private async check(tx: Tx, merchantId: string, key: string, operation: string, requestHash: string): Promise<ClaimCheck> {
     const existing = await this.db.findOneBy(IdempotencyKeyEntity, { merchantId, key }, { tx, forUpdate: true });
     if (!existing) return { kind: 'new' };
     if (existing.operation !== operation || existing.requestHash !== requestHash) return { kind: 'conflict' };
-    if (existing.state === 'COMPLETED') return { kind: 'completed', resourceId: existing.resourceId };
-    const now = Date.now();
-    if (existing.lockedUntil.getTime() > now) {
+    if (existing.state === 'COMPLETED') {
+      return existing.outcome ? { kind: 'refused', outcome: existing.outcome } : { kind: 'completed', resourceId: existing.resourceId };
+    }
+    if (this.live(existing)) {
       throw new GatewayError(
         'IDEMPOTENCY_KEY_IN_USE',
         `A request with idempotency key "${key}" is still in progress; retry in a moment with the same key`,
         { retryAfterSeconds: 1 },
       );
     }
-    await tx.manager.update(IdempotencyKeyEntity, { merchantId, key }, { lockedUntil: new Date(now + CLAIM_LEASE_MS) });
-    return { kind: 'resume', resourceId: existing.resourceId };
+    const token = newToken();
+    await tx.manager.update(IdempotencyKeyEntity, { merchantId, key }, this.holder(token));
+    return { kind: 'resume', resourceId: existing.resourceId, token };
   }
 
   /**
    * Inside the claiming transaction: null when the request carries no key or
    * a new one; otherwise what the earlier request with it means —
-   * a conflict, the stored resource to replay, or (when the earlier request
-   * stopped before UCanPay answered) the resource to send again.
+   * a conflict, a stored refusal, the stored resource to replay, or (when
+   * the earlier request stopped before UCanPay answered) the resource to
+   * send again under this request's new token.
    */
   async earlier<R>(
     tx: Tx,
@@ -56,18 +115,20 @@ export class IdempotencyService {
     requestHash: string,
     load: (resourceId: string) => Promise<R>,
     unsent: (resource: R) => boolean,
-  ): Promise<null | { kind: 'conflict' } | { kind: 'call' | 'replay'; resource: R }> {
+  ): Promise<Earlier<R>> {
     if (key === null) return null;
     const check = await this.check(tx, merchantId, key, operation, requestHash);
     if (check.kind === 'new') return null;
-    if (check.kind === 'conflict') return check;
+    if (check.kind === 'conflict' || check.kind === 'refused') return check;
     const resource = await load(check.resourceId);
-    return { kind: check.kind === 'resume' && unsent(resource) ? 'call' : 'replay', resource };
+    if (check.kind === 'resume' && unsent(resource)) return { kind: 'call', resource, token: check.token };
+    return { kind: 'replay', resource };
   }
 
-  /** Inside the same transaction as the resource's first row: the key now belongs to it. */
-  async claim(tx: Tx, merchantId: string, key: string, operation: string, requestHash: string, resourceId: string): Promise<void> {
-    const now = Date.now();
+  /** Inside the same transaction as the resource's first row: the key now belongs to it. Returns the claim's token. */
+  async claim(tx: Tx, merchantId: string, key: string, operation: string, requestHash: string, resourceId: string): Promise<string> {
+    const now = this.now();
+    const token = newToken();
     await tx.manager.insert(IdempotencyKeyEntity, {
       merchantId,
       key,
@@ -75,26 +136,77 @@ export class IdempotencyService {
       requestHash,
       state: 'IN_PROGRESS',
       resourceId,
-      lockedUntil: new Date(now + CLAIM_LEASE_MS),
+      ...this.holder(token),
+      outcome: null,
+      createdAt: new Date(now),
+      expiresAt: new Date(now + KEY_RETENTION_MS),
+    });
+    return token;
+  }
+
+  /**
+   * Inside the refusing transaction: the key's outcome is this refusal, for
+   * good. The same key with the same input gets it again (replayed), even
+   * when a new decision would now say yes.
+   */
+  async refuse(tx: Tx, merchantId: string, key: string | null, operation: string, requestHash: string, resourceId: string, outcome: StoredRefusal): Promise<void> {
+    if (key === null) return;
+    const now = this.now();
+    await tx.manager.insert(IdempotencyKeyEntity, {
+      merchantId,
+      key,
+      operation,
+      requestHash,
+      state: 'COMPLETED',
+      resourceId,
+      owner: null,
+      boot: null,
+      token: null,
+      outcome,
+      lockedUntil: new Date(0),
       createdAt: new Date(now),
       expiresAt: new Date(now + KEY_RETENTION_MS),
     });
   }
 
-  /** The request reached its final answer: later retries replay it. */
-  async complete(tx: Tx, merchantId: string, key: string): Promise<void> {
-    await tx.manager.update(IdempotencyKeyEntity, { merchantId, key }, { state: 'COMPLETED', lockedUntil: new Date(0) });
+  /**
+   * Inside the saving transaction (after the resource's row lock): whether
+   * the request holding `token` still holds the key. False for a late writer
+   * whose claim lapsed and was taken over (or completed) by another request.
+   */
+  async holds(tx: Tx, merchantId: string, key: string, token: string): Promise<boolean> {
+    const claim = await this.db.findOneBy(IdempotencyKeyEntity, { merchantId, key }, { tx, forUpdate: true });
+    return claim !== null && claim.state === 'IN_PROGRESS' && claim.token === token;
   }
 
-  /** UCanPay could not be reached: let the caller's retry with the same key resume at once. */
-  async release(merchantId: string, key: string): Promise<void> {
-    await this.db.transaction((tx) => tx.manager.update(IdempotencyKeyEntity, { merchantId, key }, { lockedUntil: new Date(0) }));
+  /** The request reached its final answer: later retries replay it. A late writer's (stale `token`) completes nothing. */
+  async complete(tx: Tx, merchantId: string, key: string, token?: string): Promise<void> {
+    await tx.manager.update(
+      IdempotencyKeyEntity,
+      token === undefined ? { merchantId, key } : { merchantId, key, token },
+      { state: 'COMPLETED', lockedUntil: new Date(0) },
+    );
   }
 
-  /** Whether a request for this resource may still be talking to UCanPay. */
-  async inFlight(resourceId: string): Promise<boolean> {
-    const claim = await this.db.manager.findOne(IdempotencyKeyEntity, { where: { resourceId } });
-    return claim !== null && claim.state === 'IN_PROGRESS' && claim.lockedUntil.getTime() > Date.now();
+  /** UCanPay could not be reached: let the caller's retry with the same key resume at once (if the claim is still this request's). */
+  async release(merchantId: string, key: string, token?: string): Promise<void> {
+    await this.db.transaction((tx) =>
+      tx.manager.update(IdempotencyKeyEntity, token === undefined ? { merchantId, key } : { merchantId, key, token }, { lockedUntil: new Date(0) }),
+    );
+  }
+
+  /**
+   * Whether a request for this resource may still be talking to UCanPay.
+   * With `tx`, the claim rows are locked: a caller that gives the resource up
+   * in the same transaction cannot race a retry that is taking the claim over.
+   */
+  async inFlight(resourceId: string, tx?: Tx): Promise<boolean> {
+    const qb = (tx?.manager ?? this.db.manager)
+      .createQueryBuilder(IdempotencyKeyEntity, 'k')
+      .where('k.resource_id = :resourceId AND k.state = :state', { resourceId, state: 'IN_PROGRESS' });
+    if (tx && this.db.kind === 'postgres') qb.setLock('pessimistic_write');
+    const claims = await qb.getMany();
+    return claims.some((claim) => this.live(claim));
   }
 
   /**

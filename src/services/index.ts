@@ -32,6 +32,8 @@ export function createServices(deps: {
   onUCanPayAttempt?: (info: UCanPayAttemptInfo) => void;
   /** The fetch UCanPay clients use (tracing). */
   ucanpayFetch?: typeof fetch;
+  /** The gateway's clock (tests move it; default Date.now). */
+  now?: () => number;
 }): Services {
   const { config, db, events, log } = deps;
   const providers = ProviderClients.fromConfig(config, deps.ucanpayBaseUrl, log.child({ module: 'ucanpay' }), {
@@ -39,11 +41,12 @@ export function createServices(deps: {
     fetch: deps.ucanpayFetch,
   });
   const merchants = new MerchantService(db, config.apiKeyPepper);
-  const idempotency = new IdempotencyService(db);
-  const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl, log.child({ module: 'payments' }));
+  const now = deps.now ?? Date.now;
+  const idempotency = new IdempotencyService(db, { leaseMs: config.idempotency.claimLeaseMs, instanceId: config.idempotency.instanceId, now });
+  const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl, log.child({ module: 'payments' }), now);
   const refunds = new RefundService(db, providers, events, idempotency, payments, log.child({ module: 'refunds' }));
   const subscriptions = new SubscriptionService(db, providers, events, idempotency, (merchantId) => payments.notifyUrl(merchantId));
   const webhooks = new WebhookService(db, payments, refunds, subscriptions, log.child({ module: 'webhooks' }));
-  const reconciliation = new ReconciliationService(payments, refunds, subscriptions, idempotency, db, config.reconcile, log.child({ module: 'reconcile' }));
+  const reconciliation = new ReconciliationService(payments, refunds, subscriptions, idempotency, db, { ...config.reconcile, now }, log.child({ module: 'reconcile' }));
   return { merchants, payments, refunds, subscriptions, webhooks, reconciliation };
 }

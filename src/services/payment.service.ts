@@ -3,7 +3,7 @@ import type { Database, Tx } from '../db/database';
 import { MerchantEntity, PaymentEntity } from '../entities';
 import { notFound, providerFailure } from '../domain/errors';
 import { newId } from '../domain/ids';
-import { applySnapshot, type PaymentFacts } from '../domain/payment-state';
+import { applySnapshot, isCorrection, type PaymentFacts } from '../domain/payment-state';
 import { snapshotOfOrder } from '../domain/payment-events';
 import {
   checkAmount,
@@ -68,7 +68,8 @@ export class PaymentService {
     private readonly events: EventBus,
     private readonly idempotency: IdempotencyService,
     private readonly publicUrl: string,
-    private readonly log: Pick<Logger, 'error'>,
+    private readonly log: Pick<Logger, 'error' | 'warn'>,
+    private readonly now: () => number = Date.now,
   ) {}
 
   notifyUrl(merchantId: string): string {
@@ -91,7 +92,7 @@ export class PaymentService {
 
     const claim = await this.claim(merchantId, key, hash, fields);
     if (claim.kind !== 'call') return claim.outcome;
-    return this.createAtProvider(claim.payment, key);
+    return this.createAtProvider(claim.payment, key, claim.token);
   }
 
   /**
@@ -105,7 +106,7 @@ export class PaymentService {
     fields: Pick<PaymentEntity, 'amount' | 'currency' | 'description' | 'returnUrl' | 'metadata' | 'expiresInSeconds'> & {
       merchantReference: string | null;
     },
-  ): Promise<{ kind: 'call'; payment: PaymentEntity } | { kind: 'answer'; outcome: CreatePaymentOutcome }> {
+  ): Promise<{ kind: 'call'; payment: PaymentEntity; token: string | null } | { kind: 'answer'; outcome: CreatePaymentOutcome }> {
     return this.idempotency.claiming(merchantId, key, async (tx) => {
       const earlier = await this.idempotency.earlier(
         tx,
@@ -117,13 +118,19 @@ export class PaymentService {
         (p) => p.providerOrderId === null && p.status === 'PENDING',
       );
       if (earlier?.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key! });
-      if (earlier?.kind === 'call') return { kind: 'call' as const, payment: earlier.resource };
+      if (earlier?.kind === 'refused') return answer(earlier.outcome as CreatePaymentOutcome);
+      if (earlier?.kind === 'call') return { kind: 'call' as const, payment: earlier.resource, token: earlier.token };
       if (earlier?.kind === 'replay') return answer(this.storedOutcome(earlier.resource));
       if (fields.merchantReference !== null) {
         const taken = await tx.manager.exists(PaymentEntity, { where: { merchantId, merchantReference: fields.merchantReference } });
-        if (taken) return answer({ kind: 'merchantReferenceInUse', merchantReference: fields.merchantReference });
+        if (taken) {
+          const refusal = { kind: 'merchantReferenceInUse' as const, merchantReference: fields.merchantReference };
+          // The key's outcome for good (docs/errors.md): the same key and input get this answer again.
+          await this.idempotency.refuse(tx, merchantId, key, 'createPayment', hash, '', refusal);
+          return answer(refusal);
+        }
       }
-      const now = new Date();
+      const now = new Date(this.now());
       const id = newId('pay', now.getTime());
       const payment = Object.assign(new PaymentEntity(), {
         ...fields,
@@ -147,85 +154,125 @@ export class PaymentService {
       } satisfies PaymentEntity);
       // The row is complete: no re-read of column defaults after the insert (TypeORM's default costs a SELECT).
       await tx.manager.createQueryBuilder().insert().into(PaymentEntity).values(payment).updateEntity(false).execute();
-      if (key !== null) await this.idempotency.claim(tx, merchantId, key, 'createPayment', hash, id);
-      return { kind: 'call' as const, payment };
+      const token = key === null ? null : await this.idempotency.claim(tx, merchantId, key, 'createPayment', hash, id);
+      return { kind: 'call' as const, payment, token };
     });
   }
 
   /** The result a retry with the same key gets: the first outcome, with the payment as it is now. */
-  private storedOutcome(payment: PaymentEntity): CreatePaymentOutcome {
+  private storedOutcome(payment: PaymentEntity, replayed = true): CreatePaymentOutcome {
     if (payment.status === 'FAILED' && payment.providerOrderId === null && payment.failureCode) {
       return { kind: 'providerRefused', providerCode: payment.failureCode, message: payment.failureMessage ?? 'UCanPay refused the payment' };
     }
-    return { kind: 'payment', payment, replayed: true };
+    return { kind: 'payment', payment, replayed };
   }
 
-  /** Step 2, outside any transaction: create the order at UCanPay; step 3: save the answer. */
-  private async createAtProvider(payment: PaymentEntity, key: string | null): Promise<CreatePaymentOutcome> {
+  /** When the payment stops being payable: its creation plus `expiresInSeconds` (sent to UCanPay as `time_expire`). */
+  deadline(payment: PaymentEntity): number {
+    return payment.createdAt.getTime() + payment.expiresInSeconds * 1000;
+  }
+
+  /**
+   * Step 2, outside any transaction: create the order at UCanPay; step 3:
+   * save the answer. `token` is this request's claim on the key: an answer
+   * that arrives after the claim was taken over is a late writer (it records
+   * UCanPay's facts but completes nothing).
+   *
+   * Past its expiry a payment is never sent: an order created then could be
+   * paid after the gateway (or reconciliation) gave up on it. The request
+   * only looks for an order an earlier attempt may have made, and adopts it
+   * or fails the payment.
+   */
+  private async createAtProvider(payment: PaymentEntity, key: string | null, token: string | null): Promise<CreatePaymentOutcome> {
     const merchant = await this.merchant(payment.merchantId);
+    const client = this.providers.for(merchant);
+    const expired = this.now() >= this.deadline(payment);
     let order: UCanPayOrder;
     try {
-      order = await this.providers.for(merchant).createOrder(
-        {
-          outTradeNo: payment.merchantReference,
-          amount: payment.amount,
-          currency: payment.currency,
-          description: payment.description,
-          returnUrl: payment.returnUrl,
-          notifyUrl: this.notifyUrl(payment.merchantId),
-          expiresIn: payment.expiresInSeconds,
-          metadata: payment.metadata,
-        },
-        // Derived from our payment id: every attempt, retry or resumption sends the same key.
-        { idempotencyKey: payment.id },
-      );
+      order = expired
+        ? await client.getOrder({ outTradeNo: payment.merchantReference })
+        : await client.createOrder(
+            {
+              outTradeNo: payment.merchantReference,
+              amount: payment.amount,
+              currency: payment.currency,
+              description: payment.description,
+              returnUrl: payment.returnUrl,
+              notifyUrl: this.notifyUrl(payment.merchantId),
+              expiresIn: payment.expiresInSeconds,
+              // Absolute: an order UCanPay creates after the deadline (a slow or late call) is born expired.
+              expiresAt: new Date(this.deadline(payment)),
+              metadata: payment.metadata,
+            },
+            // Derived from our payment id: every attempt, retry or resumption sends the same key.
+            { idempotencyKey: payment.id },
+          );
     } catch (error) {
       if (!(error instanceof UCanPayError)) throw error;
+      if (expired && error.code === 'ORDER_NOT_FOUND') {
+        const saved = await this.save(payment.id, key, token, async (tx, current) =>
+          this.applyChange(tx, current, current.status === 'PENDING' && current.providerOrderId === null ? NEVER_CREATED : null),
+        );
+        return this.storedOutcome(saved, false);
+      }
       // One mapping for every UCanPay error (src/domain/errors.ts): thrown ones leave the key usable.
-      const failure = providerFailure(error, 'payment');
+      const failure = providerFailure(error, 'payment', expired ? 'check' : undefined);
       if (failure.kind === 'thrown') {
-        if (key !== null) await this.idempotency.release(payment.merchantId, key);
+        if (key !== null) await this.idempotency.release(payment.merchantId, key, token ?? undefined);
         throw failure.error;
       }
       const { providerCode, message } = failure;
-      await this.save(payment.id, key, (current) => {
-        if (current.status !== 'PENDING' || current.providerOrderId !== null) return null;
-        return { status: 'FAILED', failureCode: providerCode, failureMessage: message };
-      });
+      await this.save(payment.id, key, token, (tx, current) =>
+        this.applyChange(
+          tx,
+          current,
+          current.status !== 'PENDING' || current.providerOrderId !== null ? null : { status: 'FAILED', failureCode: providerCode, failureMessage: message },
+        ),
+      );
       return { kind: 'providerRefused', providerCode, message };
     }
     if (this.mismatched(payment, order)) {
       // Never offered for payment: the customer would be asked for another sum than the merchant's.
       const message = `UCanPay created order ${order.orderId} for ${order.amount} ${order.currency} instead of ${payment.amount} ${payment.currency}`;
-      const saved = await this.save(payment.id, key, (current) =>
-        current.status !== 'PENDING' ? null : { status: 'FAILED', providerOrderId: order.orderId, failureCode: AMOUNT_MISMATCH, failureMessage: message },
+      const saved = await this.save(payment.id, key, token, (tx, current) =>
+        this.applyChange(
+          tx,
+          current,
+          current.status !== 'PENDING' ? null : { status: 'FAILED', providerOrderId: order.orderId, failureCode: AMOUNT_MISMATCH, failureMessage: message },
+        ),
       );
       return { kind: 'payment', payment: saved, replayed: false };
     }
-    const saved = await this.save(payment.id, key, (current) => ({
-      ...(applySnapshot(current, snapshotOfOrder(order)) ?? {}),
-      providerOrderId: order.orderId,
-      checkoutUrl: order.payUrl ?? current.checkoutUrl,
-      expiresAt: order.expiresAt ?? current.expiresAt,
-      syncedAt: new Date(),
-    }));
+    const saved = await this.save(payment.id, key, token, async (tx, current, late) => {
+      if (late) {
+        this.log.warn(
+          { paymentId: current.id, merchantId: current.merchantId, providerOrderId: order.orderId, status: current.status },
+          'UCanPay answered a create after the request lost its idempotency claim; its order is recorded, the key is left to the request that holds it',
+        );
+      }
+      return (await this.applyOrder(tx, current, order)).payment;
+    });
     return { kind: 'payment', payment: saved, replayed: false };
   }
 
   /**
-   * Applies a change to a payment under a row lock, bumps its version when
-   * anything visible changed, completes the idempotency claim, and publishes
-   * after commit.
+   * Applies a change to a payment under a row lock (bumping its version when
+   * anything visible changed, publishing after commit) and completes the
+   * idempotency claim — unless the claim is no longer this request's (`late`):
+   * then the change still records UCanPay's facts, and the key stays with the
+   * request that took it over.
    */
   private async save(
     paymentId: string,
     key: string | null,
-    change: (current: PaymentEntity) => Partial<PaymentEntity> | null,
+    token: string | null,
+    change: (tx: Tx, current: PaymentEntity, late: boolean) => Promise<PaymentEntity>,
   ): Promise<PaymentEntity> {
     return this.db.transaction(async (tx) => {
       const current = await this.db.findOneByOrFail(PaymentEntity, { id: paymentId }, { tx, forUpdate: true });
-      const updated = await this.applyChange(tx, current, change(current));
-      if (key !== null) await this.idempotency.complete(tx, current.merchantId, key);
+      const ours = key === null || token === null || (await this.idempotency.holds(tx, current.merchantId, key, token));
+      const updated = await change(tx, current, !ours);
+      if (key !== null && ours) await this.idempotency.complete(tx, current.merchantId, key, token ?? undefined);
       return updated;
     });
   }
@@ -236,18 +283,53 @@ export class PaymentService {
   }
 
   /**
-   * Applies UCanPay's view of an order (webhook, refresh or reconciliation)
-   * through the state machine, inside the caller's transaction.
+   * Applies UCanPay's view of an order (webhook, refresh, reconciliation or
+   * the create answer) through the state machine, inside the caller's
+   * transaction. The checkout page is attached only to a payment that can
+   * still be paid. A capture of a payment the gateway had closed (FAILED,
+   * CANCELLED, EXPIRED) is recorded as the truth and reported `contradicted`,
+   * with an error line: the gateway's record said otherwise.
    */
-  async applyOrder(tx: Tx, payment: PaymentEntity, order: UCanPayOrder): Promise<{ payment: PaymentEntity; changed: boolean; mismatch?: true }> {
+  async applyOrder(
+    tx: Tx,
+    payment: PaymentEntity,
+    order: UCanPayOrder,
+  ): Promise<{ payment: PaymentEntity; changed: boolean; mismatch?: true; contradicted?: true }> {
     if (this.mismatched(payment, order)) return { payment, changed: false, mismatch: true };
-    const transition = applySnapshot(payment, snapshotOfOrder(order));
-    const before = payment.version;
+    const snapshot = snapshotOfOrder(order);
+    const transition = applySnapshot(payment, snapshot);
+    const before = { version: payment.version, status: payment.status, failureCode: payment.failureCode };
     const changes: Partial<PaymentEntity> = { ...(transition ?? {}), syncedAt: new Date() };
-    if (payment.providerOrderId === null) Object.assign(changes, { providerOrderId: order.orderId, checkoutUrl: order.payUrl ?? null });
+    const status = transition?.status ?? payment.status;
+    if (payment.providerOrderId === null) {
+      changes.providerOrderId = order.orderId;
+      // Only a payment still open gets its checkout page: one the gateway has closed is never handed one, even when UCanPay proves it paid.
+      if (payment.status === 'PENDING' && !CLOSED_UNPAID.has(status)) changes.checkoutUrl = order.payUrl ?? null;
+    }
+    if (snapshot.transactionId && payment.transactionId && snapshot.transactionId !== payment.transactionId) {
+      this.log.error(
+        { paymentId: payment.id, merchantId: payment.merchantId, providerOrderId: order.orderId, recorded: payment.transactionId, reported: snapshot.transactionId },
+        'UCanPay reported another transaction id for a paid payment; the recorded one is kept',
+      );
+    }
     if (order.expiresAt && !payment.expiresAt) changes.expiresAt = order.expiresAt;
     const updated = await this.applyChange(tx, payment, changes);
-    return { payment: updated, changed: updated.version !== before };
+    const contradicted = transition?.status !== undefined && isCorrection(before.status, transition.status);
+    if (contradicted) {
+      this.log.error(
+        {
+          paymentId: payment.id,
+          merchantId: payment.merchantId,
+          providerOrderId: order.orderId,
+          recordedStatus: before.status,
+          recordedFailureCode: before.failureCode,
+          providerStatus: transition.status,
+        },
+        `UCanPay captured a payment the gateway had recorded as ${before.status}; recorded as ${transition.status} (contradicted)`,
+      );
+      return { payment: updated, changed: true, contradicted: true };
+    }
+    return { payment: updated, changed: updated.version !== before.version };
   }
 
   async get(principal: Principal | null, id: string, refresh = false): Promise<PaymentEntity> {
@@ -289,17 +371,19 @@ export class PaymentService {
   /**
    * UCanPay never received this payment (every attempt failed) and the time it
    * would have stayed open is over: it can no longer be paid, so it fails.
+   * Checked in the same transaction as the write: no request may still hold
+   * the payment's idempotency claim (it could be creating the order right
+   * now), and the claim rows are locked so a retry cannot take one over in
+   * between. An order created anyway (by a provider that ignores
+   * `time_expire`) and paid later is recorded as PAID (`contradicted`).
    */
   private async abandonIfNeverCreated(payment: PaymentEntity): Promise<PaymentEntity> {
-    if (payment.createdAt.getTime() + payment.expiresInSeconds * 1000 > Date.now()) return payment;
+    if (this.deadline(payment) > this.now()) return payment;
     return this.db.transaction(async (tx) => {
       const current = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: payment.id }, ...this.db.forUpdate });
       if (current.status !== 'PENDING' || current.providerOrderId !== null) return current;
-      return this.applyChange(tx, current, {
-        status: 'FAILED',
-        failureCode: 'PROVIDER_UNAVAILABLE',
-        failureMessage: 'UCanPay could not be reached before the payment would have expired',
-      });
+      if (await this.idempotency.inFlight(current.id, tx)) return current;
+      return this.applyChange(tx, current, NEVER_CREATED);
     });
   }
 
@@ -337,6 +421,16 @@ export class PaymentService {
     return this.db.findOneByOrFail(MerchantEntity, { id });
   }
 }
+
+/** Closed without the customer's money: never shown a checkout page. */
+const CLOSED_UNPAID = new Set(['FAILED', 'CANCELLED', 'EXPIRED']);
+
+/** The gateway's own inference: UCanPay never had the order and the payment's time is over. */
+const NEVER_CREATED: Partial<PaymentEntity> = {
+  status: 'FAILED',
+  failureCode: 'PROVIDER_UNAVAILABLE',
+  failureMessage: 'UCanPay could not be reached before the payment would have expired',
+};
 
 function answer(outcome: CreatePaymentOutcome) {
   return { kind: 'answer' as const, outcome };

@@ -39,7 +39,7 @@ export interface ReconcileKind<T extends Reconcilable = Reconcilable> {
   entity: EntityTarget<T>;
   /**
    * Adds this kind's "due" conditions to `qb` (alias `alias`, raw column
-   * names, parameters `:now` and `:staleBefore` are set). The claim adds
+   * names, parameters `:now`, `:staleBefore` and `:recheckSince` are set). The claim adds
    * "not synced or claimed within the lease" itself.
    */
   due(qb: SelectQueryBuilder<T>, alias: string): SelectQueryBuilder<T>;
@@ -48,6 +48,9 @@ export interface ReconcileKind<T extends Reconcilable = Reconcilable> {
   /** Asks UCanPay and applies the answer; returns the row after. */
   check(row: T): Promise<{ version: number; status: string }>;
 }
+
+/** How long a payment failed on the gateway's own inference (PROVIDER_UNAVAILABLE) is still checked with UCanPay. */
+export const INFERRED_FAILURE_RECHECK_MS = 24 * 3600_000;
 
 /** A claimed row and the syncedAt it had, to give the claim back if the check fails. */
 export interface Claimed<T> {
@@ -78,7 +81,12 @@ export async function claimDue<T extends Reconcilable>(
     const qb = kind
       .due(tx.manager.createQueryBuilder(kind.entity, alias), alias)
       .andWhere(`(${alias}.synced_at IS NULL OR ${alias}.synced_at < :leaseBefore)`)
-      .setParameters({ now: options.times.now, staleBefore: options.times.staleBefore, leaseBefore: options.times.now - options.leaseMs })
+      .setParameters({
+        now: options.times.now,
+        staleBefore: options.times.staleBefore,
+        leaseBefore: options.times.now - options.leaseMs,
+        recheckSince: options.times.now - INFERRED_FAILURE_RECHECK_MS,
+      })
       .orderBy(`${alias}.updated_at`, 'ASC')
       .limit(options.take);
     if (db.kind === 'postgres') qb.setLock('pessimistic_write').setOnLocked('skip_locked');
@@ -118,7 +126,7 @@ export class ReconciliationService {
     private readonly subscriptions: SubscriptionService,
     private readonly idempotency: IdempotencyService,
     private readonly db: Database,
-    private readonly options: { intervalMs: number; staleAfterSeconds: number; batchSize?: number },
+    private readonly options: { intervalMs: number; staleAfterSeconds: number; batchSize?: number; now?: () => number },
     private readonly log: ReconcileLogger,
   ) {
     const paymentKind: ReconcileKind<PaymentEntity> = {
@@ -148,7 +156,19 @@ export class ReconciliationService {
       unsent: (s) => s.providerSubscriptionId === null,
       check: (s) => this.subscriptions.refresh(s),
     };
-    this.kinds = [paymentKind, refundKind, subscriptionKind] as unknown as ReconcileKind[];
+    // For a day, payments the gateway failed on its own inference: a late UCanPay capture is found even if its webhook is lost
+    // (docs/money-truth.md). A kind of its own, so its own batch: these rows never crowd out the PENDING ones.
+    const inferredFailureKind: ReconcileKind<PaymentEntity> = {
+      name: 'payment failed by inference',
+      entity: PaymentEntity,
+      due: (qb, a) =>
+        qb
+          .where(`${a}.status = 'FAILED' AND ${a}.failure_code = 'PROVIDER_UNAVAILABLE'`)
+          .andWhere(`${a}.created_at > :recheckSince AND ${a}.updated_at < :staleBefore`),
+      unsent: (p) => p.providerOrderId === null,
+      check: (p) => this.payments.refresh(p.merchantId, p.id),
+    };
+    this.kinds = [paymentKind, refundKind, subscriptionKind, inferredFailureKind] as unknown as ReconcileKind[];
   }
 
   start(): void {
@@ -183,7 +203,7 @@ export class ReconciliationService {
   }
 
   private async pass(): Promise<number> {
-    const now = Date.now();
+    const now = (this.options.now ?? Date.now)();
     const times: DueTimes = { now, staleBefore: now - this.options.staleAfterSeconds * 1000 };
     const take = this.options.batchSize ?? 100;
     let changed = 0;

@@ -28,8 +28,8 @@ export interface RefundPaymentRequest {
 
 export type RefundPaymentOutcome =
   | { kind: 'refund'; refund: RefundEntity; payment: PaymentEntity; replayed: boolean }
-  | { kind: 'exceedsPayment'; requestedAmount: number; refundableAmount: number; currency: string }
-  | { kind: 'notRefundable'; paymentStatus: string; reason: string }
+  | { kind: 'exceedsPayment'; requestedAmount: number; refundableAmount: number; currency: string; replayed: boolean }
+  | { kind: 'notRefundable'; paymentStatus: string; reason: string; replayed: boolean }
   | { kind: 'idempotencyConflict'; idempotencyKey: string }
   | { kind: 'merchantReferenceInUse'; merchantReference: string }
   | { kind: 'providerRefused'; providerCode: string; message: string };
@@ -42,6 +42,12 @@ export interface RefundListFilter {
 }
 
 const REFUNDABLE_STATUSES = new Set(['PAID', 'PARTIALLY_REFUNDED']);
+
+/** The typed refusals a refund key keeps as its outcome (docs/errors.md). */
+type RefundRefusal =
+  | { kind: 'exceedsPayment'; requestedAmount: number; refundableAmount: number; currency: string }
+  | { kind: 'notRefundable'; paymentStatus: string; reason: string }
+  | { kind: 'merchantReferenceInUse'; merchantReference: string };
 
 /**
  * Refunds. The refundable amount comes from the gateway's own record: a
@@ -84,17 +90,23 @@ export class RefundService {
         (r) => r.providerRefundId === null && r.status === 'PROCESSING',
       );
       if (earlier?.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key! });
-      if (earlier?.kind === 'call') return { kind: 'call' as const, refund: earlier.resource };
+      if (earlier?.kind === 'refused') return answer({ ...(earlier.outcome as RefundRefusal), replayed: true } as RefundPaymentOutcome);
+      if (earlier?.kind === 'call') return { kind: 'call' as const, refund: earlier.resource, token: earlier.token };
       if (earlier?.kind === 'replay') return answer(await this.storedOutcome(tx, earlier.resource));
+      // A typed "no" is this key's outcome for good: stored with the key and replayed, never decided again.
+      const refuse = async (refusal: RefundRefusal) => {
+        await this.idempotency.refuse(tx, merchantId, key, 'refundPayment', hash, fields.paymentId, refusal);
+        return answer({ ...refusal, replayed: false } as RefundPaymentOutcome);
+      };
       const payment = await tx.manager.findOne(PaymentEntity, { where: { id: fields.paymentId, merchantId }, ...this.db.forUpdate });
       if (!payment) throw notFound('payment', fields.paymentId);
       if (!REFUNDABLE_STATUSES.has(payment.status)) {
-        return answer({ kind: 'notRefundable', paymentStatus: payment.status, reason: `the payment is ${payment.status}, not paid` });
+        return refuse({ kind: 'notRefundable', paymentStatus: payment.status, reason: `the payment is ${payment.status}, not paid` });
       }
       const refunds = await tx.manager.find(RefundEntity, { where: { paymentId: payment.id }, select: { status: true, amount: true } });
       const { refundableAmount } = refundTotals(payment.amount, refunds);
       if (refundableAmount === 0) {
-        return answer({
+        return refuse({
           kind: 'notRefundable',
           paymentStatus: payment.status,
           reason: 'the whole paid amount is already refunded or being refunded',
@@ -102,11 +114,11 @@ export class RefundService {
       }
       const amount = fields.amount ?? refundableAmount;
       if (amount > refundableAmount) {
-        return answer({ kind: 'exceedsPayment', requestedAmount: amount, refundableAmount, currency: payment.currency });
+        return refuse({ kind: 'exceedsPayment', requestedAmount: amount, refundableAmount, currency: payment.currency });
       }
       if (fields.merchantReference !== null) {
         const taken = await tx.manager.exists(RefundEntity, { where: { merchantId, merchantReference: fields.merchantReference } });
-        if (taken) return answer({ kind: 'merchantReferenceInUse', merchantReference: fields.merchantReference });
+        if (taken) return refuse({ kind: 'merchantReferenceInUse', merchantReference: fields.merchantReference });
       }
       const now = new Date();
       const id = newId('ref', now.getTime());
@@ -129,13 +141,13 @@ export class RefundService {
         syncedAt: null,
       } satisfies RefundEntity);
       await tx.manager.insert(RefundEntity, refund);
-      if (key !== null) await this.idempotency.claim(tx, merchantId, key, 'refundPayment', hash, id);
+      const token = key === null ? null : await this.idempotency.claim(tx, merchantId, key, 'refundPayment', hash, id);
       const snapshot = Object.assign(new RefundEntity(), refund);
       tx.afterCommit(() => this.events.publish('refundUpdated', id, snapshot));
-      return { kind: 'call' as const, refund };
+      return { kind: 'call' as const, refund, token };
     });
     if (step.kind === 'answer') return step.outcome;
-    return this.createAtProvider(step.refund, key);
+    return this.createAtProvider(step.refund, key, step.token);
   }
 
   /** What a retry with the same key gets: the first outcome, with the objects as they are now. */
@@ -147,7 +159,7 @@ export class RefundService {
     return { kind: 'refund', refund, payment, replayed: true };
   }
 
-  private async createAtProvider(refund: RefundEntity, key: string | null): Promise<RefundPaymentOutcome> {
+  private async createAtProvider(refund: RefundEntity, key: string | null, token: string | null): Promise<RefundPaymentOutcome> {
     const payment = await this.db.manager.findOneOrFail(PaymentEntity, { where: { id: refund.paymentId } });
     const merchant = await this.db.manager.findOneOrFail(MerchantEntity, { where: { id: refund.merchantId } });
     let result: UCanPayRefund;
@@ -161,11 +173,11 @@ export class RefundService {
       // One mapping for every UCanPay error (src/domain/errors.ts): thrown ones leave the key usable.
       const failure = providerFailure(error, 'refund');
       if (failure.kind === 'thrown') {
-        if (key !== null) await this.idempotency.release(refund.merchantId, key);
+        if (key !== null) await this.idempotency.release(refund.merchantId, key, token ?? undefined);
         throw failure.error;
       }
       const { providerCode, message } = failure;
-      await this.settle(refund.id, key, (current) =>
+      await this.settle(refund.id, key, token, (current) =>
         current.status === 'PROCESSING' && current.providerRefundId === null
           ? { status: 'FAILED', failureCode: providerCode, failureMessage: message }
           : null,
@@ -174,7 +186,7 @@ export class RefundService {
     }
     // Another amount than asked: linked but not applied, so the amount stays reserved (never refunded twice) until the operator settles it.
     const applies = !this.mismatched(refund, result);
-    const saved = await this.settle(refund.id, key, (current) => ({
+    const saved = await this.settle(refund.id, key, token, (current) => ({
       ...((applies ? applyRefundSnapshot(current, snapshotOfRefund(result)) : null) ?? {}),
       providerRefundId: result.refundId,
       syncedAt: new Date(),
@@ -182,16 +194,23 @@ export class RefundService {
     return { kind: 'refund', ...saved, replayed: false };
   }
 
-  /** Applies a change to a refund (and what follows for its payment) in one transaction; completes the key. */
+  /**
+   * Applies a change to a refund (and what follows for its payment) in one
+   * transaction; completes the key if this request (`token`) still holds it
+   * (a late writer records UCanPay's answer and leaves the key alone).
+   */
   private settle(
     refundId: string,
     key: string | null,
+    token: string | null,
     change: (current: RefundEntity) => Partial<RefundEntity> | null,
   ): Promise<{ refund: RefundEntity; payment: PaymentEntity }> {
     return this.db.transaction(async (tx) => {
       const current = await tx.manager.findOneOrFail(RefundEntity, { where: { id: refundId }, ...this.db.forUpdate });
       const result = await this.applyRefundChange(tx, current, change(current));
-      if (key !== null) await this.idempotency.complete(tx, current.merchantId, key);
+      if (key !== null && (token === null || (await this.idempotency.holds(tx, current.merchantId, key, token)))) {
+        await this.idempotency.complete(tx, current.merchantId, key, token ?? undefined);
+      }
       return result;
     });
   }
@@ -277,16 +296,19 @@ export class RefundService {
 
   /**
    * UCanPay never received this refund (every attempt failed) and nobody is
-   * retrying it: it fails, which frees its reserved amount.
+   * retrying it: it fails, which frees its reserved amount. "Nobody is
+   * retrying" is read in the same transaction as the write, with the claim
+   * rows locked, so a same-key retry cannot take the claim over in between.
    */
   private async abandonIfNeverCreated(refund: RefundEntity): Promise<RefundEntity> {
-    if (Date.now() - refund.createdAt.getTime() < ABANDON_AFTER_MS || (await this.idempotency.inFlight(refund.id))) return refund;
-    const { refund: updated } = await this.settle(refund.id, null, (current) =>
-      current.status === 'PROCESSING' && current.providerRefundId === null
-        ? { status: 'FAILED', failureCode: 'PROVIDER_UNAVAILABLE', failureMessage: 'UCanPay could not be reached; nothing was refunded' }
-        : null,
-    );
-    return updated;
+    if (Date.now() - refund.createdAt.getTime() < ABANDON_AFTER_MS) return refund;
+    return this.db.transaction(async (tx) => {
+      const current = await tx.manager.findOneOrFail(RefundEntity, { where: { id: refund.id }, ...this.db.forUpdate });
+      if (current.status !== 'PROCESSING' || current.providerRefundId !== null) return current;
+      if (await this.idempotency.inFlight(current.id, tx)) return current;
+      const changes = { status: 'FAILED', failureCode: 'PROVIDER_UNAVAILABLE', failureMessage: 'UCanPay could not be reached; nothing was refunded' } as const;
+      return (await this.applyRefundChange(tx, current, changes)).refund;
+    });
   }
 
   list(principal: Principal | null, filter: RefundListFilter) {

@@ -124,7 +124,7 @@ export class SubscriptionService {
         (x) => x.providerSubscriptionId === null && x.status === 'PENDING_AUTHORIZATION',
       );
       if (earlier?.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key! });
-      if (earlier?.kind === 'call') return { kind: 'call' as const, sub: earlier.resource };
+      if (earlier?.kind === 'call') return { kind: 'call' as const, sub: earlier.resource, token: earlier.token };
       if (earlier?.kind === 'replay') return answer(storedOutcome(earlier.resource));
       if (fields.merchantReference !== null) {
         const taken = await tx.manager.exists(BillingSubscriptionEntity, { where: { merchantId, merchantReference: fields.merchantReference } });
@@ -157,12 +157,13 @@ export class SubscriptionService {
         syncedAt: null,
       } satisfies BillingSubscriptionEntity);
       await tx.manager.insert(BillingSubscriptionEntity, sub);
-      if (key !== null) await this.idempotency.claim(tx, merchantId, key, 'createSubscription', hash, id);
-      return { kind: 'call' as const, sub };
+      const token = key === null ? undefined : await this.idempotency.claim(tx, merchantId, key, 'createSubscription', hash, id);
+      return { kind: 'call' as const, sub, token };
     });
     if (step.kind === 'answer') return step.outcome;
 
-    const sub = step.sub;
+    const { sub, token } = step;
+    // A late writer (its claim taken over) records UCanPay's answer but completes or releases nothing: the token must still match.
     const result = await this.call(sub, key, (client) =>
       client.createSubscription(
         {
@@ -180,9 +181,11 @@ export class SubscriptionService {
         },
         { idempotencyKey: sub.id },
       ),
+      'create',
+      token,
     );
     if (result.kind === 'refused') {
-      await this.save(sub.id, key, (current) =>
+      await this.save(sub.id, key, token, (current) =>
         current.status === 'PENDING_AUTHORIZATION' && current.providerSubscriptionId === null
           ? { status: 'CANCELLED', cancelledAt: new Date(), failureCode: result.code, failureMessage: result.message }
           : null,
@@ -192,7 +195,7 @@ export class SubscriptionService {
     const saved = await this.db.transaction(async (tx) => {
       const current = await this.lock(tx, sub.id);
       const applied = await this.applySnapshot(tx, current, result.value);
-      if (key !== null) await this.idempotency.complete(tx, current.merchantId, key);
+      if (key !== null) await this.idempotency.complete(tx, current.merchantId, key, token);
       return applied.subscription;
     });
     return { kind: 'subscription', subscription: saved, replayed: false };
@@ -250,6 +253,7 @@ export class SubscriptionService {
     key: string | null,
     fn: (client: ReturnType<ProviderClients['for']>) => Promise<T>,
     action: 'create' | 'check' = 'create',
+    token?: string,
   ): Promise<{ kind: 'ok'; value: T } | { kind: 'refused'; code: string; message: string }> {
     const merchant = await this.db.manager.findOneOrFail(MerchantEntity, { where: { id: sub.merchantId } });
     try {
@@ -259,7 +263,7 @@ export class SubscriptionService {
       // One mapping for every UCanPay error (src/domain/errors.ts); a thrown one leaves the key usable.
       const failure = providerFailure(error, 'subscription', action);
       if (failure.kind === 'thrown') {
-        if (key !== null) await this.idempotency.release(sub.merchantId, key);
+        if (key !== null) await this.idempotency.release(sub.merchantId, key, token);
         throw failure.error;
       }
       if (action === 'check') throw failure.error;
@@ -277,11 +281,16 @@ export class SubscriptionService {
     return this.db.transaction(async (tx) => (await this.applySnapshot(tx, await this.lock(tx, id), snapshot)).subscription);
   }
 
-  private save(id: string, key: string | null, change: (current: BillingSubscriptionEntity) => Partial<BillingSubscriptionEntity> | null) {
+  private save(
+    id: string,
+    key: string | null,
+    token: string | undefined,
+    change: (current: BillingSubscriptionEntity) => Partial<BillingSubscriptionEntity> | null,
+  ) {
     return this.db.transaction(async (tx) => {
       const current = await this.lock(tx, id);
       const updated = await writeVersioned(tx, BillingSubscriptionEntity, current, change(current), { events: this.events, topic: 'subscriptionUpdated' });
-      if (key !== null) await this.idempotency.complete(tx, current.merchantId, key);
+      if (key !== null) await this.idempotency.complete(tx, current.merchantId, key, token);
       return updated;
     });
   }

@@ -81,6 +81,7 @@ export class WebhookService {
         let objectId: string | null = null;
         let changed = false;
         let mismatch = false;
+        let contradicted = false;
         if (event.kind === 'order') {
           const { providerOrderId, merchantReference } = effect as PaymentEventEffect;
           const payment = await this.lockTarget(tx, PaymentEntity, { merchantId, providerOrderId }, { merchantId, merchantReference });
@@ -89,6 +90,7 @@ export class WebhookService {
             const applied = await this.payments.applyOrder(tx, payment, event.object);
             changed = applied.changed;
             mismatch = applied.mismatch === true;
+            contradicted = applied.contradicted === true;
           }
         } else if (event.kind === 'subscription') {
           const { providerSubscriptionId, merchantReference } = effect as { providerSubscriptionId: string; merchantReference: string };
@@ -109,7 +111,8 @@ export class WebhookService {
         }
         if (objectId === null) this.log.warn({ merchantId, eventId: event.id, type: event.type }, 'webhook for an unknown object');
         // mismatch: the order's (refund's) amount or currency is not the payment's (refund's); acknowledged (a retry would say the same), not applied, logged.
-        const outcome = objectId === null ? 'ignored' : mismatch ? 'mismatch' : changed ? 'applied' : 'unchanged';
+        // contradicted: UCanPay captured a payment the gateway had closed; applied as PAID (the truth), logged at error by PaymentService.
+        const outcome = objectId === null ? 'ignored' : mismatch ? 'mismatch' : contradicted ? 'contradicted' : changed ? 'applied' : 'unchanged';
         await tx.manager.insert(WebhookEventEntity, {
           merchantId,
           eventId: event.id,

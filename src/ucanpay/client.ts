@@ -108,6 +108,22 @@ export interface UCanPayClientOptions {
   fetch?: typeof fetch;
 }
 
+/** Client defaults (ms) that bound how long one call can take. */
+export const CLIENT_DEFAULTS = { timeoutMs: 10_000, maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000, maxRetryAfterMs: 30_000 } as const;
+
+/**
+ * The longest one client call can run: every attempt times out, and before
+ * each retry the client waits the longest it ever waits (a `Retry-After` up
+ * to `maxRetryAfterMs`, or the backoff cap). An idempotency claim held across
+ * the call must last at least this long (see src/config.ts).
+ */
+export function longestCallMs(options: Pick<UCanPayClientOptions, 'timeoutMs' | 'maxAttempts' | 'maxDelayMs' | 'maxRetryAfterMs'>): number {
+  const timeoutMs = options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs;
+  const maxAttempts = options.maxAttempts ?? CLIENT_DEFAULTS.maxAttempts;
+  const wait = Math.max(options.maxRetryAfterMs ?? CLIENT_DEFAULTS.maxRetryAfterMs, options.maxDelayMs ?? CLIENT_DEFAULTS.maxDelayMs);
+  return maxAttempts * timeoutMs + (maxAttempts - 1) * wait;
+}
+
 /** Network error codes (Node/undici) after which a retry may succeed. */
 const RETRYABLE_NETWORK_CODES = new Set([
   'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN',

@@ -2,7 +2,7 @@
  * UCanPay provider integration: REST client, domain types, wire mappers,
  * typed errors and webhook signatures. See docs/ucanpay-client.md.
  */
-export { UCanPayClient, parseRetryAfter } from './client';
+export { UCanPayClient, parseRetryAfter, longestCallMs, CLIENT_DEFAULTS } from './client';
 export type { UCanPayClientOptions, UCanPayAttemptInfo, UCanPayEndpoint, UCanPayLogger } from './client';
 export {
   UCanPayError,

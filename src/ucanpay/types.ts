@@ -190,6 +190,13 @@ export interface CreateOrderInput {
   notifyUrl: string;
   /** Seconds until the order expires (provider default 1800). */
   expiresIn?: number;
+  /**
+   * Absolute expiry (`time_expire`): an order created after it is born
+   * EXPIRED, so a call that reaches UCanPay late can never open a payable
+   * order. A provider without the field ignores it (then `expiresIn` counts
+   * from the order's creation).
+   */
+  expiresAt?: Date;
   metadata?: UCanPayMetadata;
 }
 

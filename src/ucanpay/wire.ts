@@ -43,6 +43,8 @@ export interface WireCreateOrderRequest {
   return_url: string;
   notify_url: string;
   expires_in?: number;
+  /** Absolute expiry, ISO 8601 UTC (addition, see docs/ucanpay-api.md). */
+  time_expire?: string;
   metadata?: Record<string, string>;
 }
 
@@ -550,6 +552,7 @@ export function toCreateOrderRequest(merchantId: string, input: CreateOrderInput
     return_url: input.returnUrl,
     notify_url: input.notifyUrl,
     expires_in: input.expiresIn,
+    time_expire: input.expiresAt?.toISOString(),
     metadata: input.metadata,
   });
 }

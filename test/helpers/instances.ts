@@ -38,6 +38,8 @@ export interface GatewayProcess {
   logs(): string;
   /** SIGTERM, then SIGKILL after 5 s; resolves when the process is gone. */
   stop(): Promise<void>;
+  /** kill -9 at once (no shutdown: its claims and connections are left as they are); `stop()` still removes its files. */
+  crash(): Promise<void>;
 }
 
 /**
@@ -117,6 +119,10 @@ export async function spawnGateway(name: string, env: Record<string, string>, ti
       await Promise.all(clients.map((c) => c.dispose()));
       await kill(child, exited);
       fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+    async crash() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySnapshot, canTransition, isFinal, isReachable, PAYMENT_STATUSES, type PaymentFacts, type PaymentStatus } from '../../src/domain/payment-state';
+import { applySnapshot, canTransition, isCorrection, isFinal, isReachable, PAYMENT_STATUSES, type PaymentFacts, type PaymentStatus } from '../../src/domain/payment-state';
 import { mapPaymentEvent } from '../../src/domain/payment-events';
 
 const ALLOWED: Array<[PaymentStatus, PaymentStatus]> = [
@@ -23,6 +23,12 @@ describe('payment state machine', () => {
     expect(isReachable('PENDING', 'REFUNDED')).toBe(true);
     expect(isReachable('REFUNDED', 'PAID')).toBe(false);
     expect(isReachable('FAILED', 'PAID')).toBe(false);
+  });
+
+  it('allows corrections only from a closed unpaid state to a captured one', () => {
+    const closed = ['FAILED', 'CANCELLED', 'EXPIRED'];
+    const captured = ['PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'];
+    for (const [from, to] of pairs) expect(isCorrection(from, to)).toBe(closed.includes(from) && captured.includes(to));
   });
 
   it('knows the final states', () => {
@@ -50,7 +56,12 @@ describe('applySnapshot', () => {
     ['refunded amount never goes down', { ...paid, status: 'PARTIALLY_REFUNDED', refundedAmount: 500 } as PaymentFacts, { status: 'PARTIALLY_REFUNDED', refundedAmount: 300 }, null],
     ['a snapshot may skip states it implies: pending → refunded', pending, { status: 'REFUNDED', transactionId: 'txn_1', refundedAmount: 1999 }, { status: 'REFUNDED', transactionId: 'txn_1', refundedAmount: 1999 }],
     ['refunded cannot go back to paid', { ...paid, status: 'REFUNDED', refundedAmount: 1999 } as PaymentFacts, { status: 'PAID', transactionId: 'txn_1' }, null],
-    ['expired cannot become paid', { ...pending, status: 'EXPIRED' } as PaymentFacts, { status: 'PAID', transactionId: 'txn_2' }, null],
+    // A capture UCanPay reports is the truth even against a closed state (a correction, logged as contradicted by the caller).
+    ['a capture corrects expired to paid', { ...pending, status: 'EXPIRED' } as PaymentFacts, { status: 'PAID', transactionId: 'txn_2' }, { status: 'PAID', transactionId: 'txn_2', failureCode: null, failureMessage: null }],
+    ['a capture corrects the gateway\'s own failure', { ...pending, status: 'FAILED', failureCode: 'PROVIDER_UNAVAILABLE', failureMessage: 'x' } as PaymentFacts, { status: 'PAID', transactionId: 'txn_3', paidAt: new Date(5) }, { status: 'PAID', transactionId: 'txn_3', paidAt: new Date(5), failureCode: null, failureMessage: null }],
+    ['a failure snapshot never reopens a failed payment', { ...pending, status: 'FAILED' } as PaymentFacts, { status: 'PENDING' }, null],
+    ['cancelled cannot become expired', { ...pending, status: 'CANCELLED' } as PaymentFacts, { status: 'EXPIRED' }, null],
+    ['a late snapshot with another transaction id never replaces the recorded one', paid, { status: 'PAID', transactionId: 'txn_other', paidAt: new Date(1) }, null],
   ] as const)('%s', (_name, current, snapshot, expected) => {
     expect(applySnapshot(current, snapshot as never)).toEqual(expected);
   });

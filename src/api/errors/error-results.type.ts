@@ -55,13 +55,17 @@ export class RefundExceedsPaymentError extends ErrorResult {
   @Field(() => String, { description: "ISO 4217 code of both amounts (the payment's currency)." })
   currency!: string;
 
-  static of(requestedAmount: number, refundableAmount: number, currency: string): RefundExceedsPaymentError {
+  @Field(() => Boolean, { description: 'True when this is the stored answer to an earlier request with the same idempotency key (the amounts are as they were then).' })
+  replayed!: boolean;
+
+  static of(requestedAmount: number, refundableAmount: number, currency: string, replayed = false): RefundExceedsPaymentError {
     return Object.assign(new RefundExceedsPaymentError(), {
       code: ErrorCode.REFUND_EXCEEDS_PAYMENT,
       message: `amount ${requestedAmount} is more than the ${refundableAmount} ${currency} minor units that can still be refunded`,
       refundableAmount,
       requestedAmount,
       currency,
+      replayed,
     });
   }
 }
@@ -71,11 +75,15 @@ export class PaymentNotRefundableError extends ErrorResult {
   @Field(() => String, { description: 'The payment status, e.g. PENDING or REFUNDED.' })
   paymentStatus!: string;
 
-  static of(paymentStatus: string, reason: string): PaymentNotRefundableError {
+  @Field(() => Boolean, { description: 'True when this is the stored answer to an earlier request with the same idempotency key (the status is as it was then).' })
+  replayed!: boolean;
+
+  static of(paymentStatus: string, reason: string, replayed = false): PaymentNotRefundableError {
     return Object.assign(new PaymentNotRefundableError(), {
       code: ErrorCode.PAYMENT_NOT_REFUNDABLE,
       message: `The payment cannot be refunded: ${reason}`,
       paymentStatus,
+      replayed,
     });
   }
 }
