@@ -32,6 +32,9 @@ async function setQuery(page: Page, text: string): Promise<void> {
     if (!el) throw new Error('no query editor');
     el.CodeMirror.setValue(value);
   }, text);
+  // GraphiQL parses the editor's text after a debounce: the Run button uses that parse to choose
+  // HTTP or graphql-ws, so a click right after a change could still see the previous document.
+  await page.waitForTimeout(750);
 }
 
 async function responseText(page: Page): Promise<string> {
