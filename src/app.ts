@@ -65,6 +65,13 @@ export interface App {
   metrics?: GatewayMetrics;
   metricsUrl?: string;
   stop(): Promise<void>;
+  /**
+   * Graceful shutdown (SIGTERM): readiness false at once, no new connections,
+   * WebSockets closed with 1001, in-flight requests finished, background loops
+   * stopped between items; then everything is stopped. Resolves true when all
+   * of it finished within `timeoutMs`, false when the deadline cut it short.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
 }
 
 /** The composition root: used by `npm start`, the tests and the benchmarks. */
@@ -124,7 +131,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     // Listen first: with port 0 the public URL (webhook notify_url) is only known now.
     let routes: HttpRoutes | undefined;
-    const { server, closeAll, connections } = createHttpServer(() => routes, config.limits);
+    const { server, closeAll, connections, drain: httpDrain } = createHttpServer(() => routes, config.limits);
+    let draining = false;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
@@ -217,6 +225,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Ready = migrations done (routes exist only after), the database answers, and Redis does when configured.
       // UCanPay's health does not gate readiness (docs/operations.md).
       ready: async () => {
+        if (draining) return false;
         await db.dataSource.query('SELECT 1');
         return redisBus ? redisBus.ping(1000) : true;
       },
@@ -261,6 +270,25 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       metrics,
       metricsUrl,
       stop: stopAll,
+      async drain(timeoutMs: number): Promise<boolean> {
+        if (draining) return false;
+        draining = true;
+        log.info({ inFlight: httpDrain.inFlight, timeoutMs }, 'draining: not ready, no new connections, finishing in-flight requests');
+        httpDrain.begin();
+        ws.drain();
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+        const finished = await Promise.race([
+          // Background loops stop between items; requests finish (a createPayment that called UCanPay saves its answer).
+          Promise.all([httpDrain.idle(), services.reconciliation.stop()]).then(() => true as const),
+          deadline,
+        ]);
+        clearTimeout(timer);
+        if (!finished) log.error({ inFlight: httpDrain.inFlight, timeoutMs }, 'drain deadline passed with requests still in flight; stopping anyway');
+        else log.info('drained');
+        await stopAll();
+        return finished;
+      },
     };
   } catch (error) {
     await stopAll();

@@ -53,6 +53,8 @@ export interface Config {
     /** Mutations per API key per minute (token bucket, in memory per instance); 0 = unlimited. */
     mutationsPerMinute: number;
   };
+  /** SIGTERM: how long in-flight work may take before the process exits non-zero. */
+  shutdownTimeoutMs: number;
   /** Prometheus `/metrics` on its own port; undefined = off. */
   metrics?: { port: number; host: string; token?: string };
   /** What one client may hold of this instance (docs/errors.md#limits). */
@@ -307,6 +309,7 @@ export function loadConfig(env: Env = process.env): Config {
       mutationsPerMinute: int('RATE_LIMIT_MUTATIONS_PER_MINUTE', 600, 0, 1_000_000),
     },
     metrics,
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 25_000, 100, 3_600_000),
     limits: DEFAULT_LIMITS,
   };
 

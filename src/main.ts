@@ -28,16 +28,18 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
-    app.stop().then(
-      () => (stopTracing ? stopTracing().catch(() => undefined) : undefined),
-    ).then(
-      () => process.exit(0),
-      (error) => {
+    log.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
+    // In-flight requests finish within SHUTDOWN_TIMEOUT_MS; past it the process exits non-zero.
+    app
+      .drain(config.shutdownTimeoutMs)
+      .then(async (clean) => {
+        if (stopTracing) await stopTracing().catch(() => undefined);
+        process.exit(clean ? 0 : 1);
+      })
+      .catch((error) => {
         log.error({ err: error }, 'shutdown failed');
         process.exit(1);
-      },
-    );
+      });
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

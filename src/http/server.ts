@@ -21,6 +21,27 @@ export interface HttpRoutes {
   ide?: IdeHandler;
 }
 
+/** Graceful shutdown of the HTTP side (App.drain). */
+export interface HttpDrain {
+  /** Stop accepting connections; close idle keep-alive ones; answer requests on open ones 503 SHUTTING_DOWN. */
+  begin(): void;
+  /** Resolves when no request is in flight. */
+  idle(): Promise<void>;
+  readonly inFlight: number;
+}
+
+/** The answer to a request that arrives while the instance drains (retryable elsewhere). */
+export function shuttingDownBody(): string {
+  return JSON.stringify({
+    errors: [
+      {
+        message: 'This gateway instance is shutting down; retry (with the same idempotency key), another instance will answer',
+        extensions: { code: 'SHUTTING_DOWN', retryable: true, retryAfterSeconds: 1 },
+      },
+    ],
+  });
+}
+
 /** How often Node checks the header and request deadlines: each acts at most this late. */
 const DEADLINE_CHECK_INTERVAL_MS = 250;
 
@@ -41,12 +62,32 @@ const CORS_HEADERS: Record<string, string> = {
 export function createHttpServer(
   getRoutes: () => HttpRoutes | undefined,
   limits: Pick<Limits, 'maxConnections' | 'maxConnectionsPerClient' | 'clientAddressHeader' | 'headersTimeoutMs' | 'requestTimeoutMs' | 'idleTimeoutMs'>,
-): { server: http.Server; closeAll: () => void; connections: ConnectionLimiter } {
+): { server: http.Server; closeAll: () => void; connections: ConnectionLimiter; drain: HttpDrain } {
   const sockets = new Set<Socket>();
   const connections = new ConnectionLimiter(limits);
   /** Requests of a socket whose answer is not finished yet. */
   const inFlight = new WeakMap<Socket, number>();
+  /** WebSocket connections: graphql-ws closes them itself when draining. */
+  const upgraded = new WeakSet<Socket>();
+  let active = 0;
+  let draining = false;
+  const idleWaiters: Array<() => void> = [];
+  const requestDone = (socket: Socket) => {
+    active--;
+    if (!draining) return;
+    // Keep-alive would bring the next request to an instance that is going away.
+    if ((inFlight.get(socket) ?? 0) === 0 && !upgraded.has(socket)) socket.end();
+    if (active === 0) for (const resolve of idleWaiters.splice(0)) resolve();
+  };
   const server = http.createServer({ connectionsCheckingInterval: DEADLINE_CHECK_INTERVAL_MS }, (req, res) => {
+    if (draining) {
+      // A request that arrives on an open keep-alive connection during the drain: retry it elsewhere.
+      closeAfterResponse(req, res);
+      res.statusCode = 503;
+      res.setHeader('retry-after', '1');
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      return void res.end(shuttingDownBody());
+    }
     const refused = connections.admit(req);
     if (refused) {
       closeAfterResponse(req, res);
@@ -57,7 +98,12 @@ export function createHttpServer(
     }
     const socket = req.socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
-    res.once('close', () => inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1));
+    active++;
+    res.once('close', () => {
+      inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1);
+      requestDone(socket);
+    });
+    if (draining) res.setHeader('connection', 'close');
     const routes = getRoutes();
     if (!routes) {
       res.statusCode = 503;
@@ -92,6 +138,7 @@ export function createHttpServer(
     if ((inFlight.get(socket) ?? 0) > 0 && socket.writableLength === 0) return;
     socket.destroy();
   });
+  server.on('upgrade', (_req: IncomingMessage, socket: Socket) => void upgraded.add(socket));
   server.on('connection', (socket: Socket) => {
     // Refused connections (over a cap) are kept until their 503 is out, and closed by closeAll too.
     if (!connections.accept(socket)) return void socket.destroy();
@@ -158,9 +205,29 @@ export function createHttpServer(
     return json(res, 404, { error: `no route for ${req.method} ${pathname}` });
   }
 
+  const drain: HttpDrain = {
+    begin() {
+      if (draining) return;
+      draining = true;
+      // No new connections; open idle ones are closed, busy ones after their answer.
+      server.close();
+      for (const socket of sockets) {
+        if ((inFlight.get(socket) ?? 0) === 0 && !upgraded.has(socket)) socket.end();
+      }
+    },
+    idle() {
+      if (active === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
+    get inFlight() {
+      return active;
+    },
+  };
+
   return {
     server,
     connections,
+    drain,
     closeAll: () => {
       for (const socket of sockets) socket.destroy();
     },

@@ -59,7 +59,7 @@ export function attachGraphqlWs(
     /** Why an upgrade request must be refused (connection caps), or undefined to serve it. */
     admit?: (request: http.IncomingMessage) => string | undefined;
   },
-): { close: () => Promise<void>; subscriptions: SubscriptionLimiter } {
+): { close: () => Promise<void>; drain: () => void; subscriptions: SubscriptionLimiter } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: GRAPHQL_LIMITS.wsMessageBytes });
   // A client that sends a frame over the limit (or bad framing) makes ws close
   // its connection (1009/1002) and then emit 'error' on the socket, where
@@ -77,7 +77,9 @@ export function attachGraphqlWs(
       return emit(event, ...args);
     }) as typeof socket.emit;
   });
+  let draining = false;
   server.on('upgrade', (request, socket, head) => {
+    if (draining) return refuseUpgrade(socket as Socket, 'this instance is shutting down');
     const pathname = (request.url ?? '').split('?')[0];
     if (pathname !== '/graphql') {
       // Destroyed once written: an ended socket would stay half-open for as long as the client likes.
@@ -156,6 +158,11 @@ export function attachGraphqlWs(
   );
   return {
     subscriptions,
+    // 1001 Going Away: graphql-ws clients reconnect (to another instance) and resume with sinceVersion.
+    drain: () => {
+      draining = true;
+      for (const client of wss.clients) client.close(1001, 'server shutting down');
+    },
     close: async () => {
       for (const client of wss.clients) client.terminate();
       await disposable.dispose();

@@ -118,6 +118,7 @@ export async function claimDue<T extends Reconcilable>(
 export class ReconciliationService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
+  private stopping = false;
   private readonly kinds: ReconcileKind[];
 
   constructor(
@@ -180,7 +181,10 @@ export class ReconciliationService {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    // A pass in flight stops after the object it is checking; the rest of its claims are given back.
+    this.stopping = true;
     await this.running;
+    this.stopping = false;
   }
 
   /** One pass; concurrent calls share the pass in flight. Returns how many objects changed. */
@@ -215,9 +219,14 @@ export class ReconciliationService {
         this.log.warn({ kind: kind.name, err: (error as Error).message }, 'reconciliation could not claim due rows');
         continue;
       }
-      for (const claim of claimed) {
+      for (const [i, claim] of claimed.entries()) {
+        if (this.stopping) {
+          for (const rest of claimed.slice(i)) await this.release(kind, rest.row.id, rest.previousSyncedAt, rest.claimedAt);
+          return changed;
+        }
         if (await this.check(kind, claim)) changed++;
       }
+      if (this.stopping) return changed;
     }
     return changed;
   }

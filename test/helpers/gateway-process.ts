@@ -32,6 +32,15 @@ async function main(): Promise<void> {
   });
   process.stdout.write(`GATEWAY_READY ${JSON.stringify({ url: app.url, graphqlUrl: app.graphqlUrl, wsUrl: app.wsUrl, pid: process.pid })}\n`);
   let stopping = false;
+  // SIGTERM drains as `npm start` does (src/main.ts): exit 0 when everything finished within SHUTDOWN_TIMEOUT_MS.
+  const drain = () => {
+    if (stopping) return;
+    stopping = true;
+    app.drain(config.shutdownTimeoutMs).then(
+      (clean) => process.exit(clean ? 0 : 1),
+      () => process.exit(1),
+    );
+  };
   const stop = () => {
     if (stopping) return;
     stopping = true;
@@ -40,7 +49,7 @@ async function main(): Promise<void> {
       () => process.exit(1),
     );
   };
-  process.on('SIGTERM', stop);
+  process.on('SIGTERM', drain);
   process.stdin.on('end', stop);
   process.stdin.on('error', stop);
   process.stdin.resume();

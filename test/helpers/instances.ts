@@ -40,6 +40,8 @@ export interface GatewayProcess {
   stop(): Promise<void>;
   /** kill -9 at once (no shutdown: its claims and connections are left as they are); `stop()` still removes its files. */
   crash(): Promise<void>;
+  /** SIGTERM (a graceful drain, as `npm start` does) and its exit code once gone (SIGKILL after `timeoutMs`: then null). */
+  terminate(timeoutMs?: number): Promise<number | null>;
 }
 
 /**
@@ -82,7 +84,13 @@ export async function spawnGateway(name: string, env: Record<string, string>, ti
       if (process.env.TEST_LOG_LEVEL) process.stderr.write(`[${name}] ${line}\n`);
     }
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let exitCode: number | null = null;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code) => {
+      exitCode = code;
+      resolve();
+    }),
+  );
 
   let ready: { url: string; graphqlUrl: string; wsUrl: string; pid: number };
   try {
@@ -123,6 +131,15 @@ export async function spawnGateway(name: string, env: Record<string, string>, ti
     async crash() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
+    },
+    async terminate(timeoutMs = 60_000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      return exitCode;
     },
   };
 }
