@@ -11,6 +11,7 @@ import { createServices, type Services } from './services';
 import { ensureDemoMerchant } from './seed';
 import { buildGatewaySchema } from './api/schema';
 import { createApollo } from './api/apollo';
+import { TrustedDocuments } from './api/trusted-documents';
 import { bearerToken, type GatewayContext } from './api/context';
 import { createLoaders, type Loaders } from './api/loaders';
 import { createGraphqlHandler } from './http/graphql-handler';
@@ -198,7 +199,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       };
     };
 
-    const graphqlHandler = createGraphqlHandler(apollo, (req) => contextFor(req.headers.authorization, req), { bodyLimit: GRAPHQL_BODY_LIMIT });
+    const trustedDocuments = TrustedDocuments.load(config.trustedDocuments.policy, config.trustedDocuments.manifests);
+    log.info({ policy: trustedDocuments.policy, documents: trustedDocuments.size }, 'trusted documents');
+    const graphqlHandler = createGraphqlHandler(apollo, (req) => contextFor(req.headers.authorization, req), {
+      bodyLimit: GRAPHQL_BODY_LIMIT,
+      trustedDocuments,
+    });
     let webhooks: HttpRoutes['webhooks'] = services.webhooks;
     if (metrics) webhooks = instrumentWebhooks(webhooks, metrics);
     if (traceLinks) webhooks = tracedWebhooks(webhooks, traceLinks);
@@ -221,6 +227,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       production,
       introspection: config.introspection,
       log,
+      trustedDocuments,
     });
     cleanup.push(() => ws.close());
 

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { readManifest, TRUSTED_DOCUMENTS_POLICIES, type TrustedDocumentsPolicy } from './api/trusted-documents';
 
 /** The gateway's configuration, read once from the environment and validated. */
 export interface Config {
@@ -40,6 +41,8 @@ export interface Config {
   };
   /** Prometheus `/metrics` on its own port; undefined = off. */
   metrics?: { port: number; host: string; token?: string };
+  /** Which requests must name a trusted document (docs/operations.md#trusted-documents), and the merchant's manifests merged with the gateway's. */
+  trustedDocuments: { policy: TrustedDocumentsPolicy; manifests: string[] };
 }
 
 export class ConfigError extends Error {
@@ -186,6 +189,23 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('METRICS_HOST and METRICS_TOKEN need METRICS_PORT (metrics are off without it)');
   }
 
+  const policyRaw = env.TRUSTED_DOCUMENTS || (nodeEnv === 'production' ? 'enforce-client-secrets' : 'allow');
+  const policy = TRUSTED_DOCUMENTS_POLICIES.find((p) => p === policyRaw);
+  if (!policy) problems.push(`TRUSTED_DOCUMENTS must be one of ${TRUSTED_DOCUMENTS_POLICIES.join(', ')}, got "${policyRaw}"`);
+  const manifests = (env.TRUSTED_DOCUMENTS_MANIFESTS ?? '')
+    .split(',')
+    .map((file) => file.trim())
+    .filter(Boolean)
+    .map((file) => path.resolve(file));
+  if (manifests.length && policy === 'off') problems.push('TRUSTED_DOCUMENTS_MANIFESTS needs TRUSTED_DOCUMENTS other than off (documentId is not accepted when off)');
+  for (const file of manifests) {
+    try {
+      readManifest(file);
+    } catch (error) {
+      problems.push(`TRUSTED_DOCUMENTS_MANIFESTS: ${(error as Error).message}`);
+    }
+  }
+
   const config: Config = {
     nodeEnv: nodeEnv ?? 'development',
     host,
@@ -215,6 +235,7 @@ export function loadConfig(env: Env = process.env): Config {
       mutationsPerMinute: int('RATE_LIMIT_MUTATIONS_PER_MINUTE', 600, 0, 1_000_000),
     },
     metrics,
+    trustedDocuments: { policy: policy ?? 'off', manifests },
   };
 
   if (problems.length) throw new ConfigError(problems);
