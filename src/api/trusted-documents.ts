@@ -72,7 +72,7 @@ export interface DocumentRequest {
 }
 
 export type DocumentVerdict =
-  /** Run the request; with `text`, as this trusted document (its `documentId` resolved). */
+  /** Run the request; with `text`, as this trusted document (its `documentId` or APQ hash resolved). */
   | { ok: true; text?: string }
   | { ok: false; error: GatewayError; status: number };
 
@@ -130,13 +130,15 @@ export class TrustedDocuments {
     if (this.policy === 'off' || this.policy === 'allow') return { ok: true };
     // A raw document is trusted when its text is one of the manifest's, and an APQ hash when it is a manifest id
     // (the APQ hash of a text is its sha256): stock APQ clients keep working with the shipped documents.
-    const trusted =
-      typeof query === 'string' && query !== ''
-        ? this.texts.has(query)
-        : typeof apqHash === 'string'
-          ? this.byId.has(`sha256:${apqHash.toLowerCase()}`)
-          : true; // no document at all: Apollo / graphql-ws answer that themselves
-    if (trusted) return { ok: true };
+    if (typeof query === 'string' && query !== '') {
+      if (this.texts.has(query)) return { ok: true };
+    } else if (typeof apqHash === 'string') {
+      // Sent with its text: Apollo checks the hash against it and runs it, on any instance.
+      const text = this.byId.get(`sha256:${apqHash.toLowerCase()}`);
+      if (text !== undefined) return { ok: true, text };
+    } else {
+      return { ok: true }; // no document at all: Apollo / graphql-ws answer that themselves
+    }
     if (this.policy === 'enforce-client-secrets' && (await principal())?.kind !== 'client') return { ok: true };
     return refuse(
       'TRUSTED_DOCUMENT_REQUIRED',

@@ -158,6 +158,11 @@ describe('enforce-client-secrets: a client secret runs trusted documents only', 
     expect((await rawGql(gw, text, { id: payment.id }, { token: payment.clientSecret })).status).toBe(403);
     const res = await rawGql(gw, trustedText, { id: payment.id }, { token: payment.clientSecret });
     expect(res.json?.data?.payment.id).toBe(payment.id);
+    // An APQ hash that is a manifest id runs at once: no PERSISTED_QUERY_NOT_FOUND round trip on a fresh instance.
+    const sha256Hash = trustedRequest(GetPaymentDocument).documentId.slice('sha256:'.length);
+    const apq = await post({ variables: { id: payment.id }, extensions: { persistedQuery: { version: 1, sha256Hash } } }, payment.clientSecret);
+    expect(apq.json?.errors).toBeUndefined();
+    expect(apq.json?.data?.payment.id).toBe(payment.id);
   });
 
   it('over graphql-ws, a raw subscription from a client secret is refused; by id it runs', async () => {

@@ -50,7 +50,7 @@ describe('the policy table (docs/operations.md#trusted-documents)', () => {
 
   it('an APQ hash is trusted only when it is a manifest id', async () => {
     const documents = new TrustedDocuments('enforce', new Map([[ID, TEXT]]));
-    expect((await documents.check({ apqHash: HEX }, async () => client)).ok).toBe(true);
+    expect(await documents.check({ apqHash: HEX }, async () => client)).toEqual({ ok: true, text: TEXT });
     expect(await documents.check({ apqHash: 'b'.repeat(64) }, async () => client)).toMatchObject({ ok: false, status: 403 });
   });
 
