@@ -166,12 +166,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     const schema = await buildGatewaySchema();
     const production = config.nodeEnv === 'production';
+    const trustedDocuments = TrustedDocuments.load(config.trustedDocuments.policy, config.trustedDocuments.manifests);
+    log.info({ policy: trustedDocuments.policy, documents: trustedDocuments.size }, 'trusted documents');
     const apollo = createApollo(schema, {
       production,
       introspection: config.introspection,
       mutationsPerMinute: config.rateLimit.mutationsPerMinute,
       mutationLimiter,
-      plugins: [...(metrics ? [metricsPlugin(metrics, knownOperationNames(), outcomeCodes())] : []), ...(traceLinks ? [tracingPlugin()] : [])],
+      plugins: [...(metrics ? [metricsPlugin(metrics, new Set([...knownOperationNames(), ...trustedDocuments.operationNames()]), outcomeCodes())] : []), ...(traceLinks ? [tracingPlugin()] : [])],
     });
     await apollo.start();
     cleanup.push(() => apollo.stop());
@@ -199,8 +201,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       };
     };
 
-    const trustedDocuments = TrustedDocuments.load(config.trustedDocuments.policy, config.trustedDocuments.manifests);
-    log.info({ policy: trustedDocuments.policy, documents: trustedDocuments.size }, 'trusted documents');
     const graphqlHandler = createGraphqlHandler(apollo, (req) => contextFor(req.headers.authorization, req), {
       bodyLimit: GRAPHQL_BODY_LIMIT,
       trustedDocuments,

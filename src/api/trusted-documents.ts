@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { Kind, parse } from 'graphql';
 import { GatewayError } from '../domain/errors';
 // Imported, not read from disk: `npm run build` copies it next to the code.
 import gatewayManifest from '../client/generated/persisted-documents.json';
@@ -102,6 +103,21 @@ export class TrustedDocuments {
 
   get size(): number {
     return this.byId.size;
+  }
+
+  /** The operation names of the trusted documents (a set fixed at start: safe as metric labels). */
+  operationNames(): Set<string> {
+    const names = new Set<string>();
+    for (const text of this.texts) {
+      try {
+        for (const definition of parse(text).definitions) {
+          if (definition.kind === Kind.OPERATION_DEFINITION && definition.name) names.add(definition.name.value);
+        }
+      } catch {
+        // not GraphQL: Apollo refuses it when it is sent; it names nothing
+      }
+    }
+    return names;
   }
 
   /**

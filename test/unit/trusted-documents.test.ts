@@ -91,6 +91,8 @@ describe('manifests', () => {
   it('a merchant manifest adds to the gateway’s', () => {
     const documents = TrustedDocuments.load('enforce', [tempFile(JSON.stringify({ [ID]: TEXT }))]);
     expect(documents.size).toBe(TrustedDocuments.load('enforce').size + 1);
+    // Their operation names are metric labels (a fixed set): the gateway's and the merchant's.
+    expect([...documents.operationNames()]).toEqual(expect.arrayContaining(['CreatePayment', 'GetPayment', 'PaymentUpdated', 'Trusted']));
   });
 });
 
