@@ -147,6 +147,16 @@ describe('enforce-client-secrets: a client secret runs trusted documents only', 
     const apq = await post({ variables: { id: payment.id }, extensions: { persistedQuery: { version: 1, sha256Hash } } }, payment.clientSecret);
     expect(apq.status).toBe(403);
     expect(firstError(apq).code).toBe('TRUSTED_DOCUMENT_REQUIRED');
+    // Other body shapes are no way around it: Apollo refuses them before running anything.
+    const headers = { authorization: `Bearer ${payment.clientSecret}`, 'apollo-require-preflight': 'true' };
+    for (const init of [
+      { headers: { ...headers, 'content-type': 'application/graphql' }, body: `{ payment(id: "${payment.id}") { id status } }` },
+      { headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify([{ query: RAW_READ, variables: { id: payment.id } }]) },
+    ]) {
+      const res = await rawRequest(gw.app.graphqlUrl, { method: 'POST', ...init });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.text).not.toContain('PENDING');
+    }
   });
 
   it('the exact text of a trusted document is trusted, sent raw', async () => {
@@ -238,5 +248,34 @@ describe('documentId requests', () => {
     const res = await post({ ...trustedRequest(GetPaymentDocument, { id: 'x' }), query: RAW_READ });
     expect(res.status).toBe(400);
     expect(firstError(res).code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('TRUSTED_DOCUMENTS=enforce: the API key too runs trusted documents only', () => {
+  let strict: TestGateway;
+  beforeAll(async () => {
+    strict = await startGateway({ TRUSTED_DOCUMENTS: 'enforce' });
+  }, 60_000);
+  afterAll(async () => {
+    await strict?.stop();
+  });
+
+  it('refuses a raw document from the API key over HTTP and graphql-ws; by id it runs', async () => {
+    const raw = await rawGql(strict, RAW_READ, { id: 'pay_x' });
+    expect(raw.status).toBe(403);
+    expect(firstError(raw).code).toBe('TRUSTED_DOCUMENT_REQUIRED');
+
+    const ws = strict.ws(TEST_API_KEY);
+    const sub = subscribe(ws, { query: 'subscription ($id: ID!) { paymentUpdated(id: $id) { id } }', variables: { id: 'pay_x' } });
+    await sub.until(() => sub.error !== undefined);
+    expect(sub.error![0].extensions).toMatchObject({ code: 'TRUSTED_DOCUMENT_REQUIRED' });
+
+    const variables = { input: { amount: 700, currency: 'EUR', description: 'Strict', returnUrl: 'https://shop.example/return' } };
+    const res = await rawRequest(strict.app.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_API_KEY}` },
+      body: JSON.stringify(trustedRequest(CreatePaymentDocument, variables)),
+    });
+    expect(res.json?.data?.createPayment).toMatchObject({ __typename: 'CreatePaymentPayload', payment: { amount: 700, currency: 'EUR' } });
   });
 });
