@@ -72,6 +72,12 @@ export interface DocumentRequest {
   apqHash?: unknown;
 }
 
+/** APQ's `extensions.persistedQuery.sha256Hash` (null when the extension has none; undefined without the extension). */
+export function apqHashOf(extensions: unknown): unknown {
+  const persisted = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | null | undefined)?.persistedQuery;
+  return persisted && typeof persisted === 'object' ? (persisted.sha256Hash ?? null) : undefined;
+}
+
 export type DocumentVerdict =
   /** Run the request; with `text`, as this trusted document (its `documentId` or APQ hash resolved). */
   | { ok: true; text?: string }

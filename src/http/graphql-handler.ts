@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { GatewayContext } from '../api/context';
-import type { DocumentRequest, TrustedDocuments } from '../api/trusted-documents';
+import { apqHashOf, type DocumentRequest, type TrustedDocuments } from '../api/trusted-documents';
 import { BodyTooLargeError, readBody } from './body';
 import { requestIdOf } from './request-id';
 
@@ -105,11 +105,6 @@ function documentRequest(
     };
   }
   return undefined;
-}
-
-function apqHashOf(extensions: unknown): unknown {
-  const persisted = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | null | undefined)?.persistedQuery;
-  return persisted && typeof persisted === 'object' ? (persisted.sha256Hash ?? null) : undefined;
 }
 
 /**

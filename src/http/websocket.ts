@@ -3,7 +3,7 @@ import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type Do
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken, type GatewayContext } from '../api/context';
-import type { TrustedDocuments } from '../api/trusted-documents';
+import { apqHashOf, type TrustedDocuments } from '../api/trusted-documents';
 import { classifyError, createFormatError } from '../api/errors/format-error';
 import type { Logger } from '../logger';
 import { armorValidationRules, GRAPHQL_LIMITS, noIntrospectionRule } from './graphql-limits';
@@ -120,9 +120,8 @@ export function attachGraphqlWs(
           const contextOnce = () =>
             (contextValue ??= options.buildContext((connectionAuthorization(ctx.connectionParams) as { header: string }).header, ctx.extra.request));
           const { documentId } = payload as { documentId?: unknown };
-          const apq = (payload.extensions?.persistedQuery ?? undefined) as { sha256Hash?: unknown } | undefined;
           const verdict = await options.trustedDocuments.check(
-            { documentId, query, apqHash: apq && typeof apq === 'object' ? (apq.sha256Hash ?? null) : undefined },
+            { documentId, query, apqHash: apqHashOf(payload.extensions) },
             async () => (await contextOnce()).principal,
           );
           if (!verdict.ok) return [new GraphQLError(verdict.error.message, { extensions: { code: verdict.error.code } })];
