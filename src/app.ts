@@ -11,6 +11,7 @@ import { createServices, type Services } from './services';
 import { ensureDemoMerchant, type DemoMerchant } from './seed';
 import { buildGatewaySchema } from './api/schema';
 import { createApollo } from './api/apollo';
+import { TrustedDocuments } from './api/trusted-documents';
 import { bearerToken, type GatewayContext } from './api/context';
 import { createLoaders, type Loaders } from './api/loaders';
 import { createGraphqlHandler } from './http/graphql-handler';
@@ -177,12 +178,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const production = config.nodeEnv === 'production';
     // Same switch as Apollo's landing page (GRAPHQL_INTROSPECTION, off in production).
     const withIde = config.introspection && ideAvailable();
+    const trustedDocuments = TrustedDocuments.load(config.trustedDocuments.policy, config.trustedDocuments.manifests);
+    log.info({ policy: trustedDocuments.policy, documents: trustedDocuments.size }, 'trusted documents');
     const apollo = createApollo(schema, {
       production,
       introspection: config.introspection,
       mutationsPerMinute: config.rateLimit.mutationsPerMinute,
       mutationLimiter,
-      plugins: [...(metrics ? [metricsPlugin(metrics, knownOperationNames(), outcomeCodes())] : []), ...(traceLinks ? [tracingPlugin()] : [])],
+      plugins: [...(metrics ? [metricsPlugin(metrics, new Set([...knownOperationNames(), ...trustedDocuments.operationNames()]), outcomeCodes())] : []), ...(traceLinks ? [tracingPlugin()] : [])],
     });
     await apollo.start();
     cleanup.push(() => apollo.stop());
@@ -214,6 +217,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       bodyLimit: config.limits.graphqlBodyBytes,
       variablesDepth: config.limits.variablesDepth,
       variablesBytes: config.limits.variablesBytes,
+      trustedDocuments,
     });
     let webhooks: HttpRoutes['webhooks'] = services.webhooks;
     if (metrics) webhooks = instrumentWebhooks(webhooks, metrics);
@@ -246,6 +250,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         return token ? services.merchants.authenticate(token) : null;
       },
       admit: (req) => connections.admit(req),
+      trustedDocuments,
     });
     cleanup.push(() => ws.close());
 

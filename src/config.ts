@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { longestCallMs } from './ucanpay/client';
+import { readManifest, TRUSTED_DOCUMENTS_POLICIES, type TrustedDocumentsPolicy } from './api/trusted-documents';
 
 /** The gateway's configuration, read once from the environment and validated. */
 export interface Config {
@@ -59,6 +60,8 @@ export interface Config {
   metrics?: { port: number; host: string; token?: string };
   /** What one client may hold of this instance (docs/errors.md#limits). */
   limits: Limits;
+  /** Which requests must name a trusted document (docs/operations.md#trusted-documents), and the merchant's manifests merged with the gateway's. */
+  trustedDocuments: { policy: TrustedDocumentsPolicy; manifests: string[] };
 }
 
 /** Connection, body, timeout and subscription limits; each has an environment variable (README). */
@@ -279,6 +282,23 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('INSTANCE_ID must be 1-100 letters, digits or . _ : -');
   }
 
+  const policyRaw = env.TRUSTED_DOCUMENTS || (nodeEnv === 'production' ? 'enforce-client-secrets' : 'allow');
+  const policy = TRUSTED_DOCUMENTS_POLICIES.find((p) => p === policyRaw);
+  if (!policy) problems.push(`TRUSTED_DOCUMENTS must be one of ${TRUSTED_DOCUMENTS_POLICIES.join(', ')}, got "${policyRaw}"`);
+  const manifests = (env.TRUSTED_DOCUMENTS_MANIFESTS ?? '')
+    .split(',')
+    .map((file) => file.trim())
+    .filter(Boolean)
+    .map((file) => path.resolve(file));
+  if (manifests.length && policy === 'off') problems.push('TRUSTED_DOCUMENTS_MANIFESTS needs TRUSTED_DOCUMENTS other than off (documentId is not accepted when off)');
+  for (const file of manifests) {
+    try {
+      readManifest(file);
+    } catch (error) {
+      problems.push(`TRUSTED_DOCUMENTS_MANIFESTS: ${(error as Error).message}`);
+    }
+  }
+
   const config: Config = {
     nodeEnv: nodeEnv ?? 'development',
     host,
@@ -311,6 +331,7 @@ export function loadConfig(env: Env = process.env): Config {
     metrics,
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 25_000, 100, 3_600_000),
     limits: DEFAULT_LIMITS,
+    trustedDocuments: { policy: policy ?? 'off', manifests },
   };
 
   const clientAddressHeader = env.CLIENT_ADDRESS_HEADER?.trim().toLowerCase() || undefined;

@@ -7,7 +7,7 @@ import type { UCanPayError, UCanPayErrorCode } from '../ucanpay/errors';
  * sending the same request again (same idempotency key) may succeed.
  * docs/errors.md explains each one; a test keeps the two in step.
  *
- * The first five are produced by Apollo / the HTTP layer before any resolver
+ * The first seven are produced by Apollo / the HTTP layer before any resolver
  * runs; the rest are thrown as {@link GatewayError}s by the services.
  */
 export const THROWN_ERROR_CODES = {
@@ -21,6 +21,10 @@ export const THROWN_ERROR_CODES = {
   OPERATION_RESOLUTION_FAILURE: { retryable: false },
   /** An automatic persisted query hash this instance does not hold (any more): send it again with the full query. */
   PERSISTED_QUERY_NOT_FOUND: { retryable: false },
+  /** A `documentId` that is not in the gateway's trusted-documents manifests (docs/operations.md#trusted-documents). */
+  TRUSTED_DOCUMENT_NOT_FOUND: { retryable: false },
+  /** A raw document where the TRUSTED_DOCUMENTS policy allows only trusted ones (by `documentId`). Nothing ran. */
+  TRUSTED_DOCUMENT_REQUIRED: { retryable: false },
   BAD_USER_INPUT: { retryable: false },
   UNAUTHENTICATED: { retryable: false },
   FORBIDDEN: { retryable: false },

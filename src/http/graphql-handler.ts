@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { GatewayContext } from '../api/context';
+import { apqHashOf, type DocumentRequest, type TrustedDocuments } from '../api/trusted-documents';
 import { BodyTooLargeError, closeAfterResponse, isJsonContentType, readBody } from './body';
 import { requestIdOf } from './request-id';
 import { variablesProblem, type VariablesLimits } from './variables-limits';
@@ -12,7 +13,11 @@ import { variablesProblem, type VariablesLimits } from './variables-limits';
 export function createGraphqlHandler(
   apollo: ApolloServer<GatewayContext>,
   buildContext: (req: IncomingMessage) => Promise<GatewayContext>,
-  options: { bodyLimit: number } & VariablesLimits,
+  options: {
+    bodyLimit: number;
+    /** `documentId` requests and the TRUSTED_DOCUMENTS policy, applied before Apollo sees the request. */
+    trustedDocuments?: TrustedDocuments;
+  } & VariablesLimits,
 ) {
   return async (req: IncomingMessage, res: ServerResponse, search: string): Promise<void> => {
     let body: unknown = undefined;
@@ -53,13 +58,24 @@ export function createGraphqlHandler(
     }
     const problem = variablesProblem(variables, options);
     if (problem) return sendError(res, 400, 'BAD_USER_INPUT', problem, false, 'variables');
+    // Built once: the trusted-documents check may need the principal before Apollo runs.
+    let context: Promise<GatewayContext> | undefined;
+    const contextOnce = () => (context ??= buildContext(req));
+    if (options.trustedDocuments) {
+      const request = documentRequest(req.method, body, search);
+      if (request) {
+        const verdict = await options.trustedDocuments.check(request.fields, async () => (await contextOnce()).principal);
+        if (!verdict.ok) return sendError(res, verdict.status, verdict.error.code, verdict.error.message);
+        if (verdict.text !== undefined) ({ body, search } = request.withQuery(verdict.text));
+      }
+    }
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
-      context: () => buildContext(req),
+      context: contextOnce,
     });
     for (const [name, value] of response.headers) res.setHeader(name, value);
     res.statusCode = response.status ?? 200;
@@ -70,6 +86,44 @@ export function createGraphqlHandler(
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   };
+}
+
+/**
+ * The document a GET (`?documentId=…` or `?query=…`) or a JSON POST asks for, and how to
+ * rewrite the request to carry a trusted document's text in place of its `documentId`, so
+ * that Apollo then does all the rest (GET runs queries only, CSRF prevention, limits).
+ * Anything else (a batch, a non-JSON body, another method) is left to Apollo, which refuses it.
+ */
+function documentRequest(
+  method: string | undefined,
+  body: unknown,
+  search: string,
+): { fields: DocumentRequest; withQuery(text: string): { body: unknown; search: string } } | undefined {
+  if (method === 'POST' && body && typeof body === 'object' && !Array.isArray(body)) {
+    const { documentId, ...rest } = body as Record<string, unknown>;
+    return {
+      fields: { documentId, query: rest.query, apqHash: apqHashOf(rest.extensions) },
+      withQuery: (query) => ({ body: { ...rest, query }, search }),
+    };
+  }
+  if (method === 'GET') {
+    const params = new URLSearchParams(search);
+    let extensions: unknown;
+    try {
+      extensions = JSON.parse(params.get('extensions') ?? 'null');
+    } catch {
+      extensions = undefined; // Apollo answers the bad JSON
+    }
+    return {
+      fields: { documentId: params.get('documentId') ?? undefined, query: params.get('query') ?? undefined, apqHash: apqHashOf(extensions) },
+      withQuery: (query) => {
+        params.delete('documentId');
+        params.set('query', query);
+        return { body, search: `?${params.toString()}` };
+      },
+    };
+  }
+  return undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type Do
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken, type GatewayContext } from '../api/context';
+import { apqHashOf, type TrustedDocuments } from '../api/trusted-documents';
 import { classifyError, createFormatError } from '../api/errors/format-error';
 import type { Logger } from '../logger';
 import { armorValidationRules, GRAPHQL_LIMITS, noIntrospectionRule } from './graphql-limits';
@@ -58,6 +59,8 @@ export function attachGraphqlWs(
     principalOf: (authorization: unknown) => Promise<Principal | null>;
     /** Why an upgrade request must be refused (connection caps), or undefined to serve it. */
     admit?: (request: http.IncomingMessage) => string | undefined;
+    /** `payload.documentId` (with `query: ""`) and the TRUSTED_DOCUMENTS policy, as over HTTP. */
+    trustedDocuments?: TrustedDocuments;
   },
 ): { close: () => Promise<void>; drain: () => void; subscriptions: SubscriptionLimiter } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: GRAPHQL_LIMITS.wsMessageBytes });
@@ -125,30 +128,51 @@ export function attachGraphqlWs(
         return false;
       },
       context: (ctx) => options.buildContext((connectionAuthorization(ctx.connectionParams) as { header: string }).header, ctx.extra.request),
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
+        // Trusted documents: the same wire format as HTTP's body (graphql-ws needs `query` to be a
+        // string: send ""). The context is built here only when the policy needs the principal.
+        let query = payload.query;
+        let contextValue: Promise<GatewayContext> | undefined;
+        if (options.trustedDocuments) {
+          const contextOnce = () =>
+            (contextValue ??= options.buildContext((connectionAuthorization(ctx.connectionParams) as { header: string }).header, ctx.extra.request));
+          const { documentId } = payload as { documentId?: unknown };
+          const verdict = await options.trustedDocuments.check(
+            { documentId, query, apqHash: apqHashOf(payload.extensions) },
+            async () => (await contextOnce()).principal,
+          );
+          if (!verdict.ok) return [new GraphQLError(verdict.error.message, { extensions: { code: verdict.error.code } })];
+          query = verdict.text ?? query;
+        }
         // Thousands of clients send the same few subscription texts: parse and
         // validate each text once and share the document (memory per subscriber).
-        let document = documents.get(payload.query);
+        let document = documents.get(query);
         if (document) {
-          documents.delete(payload.query);
-          documents.set(payload.query, document);
+          documents.delete(query);
+          documents.set(query, document);
         } else {
           try {
-            document = parse(payload.query, { maxTokens: GRAPHQL_LIMITS.maxTokens });
+            document = parse(query, { maxTokens: GRAPHQL_LIMITS.maxTokens });
           } catch (error) {
             const message = error instanceof Error ? error.message : 'unparsable query';
             return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
           }
           const errors = validate(schema, document, rules);
           if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
-          documents.set(payload.query, document);
+          documents.set(query, document);
           if (documents.size > DOCUMENT_CACHE_SIZE) documents.delete(documents.keys().next().value!);
         }
         const operation = getOperationAST(document, payload.operationName);
         if (operation?.operation === 'mutation') {
           return [new GraphQLError('Send mutations over HTTP POST /graphql; this WebSocket carries subscriptions and queries', { extensions: { code: 'BAD_REQUEST' } })];
         }
-        return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
+        return {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          ...(contextValue ? { contextValue: await contextValue } : {}),
+        };
       },
       onError: (_ctx, _id, _payload, errors) => formatAll(errors) as never,
       onNext: (_ctx, _id, _payload, args, result) =>

@@ -7,6 +7,7 @@ import { getIntrospectionQuery } from 'graphql';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetPaymentDocument } from '../../src/client/generated/graphql';
 import { createLogger } from '../../src/logger';
 import { startGateway, TEST_API_KEY, type TestGateway } from '../helpers/gateway';
 import { runLogDestination } from '../helpers/run-logs';
@@ -20,6 +21,9 @@ import { createPayment, firstError, rawGql, rawRequest } from './helpers';
  */
 
 const PRODUCTION = { NODE_ENV: 'production', API_KEY_PEPPER: 'test-pepper-for-production-mode-0001' };
+const TRUSTED_GET_PAYMENT = (JSON.parse(fs.readFileSync(path.resolve('src/client/generated/persisted-documents.json'), 'utf8')) as Record<string, string>)[
+  (GetPaymentDocument as { __meta__?: { hash: string } }).__meta__!.hash
+];
 
 function capturingLogger() {
   const lines: Array<Record<string, any>> = [];
@@ -242,8 +246,9 @@ describe('a WebSocket needs valid credentials at connection_init', () => {
       const { socket, first } = await wsInit(prod, params);
       try {
         expect(first, Object.keys(params).join()).toEqual({ type: 'connection_ack' });
-        const { next } = await wsRun(socket, `{ payment(id: "${payment.id}") { id status } }`);
-        expect(next).toEqual([{ data: { payment: { id: payment.id, status: 'PENDING' } } }]);
+        // A trusted document's text: production lets a client secret run trusted documents only (docs/operations.md#trusted-documents).
+        const { next } = await wsRun(socket, TRUSTED_GET_PAYMENT, { id: payment.id });
+        expect(next).toEqual([{ data: { payment: expect.objectContaining({ id: payment.id, status: 'PENDING' }) } }]);
       } finally {
         socket.close();
       }
