@@ -36,6 +36,8 @@ export const THROWN_ERROR_CODES = {
   PROVIDER_ERROR: { retryable: false },
   /** SQLite: another connection held the database's write lock for longer than SQLITE_BUSY_TIMEOUT_MS. Nothing of the request was written. */
   DATABASE_BUSY: { retryable: true },
+  /** This instance is draining (SIGTERM): a request that reached it on an open connection is answered 503; retry, another instance answers. */
+  SHUTTING_DOWN: { retryable: true },
   INTERNAL_SERVER_ERROR: { retryable: true },
   /** graphql-ws: a connection or principal already holds its limit of active subscriptions (docs/errors.md#limits). */
   SUBSCRIPTION_LIMIT_REACHED: { retryable: false },
