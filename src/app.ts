@@ -23,7 +23,7 @@ import { createSandbox, type SandboxHandle, type SandboxOptions } from './sandbo
 import { connectRateLimitRedis, MutationRateLimiter, RedisRateLimiter } from './services/rate-limit';
 import { GatewayMetrics } from './metrics/metrics';
 import { knownOperationNames, metricsPlugin, outcomeCodes } from './metrics/apollo-plugin';
-import { databaseObserver, instrumentWebhooks, ucanpayAttemptObserver } from './metrics/hooks';
+import { databaseObserver, instrumentWebhooks, reconciliationObserver, ucanpayAttemptObserver } from './metrics/hooks';
 import { startMetricsServer } from './metrics/server';
 import { OrderTraceLinks, tracedFetch, tracedGraphqlHandler, tracedTransaction, tracedWebhooks, tracingPlugin } from './telemetry/tracing';
 
@@ -253,7 +253,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       trustedDocuments,
     });
     cleanup.push(() => ws.close());
+    if (metrics) metrics.live = () => ({ connections: ws.connections, subscriptions: ws.subscriptions.active });
 
+    if (metrics) services.reconciliation.observer = reconciliationObserver(metrics);
     services.reconciliation.start();
     cleanup.push(() => services.reconciliation.stop());
 

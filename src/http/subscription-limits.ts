@@ -24,6 +24,9 @@ export class SubscriptionLimiter {
   /** Per connection: operation id → the principal key it counts under ('' = none). */
   private readonly byConnection = new WeakMap<object, Map<string, string>>();
 
+  /** Active operations on this instance, all connections (metrics). */
+  active = 0;
+
   constructor(private readonly limits: SubscriptionLimits) {}
 
   /** Takes a place for operation `id`; returns the error when there is none. */
@@ -44,6 +47,7 @@ export class SubscriptionLimiter {
       this.perPrincipal.set(key, count + 1);
     }
     ops.set(id, key);
+    this.active++;
     return undefined;
   }
 
@@ -52,6 +56,7 @@ export class SubscriptionLimiter {
     const key = ops?.get(id);
     if (key === undefined) return;
     ops!.delete(id);
+    this.active--;
     if (!key) return;
     const left = (this.perPrincipal.get(key) ?? 1) - 1;
     if (left > 0) this.perPrincipal.set(key, left);

@@ -62,7 +62,7 @@ export function attachGraphqlWs(
     /** `payload.documentId` (with `query: ""`) and the TRUSTED_DOCUMENTS policy, as over HTTP. */
     trustedDocuments?: TrustedDocuments;
   },
-): { close: () => Promise<void>; drain: () => void; subscriptions: SubscriptionLimiter } {
+): { close: () => Promise<void>; drain: () => void; subscriptions: SubscriptionLimiter; readonly connections: number } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: GRAPHQL_LIMITS.wsMessageBytes });
   // A client that sends a frame over the limit (or bad framing) makes ws close
   // its connection (1009/1002) and then emit 'error' on the socket, where
@@ -182,6 +182,9 @@ export function attachGraphqlWs(
   );
   return {
     subscriptions,
+    get connections() {
+      return wss.clients.size;
+    },
     // 1001 Going Away: graphql-ws clients reconnect (to another instance) and resume with sinceVersion.
     drain: () => {
       draining = true;

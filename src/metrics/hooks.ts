@@ -74,3 +74,13 @@ export function databaseObserver(metrics: GatewayMetrics): import('../db/databas
     },
   };
 }
+
+/** Reconciliation passes: per kind, objects due (claimed this pass), checked with UCanPay, repaired (changed). */
+export function reconciliationObserver(metrics: GatewayMetrics): (kind: string, counts: { due: number; checked: number; changed: number }) => void {
+  return (kind, counts) => {
+    const label = kind.replace(/\W+/g, '_');
+    metrics.reconciliationDue.set({ kind: label }, counts.due);
+    metrics.reconciliationChecked.inc({ kind: label }, counts.checked);
+    metrics.reconciliationRepaired.inc({ kind: label }, counts.changed);
+  };
+}

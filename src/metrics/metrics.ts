@@ -97,16 +97,25 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  readonly wsConnections = new Gauge({
+  /** Read at each scrape (set by the app once graphql-ws is up). */
+  live?: () => { connections: number; subscriptions: number };
+
+  readonly wsConnections: Gauge = new Gauge({
     name: 'gateway_websocket_connections',
     help: 'Open graphql-ws connections.',
     registers: [this.registry],
+    collect: () => {
+      if (this.live) this.wsConnections.set(this.live().connections);
+    },
   });
 
-  readonly wsSubscriptions = new Gauge({
+  readonly wsSubscriptions: Gauge = new Gauge({
     name: 'gateway_websocket_subscriptions',
-    help: 'Active GraphQL subscriptions over graphql-ws.',
+    help: 'Active operations over graphql-ws (subscriptions, and queries while they run).',
     registers: [this.registry],
+    collect: () => {
+      if (this.live) this.wsSubscriptions.set(this.live().subscriptions);
+    },
   });
 
   readonly dbTransactionDuration = new Histogram({

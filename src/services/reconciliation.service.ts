@@ -119,6 +119,8 @@ export class ReconciliationService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private stopping = false;
+  /** Metrics hook: per kind and pass, the rows claimed as due, those checked with UCanPay and those that changed. */
+  observer?: (kind: string, counts: { due: number; checked: number; changed: number }) => void;
   private readonly kinds: ReconcileKind[];
 
   constructor(
@@ -219,13 +221,19 @@ export class ReconciliationService {
         this.log.warn({ kind: kind.name, err: (error as Error).message }, 'reconciliation could not claim due rows');
         continue;
       }
+      const counts = { due: claimed.length, checked: 0, changed: 0 };
       for (const [i, claim] of claimed.entries()) {
         if (this.stopping) {
           for (const rest of claimed.slice(i)) await this.release(kind, rest.row.id, rest.previousSyncedAt, rest.claimedAt);
-          return changed;
+          break;
         }
-        if (await this.check(kind, claim)) changed++;
+        counts.checked++;
+        if (await this.check(kind, claim)) {
+          changed++;
+          counts.changed++;
+        }
       }
+      this.observer?.(kind.name, counts);
       if (this.stopping) return changed;
     }
     return changed;

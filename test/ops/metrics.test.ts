@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreatePaymentDocument, RefundPaymentDocument } from '../../src/client/generated/graphql';
-import { checkout, eventually, sandboxCall, startGateway, type TestGateway } from '../helpers/gateway';
+import { CreatePaymentDocument, PaymentUpdatedDocument, RefundPaymentDocument } from '../../src/client/generated/graphql';
+import { checkout, collect, eventually, sandboxCall, startGateway, type TestGateway } from '../helpers/gateway';
 
 /**
  * /metrics after real work: each counter moves by exactly what happened (a
@@ -83,6 +83,24 @@ describe('Prometheus metrics', () => {
     expect(m('gateway_ucanpay_webhook_lag_seconds_count')).toBe(2);
     expect(m('gateway_db_transaction_duration_seconds_count{outcome="commit"}')).toBeGreaterThanOrEqual(4);
     expect(m('gateway_sqlite_group_commit_transactions_count')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('live WebSocket connections and subscriptions, and reconciliation passes, are exported', async () => {
+    const payment = await gw.gql(CreatePaymentDocument, { input: { amount: 300, currency: 'USD', description: 'Live', returnUrl: 'https://shop.example/r' } as never });
+    const id = (payment.data!.createPayment as { payment: { id: string } }).payment.id;
+    const sub = collect(gw.ws(), PaymentUpdatedDocument, { id });
+    await sub.until((v) => v.data?.paymentUpdated.status === 'PENDING');
+    const live = await scrape();
+    expect(value(live, 'gateway_websocket_connections')).toBeGreaterThanOrEqual(1);
+    expect(value(live, 'gateway_websocket_subscriptions')).toBeGreaterThanOrEqual(1);
+    sub.unsubscribe();
+    await eventually(async () => value(await scrape(), 'gateway_websocket_subscriptions') === value(live, 'gateway_websocket_subscriptions') - 1);
+
+    const before = await scrape();
+    await gw.app.services.reconciliation.runOnce();
+    const after = await scrape();
+    expect(after.has('gateway_reconciliation_due{kind="payment"}')).toBe(true);
+    expect(moved(before, after, 'gateway_reconciliation_checked_total{kind="payment"}')).toBe(value(after, 'gateway_reconciliation_due{kind="payment"}'));
   });
 
   it('a typed error result is counted under its code', async () => {
