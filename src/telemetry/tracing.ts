@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebhookReply } from '../services/webhook.service';
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Link, type SpanContext } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Link, type Span, type SpanContext } from '@opentelemetry/api';
 
 /**
  * OpenTelemetry tracing. The code only uses `@opentelemetry/api`: with no
@@ -14,6 +14,19 @@ import { context, propagation, SpanKind, SpanStatusCode, trace, type Link, type 
  * Spans never carry a document's literal values, a key, a secret or a body.
  */
 export const tracer = trace.getTracer('ucanpay-gateway');
+
+/** Runs `fn` as the span's work: an exception is recorded (status ERROR, rethrown), and the span always ends. */
+async function within<T>(span: Span, fn: () => Promise<T>, errorMessage?: (error: unknown) => string): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, ...(errorMessage ? { message: errorMessage(error) } : {}) });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
 
 /** Registers the SDK when the environment asks for OTLP export; returns its shutdown, or undefined when tracing stays off. */
 export async function startTracingFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<(() => Promise<void>) | undefined> {
@@ -38,18 +51,12 @@ export function tracedGraphqlHandler(
 ): (req: IncomingMessage, res: ServerResponse, search: string) => Promise<void> {
   return (req, res, search) => {
     const parent = propagation.extract(context.active(), req.headers);
-    return tracer.startActiveSpan('graphql', { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? 'GET', 'url.path': '/graphql' } }, parent, async (span) => {
-      try {
+    return tracer.startActiveSpan('graphql', { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? 'GET', 'url.path': '/graphql' } }, parent, (span) =>
+      within(span, async () => {
         await handler(req, res, search);
         span.setAttribute('http.response.status_code', res.statusCode);
-      } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+      }),
+    );
   };
 }
 
@@ -108,10 +115,10 @@ export function tracedFetch(links: OrderTraceLinks, inner: typeof fetch = (input
     return tracer.startActiveSpan(
       endpointOf(method, url),
       { kind: SpanKind.CLIENT, attributes: { 'http.request.method': method, 'url.full': `${url.origin}${url.pathname}`, 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) } },
-      async (span) => {
+      (span) => {
         const headers = new Headers(init?.headers);
         propagation.inject(context.active(), headers, { set: (carrier, key, value) => carrier.set(key, value) });
-        try {
+        return within(span, async () => {
           const res = await inner(input, { ...init, headers });
           span.setAttribute('http.response.status_code', res.status);
           if (res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
@@ -120,13 +127,7 @@ export function tracedFetch(links: OrderTraceLinks, inner: typeof fetch = (input
             if (typeof body?.order_id === 'string') links.remember(body.order_id, span.spanContext());
           }
           return res;
-        } catch (error) {
-          span.recordException(error as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR });
-          throw error;
-        } finally {
-          span.end();
-        }
+        });
       },
     );
   };
@@ -149,20 +150,13 @@ export function tracedWebhooks(webhooks: WebhookReceiver, links: OrderTraceLinks
       return tracer.startActiveSpan(
         `ucanpay.webhook ${type}`,
         { kind: SpanKind.SERVER, links: links.linkFor(orderId), attributes: { 'ucanpay.event.type': type, ...(orderId ? { 'ucanpay.order_id': orderId } : {}) } },
-        async (span) => {
-          try {
+        (span) =>
+          within(span, async () => {
             const reply = await webhooks.receive(merchantId, rawBody, signature);
             span.setAttribute('http.response.status_code', reply.status);
             if (reply.body.outcome) span.setAttribute('gateway.webhook.outcome', reply.body.outcome);
             return reply;
-          } catch (error) {
-            span.recordException(error as Error);
-            span.setStatus({ code: SpanStatusCode.ERROR });
-            throw error;
-          } finally {
-            span.end();
-          }
-        },
+          }),
       );
     },
   };
@@ -193,14 +187,7 @@ export function tracingPlugin(): import('@apollo/server').ApolloServerPlugin {
 
 /** Database transactions in INTERNAL spans (`db.transaction`), children of the request or webhook that ran them. */
 export function tracedTransaction<T>(run: () => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan('db.transaction', { kind: SpanKind.INTERNAL }, async (span) => {
-    try {
-      return await run();
-    } catch (error) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as { code?: string }).code ?? 'error' });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer.startActiveSpan('db.transaction', { kind: SpanKind.INTERNAL }, (span) =>
+    within(span, run, (error) => (error as { code?: string }).code ?? 'error'),
+  );
 }

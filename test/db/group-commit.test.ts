@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database';
 import { MerchantEntity } from '../../src/entities';
 import { tempSqlitePath } from '../helpers/databases';
+import { testMerchant } from '../helpers/entities';
 
 const opened: Database[] = [];
 afterEach(async () => {
@@ -14,16 +15,7 @@ async function sqlite(): Promise<Database> {
   return db;
 }
 
-function merchant(id: string): MerchantEntity {
-  return Object.assign(new MerchantEntity(), {
-    id,
-    name: `Merchant ${id}`,
-    ucanpayMerchantId: `mch_${id}`,
-    ucanpaySecretKey: 'sk',
-    ucanpayWebhookSecret: 'whsec',
-    createdAt: new Date(),
-  });
-}
+const merchant = (id: string) => testMerchant(id);
 
 async function ids(db: Database): Promise<string[]> {
   return (await db.manager.find(MerchantEntity, { order: { id: 'ASC' } })).map((m) => m.id);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database';
 import { MerchantEntity } from '../../src/entities';
 import { tempSqlitePath } from '../helpers/databases';
+import { testMerchant } from '../helpers/entities';
 
 /**
  * src/db/internals relies on TypeORM and sqlite3 internals (its README.md).
@@ -22,9 +23,7 @@ afterAll(async () => {
   await db?.close();
 });
 
-function merchant(id: string): MerchantEntity {
-  return Object.assign(new MerchantEntity(), { id, name: id, ucanpayMerchantId: `mch_${id}`, ucanpaySecretKey: 'sk', ucanpayWebhookSecret: 'wh', createdAt: new Date(1_700_000_000_000) });
-}
+const merchant = (id: string) => testMerchant(id);
 
 describe('the TypeORM and sqlite3 internals src/db/internals relies on', () => {
   it('pins: typeorm 0.3.31 and sqlite3 6.0.1, exactly, in package.json and installed', () => {
@@ -89,7 +88,7 @@ describe('the TypeORM and sqlite3 internals src/db/internals relies on', () => {
     const typeorm = await db.manager.findOne(MerchantEntity, { where: { id: 'guard-2' } });
     expect(fast).toEqual(typeorm);
     expect(fast).toBeInstanceOf(MerchantEntity);
-    expect(fast!.createdAt).toEqual(new Date(1_700_000_000_000));
+    expect(fast!.createdAt).toEqual(new Date(1_700_000_000_123));
   });
 
   it('transaction-state.ts: the query runner keeps isTransactionActive and transactionDepth', async () => {

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database';
 import { MerchantEntity } from '../../src/entities';
 import { tempSqlitePath } from '../helpers/databases';
+import { testMerchant } from '../helpers/entities';
 
 const opened: Database[] = [];
 const holders: sqlite3.Database[] = [];
@@ -11,16 +12,7 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((db) => db.close()));
 });
 
-function merchant(id: string): MerchantEntity {
-  return Object.assign(new MerchantEntity(), {
-    id,
-    name: `Merchant ${id}`,
-    ucanpayMerchantId: `mch_${id}`,
-    ucanpaySecretKey: 'sk',
-    ucanpayWebhookSecret: 'whsec',
-    createdAt: new Date(),
-  });
-}
+const merchant = (id: string) => testMerchant(id);
 
 /** Another connection (as another process would) that takes the write lock and keeps it until `release()`. */
 async function holdWriteLock(file: string): Promise<{ release: () => Promise<void> }> {

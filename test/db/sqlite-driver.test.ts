@@ -5,22 +5,14 @@ import { isUniqueViolation, openDatabase, type Database } from '../../src/db/dat
 import { sqliteDriver, StatementCachingDatabase } from '../../src/db/internals/sqlite-driver';
 import { MerchantEntity, PaymentEntity } from '../../src/entities';
 import { tempSqlitePath } from '../helpers/databases';
+import { testMerchant } from '../helpers/entities';
 
 const opened: Database[] = [];
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((db) => db.close()));
 });
 
-function merchant(id: string, name = `Merchant ${id}`): MerchantEntity {
-  return Object.assign(new MerchantEntity(), {
-    id,
-    name,
-    ucanpayMerchantId: `mch_${id}`,
-    ucanpaySecretKey: 'sk',
-    ucanpayWebhookSecret: 'whsec',
-    createdAt: new Date(1_700_000_000_123),
-  });
-}
+const merchant = (id: string, name = `Merchant ${id}`) => testMerchant(id, { name });
 
 function connection(db: Database): StatementCachingDatabase {
   return (db.dataSource.driver as unknown as { databaseConnection: StatementCachingDatabase }).databaseConnection;

@@ -2,22 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database';
 import { MerchantEntity } from '../../src/entities';
 import { freshPostgresSchema, tempSqlitePath } from '../helpers/databases';
+import { testMerchant } from '../helpers/entities';
 
 const opened: Database[] = [];
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((db) => db.close()));
 });
 
-function merchant(id: string): MerchantEntity {
-  return Object.assign(new MerchantEntity(), {
-    id,
-    name: `Merchant ${id}`,
-    ucanpayMerchantId: `mch_${id}`,
-    ucanpaySecretKey: 'sk',
-    ucanpayWebhookSecret: 'whsec',
-    createdAt: new Date(),
-  });
-}
+const merchant = (id: string) => testMerchant(id);
 
 /**
  * 60 transactions at once, each writing two rows with an await between them;

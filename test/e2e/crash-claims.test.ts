@@ -1,13 +1,8 @@
-import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreatePaymentDocument } from '../../src/client/generated/graphql';
-import { SANDBOX_DEFAULTS } from '../../src/config';
-import { createSandbox, type SandboxHandle } from '../../src/sandbox';
 import { tempSqlitePath } from '../helpers/databases';
 import { eventually, sandboxCall } from '../helpers/gateway';
+import { freePort, startTestSandbox } from '../helpers/external-sandbox';
 import { SPAWN_HOOK_TIMEOUT_MS, spawnGateway, type GatewayProcess } from '../helpers/instances';
 
 /**
@@ -18,36 +13,19 @@ import { SPAWN_HOOK_TIMEOUT_MS, spawnGateway, type GatewayProcess } from '../hel
  * UCanPay Idempotency-Key, adopts the one order. Another instance still
  * waits the lease out: it cannot know the holder is dead.
  */
-let sandbox: SandboxHandle;
-let sandboxDir: string;
+let sandbox: Awaited<ReturnType<typeof startTestSandbox>>;
 const databaseUrl = `sqlite:${tempSqlitePath('crash-claims')}`;
 const started: GatewayProcess[] = [];
 
 beforeAll(async () => {
-  sandboxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucanpay-crash-claims-'));
-  sandbox = await createSandbox({
-    port: 0,
-    dbPath: path.join(sandboxDir, 'sandbox.sqlite'),
-    merchants: [{ ...SANDBOX_DEFAULTS, name: 'Demo Shop' }],
-    webhookRetry: { baseMs: 50, maxAttempts: 6, maxDelayMs: 500 },
-    tickMs: 200,
-  });
+  sandbox = await startTestSandbox('crash-claims');
 }, SPAWN_HOOK_TIMEOUT_MS);
 
 afterAll(async () => {
   await Promise.allSettled(started.map((g) => g.stop()));
-  await sandbox?.stop().catch(() => undefined);
-  if (sandboxDir) fs.rmSync(sandboxDir, { recursive: true, force: true });
+  await sandbox?.stopAndClean();
 });
 
-/** A port free right now: a restarted instance listens where its predecessor did (same notify_url in the resumed UCanPay call). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function gateway(name: string, instanceId: string, port: number): Promise<GatewayProcess> {
   const g = await spawnGateway(name, {

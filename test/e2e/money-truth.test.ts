@@ -11,7 +11,7 @@ import { PaymentEntity, RefundEntity, WebhookEventEntity } from '../../src/entit
 import { createLogger } from '../../src/logger';
 import { signWebhookPayload, UCanPayClient } from '../../src/ucanpay';
 import { dropPostgresSchema, freshPostgresSchema } from '../helpers/databases';
-import { checkout, sandboxCall, startGateway, type TestGateway } from '../helpers/gateway';
+import { checkout, eventually, sandboxCall, startGateway, type TestGateway } from '../helpers/gateway';
 
 /**
  * The fixed cases of issue 12: interleavings with a slow UCanPay in which the
@@ -65,21 +65,8 @@ afterEach(async () => {
   pgSchema = undefined;
 });
 
-/** Polls until `check` is truthy; bounded by real time (performance.now is not shifted). */
-async function waitFor<T>(check: () => Promise<T | undefined | null | false>, ms = 15_000): Promise<T> {
-  const until = performance.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (performance.now() > until) throw new Error(`condition not met within ${ms} ms${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Polls until `check` is truthy; bounded by real time (`eventually` uses performance.now, which the shifted Date.now does not move). */
+const waitFor = <T>(check: () => Promise<T | undefined | null | false>, ms = 15_000): Promise<T> => eventually(check, ms);
 
 const fault = (rule: object) => sandboxCall(gw.sandboxUrl, 'POST', '/sandbox/faults', rule);
 

@@ -1,9 +1,6 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger';
 import { sandboxCall, startGateway, type TestGateway } from '../helpers/gateway';
-import { runLogDestination } from '../helpers/run-logs';
+import { capturingLogger } from '../helpers/logs';
 import { firstError, rawGql, rawRequest } from './helpers';
 
 /**
@@ -14,19 +11,6 @@ import { firstError, rawGql, rawRequest } from './helpers';
 
 const PRODUCTION = { NODE_ENV: 'production', API_KEY_PEPPER: 'test-pepper-for-production-mode-0001' };
 const LEAKS = /SQLITE|SELECT|no such table|refunds_gone|node_modules|\/work\/|\/src\/|\.ts:\d+|\bat \S+ \(|stacktrace|"exception"|QueryFailedError|secret provider payload/i;
-
-function capturingLogger() {
-  const lines: Array<Record<string, any>> = [];
-  const memory = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  const file = runLogDestination();
-  const destination = file ? pino.multistream([{ level: 'debug', stream: memory }, { level: 'debug', stream: file }]) : memory;
-  return { logger: createLogger('debug', destination), lines };
-}
 
 let gw: TestGateway;
 let logs: Array<Record<string, any>>;

@@ -1,16 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { getIntrospectionQuery } from 'graphql';
-import pino from 'pino';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetPaymentDocument } from '../../src/client/generated/graphql';
-import { createLogger } from '../../src/logger';
 import { startGateway, TEST_API_KEY, type TestGateway } from '../helpers/gateway';
-import { runLogDestination } from '../helpers/run-logs';
+import { capturingLogger } from '../helpers/logs';
 import { createPayment, firstError, rawGql, rawRequest } from './helpers';
 
 /**
@@ -24,19 +20,6 @@ const PRODUCTION = { NODE_ENV: 'production', API_KEY_PEPPER: 'test-pepper-for-pr
 const TRUSTED_GET_PAYMENT = (JSON.parse(fs.readFileSync(path.resolve('src/client/generated/persisted-documents.json'), 'utf8')) as Record<string, string>)[
   (GetPaymentDocument as { __meta__?: { hash: string } }).__meta__!.hash
 ];
-
-function capturingLogger() {
-  const lines: Array<Record<string, any>> = [];
-  const memory = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  const file = runLogDestination();
-  const destination = file ? pino.multistream([{ level: 'debug', stream: memory }, { level: 'debug', stream: file }]) : memory;
-  return { logger: createLogger('debug', destination), lines };
-}
 
 let prod: TestGateway;
 let prodLogs: Array<Record<string, any>>;

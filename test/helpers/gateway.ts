@@ -201,9 +201,9 @@ export async function sandboxCall<T = unknown>(sandboxUrl: string, method: strin
   return (await res.json()) as T;
 }
 
-/** Polls `check` until it returns a truthy value, or fails after `ms`. */
+/** Polls `check` until it returns a truthy value, or fails after `ms` of real time (performance.now: tests that shift Date.now do not move it). */
 export async function eventually<T>(check: () => Promise<T | undefined | null | false>, ms = 10_000, every = 50): Promise<T> {
-  const deadline = Date.now() + ms;
+  const deadline = performance.now() + ms;
   let last: unknown;
   for (;;) {
     try {
@@ -212,7 +212,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms${last ? `: ${String(last)}` : ''}`);
+    if (performance.now() > deadline) throw new Error(`condition not met within ${ms} ms${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, every));
   }
 }

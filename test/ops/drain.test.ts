@@ -1,15 +1,10 @@
-import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreatePaymentDocument } from '../../src/client/generated/graphql';
-import { SANDBOX_DEFAULTS } from '../../src/config';
-import { createSandbox, type SandboxHandle } from '../../src/sandbox';
 import { tempSqlitePath } from '../helpers/databases';
 import { eventually, sandboxCall, TEST_API_KEY } from '../helpers/gateway';
+import { freePort, startTestSandbox } from '../helpers/external-sandbox';
 import { SPAWN_HOOK_TIMEOUT_MS, spawnGateway, type GatewayProcess } from '../helpers/instances';
 
 /**
@@ -19,30 +14,19 @@ import { SPAWN_HOOK_TIMEOUT_MS, spawnGateway, type GatewayProcess } from '../hel
  * the same-key retries against the restarted gateway give exactly one
  * UCanPay order per key.
  */
-let sandbox: SandboxHandle;
-let sandboxDir: string;
+let sandbox: Awaited<ReturnType<typeof startTestSandbox>>;
 const databaseUrl = `sqlite:${tempSqlitePath('drain')}`;
 const started: GatewayProcess[] = [];
 
 beforeAll(async () => {
-  sandboxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucanpay-drain-'));
-  sandbox = await createSandbox({ port: 0, dbPath: path.join(sandboxDir, 'sandbox.sqlite'), merchants: [{ ...SANDBOX_DEFAULTS, name: 'Demo Shop' }] });
+  sandbox = await startTestSandbox('drain');
 }, SPAWN_HOOK_TIMEOUT_MS);
 
 afterAll(async () => {
   await Promise.allSettled(started.map((g) => g.stop()));
-  await sandbox?.stop().catch(() => undefined);
-  if (sandboxDir) fs.rmSync(sandboxDir, { recursive: true, force: true });
+  await sandbox?.stopAndClean();
 });
 
-/** A port free right now: the restarted gateway listens where the first did (same notify_url for resumed UCanPay calls). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function gateway(name: string, port: number): Promise<GatewayProcess> {
   const g = await spawnGateway(name, {
