@@ -158,10 +158,11 @@ async function kill(child: ChildProcess, exited: Promise<void>): Promise<void> {
  * process. Resolves to how many were killed. Only this test's connections
  * are touched, so parallel test files are never disturbed.
  */
-export async function killRedisSubscribers(redisUrl: string, namePrefix: string): Promise<number> {
+export async function killRedisSubscribers(redisUrl: string, namePrefix: string, options: { anyType?: boolean } = {}): Promise<number> {
   const admin = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
   try {
-    const list = (await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+    // A subscriber connection with no channel yet is not of TYPE pubsub: `anyType` finds it too.
+    const list = (await (options.anyType ? admin.call('CLIENT', 'LIST') : admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub'))) as string;
     const ids = list
       .split('\n')
       .map((line) => ({ id: /(?:^| )id=(\d+)/.exec(line)?.[1], name: /(?:^| )name=(\S*)/.exec(line)?.[1] ?? '' }))

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshRedisPrefix } from '../helpers/databases';
-import Redis from 'ioredis';
+import { killRedisSubscribers } from '../helpers/instances';
 import { eventually, sandboxCall, startGateway, type TestGateway } from '../helpers/gateway';
 
 /**
@@ -25,23 +25,6 @@ afterAll(async () => {
   await gw?.stop();
 });
 
-/** CLIENT KILL for every connection whose name starts with `prefix` (the bus names its connections). */
-async function killConnections(url: string, prefix: string): Promise<number> {
-  const admin = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    const list = (await admin.call('CLIENT', 'LIST')) as string;
-    const ids = list
-      .split('\n')
-      .map((line) => ({ id: /(?:^| )id=(\d+)/.exec(line)?.[1], name: /(?:^| )name=(\S*)/.exec(line)?.[1] ?? '' }))
-      .filter((c) => c.id && c.name.startsWith(prefix))
-      .map((c) => c.id!);
-    for (const id of ids) await admin.call('CLIENT', 'KILL', 'ID', id);
-    return ids.length;
-  } finally {
-    admin.disconnect();
-  }
-}
-
 const ready = async () => (await fetch(`${gw!.app.url}/health/ready`, { signal: AbortSignal.timeout(5000) })).status;
 
 describe('readiness', () => {
@@ -59,7 +42,7 @@ describe('readiness', () => {
   it('is not ready while its Redis connection is down, and ready again once it is back', async () => {
     if (!gw || !redis) return;
     const bus = gw.app.events as unknown as { subscriberName: string };
-    expect(await killConnections(redis.url, bus.subscriberName)).toBe(1);
+    expect(await killRedisSubscribers(redis.url, bus.subscriberName, { anyType: true })).toBe(1);
     await eventually(async () => (await ready()) === 503);
     expect((await fetch(`${gw.app.url}/health/live`)).status).toBe(200);
     await eventually(async () => (await ready()) === 200, 15_000, 100);
