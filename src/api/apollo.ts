@@ -6,7 +6,7 @@ import { GraphQLError, Kind, type FragmentDefinitionNode, type GraphQLSchema, ty
 import { bearerToken, type GatewayContext } from './context';
 import { classifyError, createFormatError } from './errors/format-error';
 import { GatewayError } from '../domain/errors';
-import { apolloArmor, GRAPHQL_LIMITS, noIntrospectionRule } from '../http/graphql-limits';
+import { apolloArmor, GRAPHQL_LIMITS, noIntrospectionRule } from './graphql-limits';
 import { MutationRateLimiter } from '../services/rate-limit';
 
 export interface ApolloOptions {

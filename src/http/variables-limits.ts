@@ -1,4 +1,4 @@
-/** Bounds on a request's `variables`, like the document's own limits (graphql-limits.ts). */
+/** Bounds on a request's `variables`, like the document's own limits (api/graphql-limits.ts). */
 export interface VariablesLimits {
   /** Nesting of objects and arrays; the variables object itself is level 1. */
   variablesDepth: number;

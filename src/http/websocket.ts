@@ -7,7 +7,7 @@ import { bearerToken, type GatewayContext } from '../api/context';
 import { apqHashOf, type TrustedDocuments } from '../api/trusted-documents';
 import { classifyError, createFormatError } from '../api/errors/format-error';
 import type { Logger } from '../logger';
-import { armorValidationRules, GRAPHQL_LIMITS, noIntrospectionRule } from './graphql-limits';
+import { armorValidationRules, GRAPHQL_LIMITS, noIntrospectionRule } from '../api/graphql-limits';
 import { requestIdOf } from './request-id';
 import type { Principal } from '../services/merchant.service';
 import { refuseUpgrade } from './connection-limits';

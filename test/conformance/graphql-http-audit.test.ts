@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { serverAudits, type AuditResult } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INTROSPECTION_OFF_MESSAGE } from '../../src/http/graphql-limits';
+import { INTROSPECTION_OFF_MESSAGE } from '../../src/api/graphql-limits';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 
 /**

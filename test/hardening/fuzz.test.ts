@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { THROWN_ERROR_CODES } from '../../src/domain/errors';
-import { GRAPHQL_LIMITS } from '../../src/http/graphql-limits';
+import { GRAPHQL_LIMITS } from '../../src/api/graphql-limits';
 import { signWebhookPayload } from '../../src/ucanpay';
 import { eventually, sandboxCall, startGateway, TEST_API_KEY, type TestGateway } from '../helpers/gateway';
 import {

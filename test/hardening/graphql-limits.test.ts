@@ -6,7 +6,7 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildGatewaySchema } from '../../src/api/schema';
-import { armorValidationRules, GRAPHQL_LIMITS } from '../../src/http/graphql-limits';
+import { armorValidationRules, GRAPHQL_LIMITS } from '../../src/api/graphql-limits';
 import { collect, startGateway, TEST_API_KEY, type TestGateway } from '../helpers/gateway';
 import { firstError, rawGql, rawRequest } from './helpers';
 
