@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { longestCallMs } from './ucanpay/client';
+import { longestCallMs } from './ucanpay';
 import { readManifest, TRUSTED_DOCUMENTS_POLICIES, type TrustedDocumentsPolicy } from './api/trusted-documents';
 
 /** The gateway's configuration, read once from the environment and validated. */

@@ -1,7 +1,7 @@
 import { runLoad, type LoadSpec, type RoundResult } from '../lib/load';
 import { median, round } from '../lib/stats';
 import type { GatewayReady } from '../lib/gateway-env';
-import { toCreateOrderRequest } from '../../src/ucanpay/wire';
+import { toCreateOrderRequest } from '../../src/ucanpay';
 import { FLOOR_PAYMENT_ID } from '../lib/floor';
 
 export type Key = 'a' | 'b' | 'f' | 'c0' | 'c' | 'd' | 's';

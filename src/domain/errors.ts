@@ -1,4 +1,4 @@
-import type { UCanPayError, UCanPayErrorCode } from '../ucanpay/errors';
+import type { UCanPayError, UCanPayErrorCode } from '../ucanpay';
 
 /**
  * THE table of thrown `extensions.code` values: everything that is not a

@@ -5,7 +5,7 @@ import { BillingSubscriptionEntity, MerchantEntity, PaymentEntity, RefundEntity,
 import { mapPaymentEvent, type PaymentEventEffect } from '../domain/payment-events';
 import { mapRefundEvent, type RefundEventEffect } from '../domain/refund-events';
 import { toWebhookEvent, verifyWebhookSignature, UCanPayError } from '../ucanpay';
-import { ORDER_EVENT_TYPES, REFUND_EVENT_TYPES, SUBSCRIPTION_EVENT_TYPES } from '../ucanpay/wire';
+import { ORDER_EVENT_TYPES, REFUND_EVENT_TYPES, SUBSCRIPTION_EVENT_TYPES } from '../ucanpay';
 import type { PaymentService } from './payment.service';
 import type { RefundService } from './refund.service';
 import type { SubscriptionService } from './subscription.service';

@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** Relative imports of every .ts file under `dir` (recursively), as [file, specifier] pairs. */
+function importsUnder(dir: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...importsUnder(full));
+    else if (entry.name.endsWith('.ts')) {
+      for (const m of fs.readFileSync(full, 'utf8').matchAll(/(?:from|import\()\s*['"](\.[^'"]*)['"]/g)) out.push([full, m[1]]);
+    }
+  }
+  return out;
+}
+
+describe('layers', () => {
+  it('nothing outside src/ucanpay imports past its index.ts (the client is used through its public face)', () => {
+    const ucanpay = path.resolve('src/ucanpay');
+    const offenders = [...importsUnder(path.resolve('src')), ...importsUnder(path.resolve('bench')), ...importsUnder(path.resolve('scripts'))]
+      .filter(([file]) => !file.startsWith(ucanpay + path.sep))
+      .filter(([file, spec]) => path.resolve(path.dirname(file), spec).startsWith(ucanpay + path.sep))
+      .map(([file, spec]) => `${path.relative(process.cwd(), file)} imports ${spec}`);
+    expect(offenders).toEqual([]);
+  });
+
+  it('no folder of src/ imports the composition root (app.ts, main.ts)', () => {
+    const roots = ['src/app', 'src/main'].map((p) => path.resolve(p));
+    const offenders = importsUnder(path.resolve('src'))
+      .filter(([file]) => path.dirname(file) !== path.resolve('src'))
+      .filter(([file, spec]) => roots.includes(path.resolve(path.dirname(file), spec).replace(/\.ts$/, '')))
+      .map(([file, spec]) => `${path.relative(process.cwd(), file)} imports ${spec}`);
+    expect(offenders).toEqual([]);
+  });
+});
