@@ -178,6 +178,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
     services.reconciliation.start();
     cleanup.push(() => services.reconciliation.stop());
+    services.retention.start();
+    cleanup.push(() => services.retention.stop());
 
     return {
       url,
