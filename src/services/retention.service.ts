@@ -35,7 +35,6 @@ export interface RetentionReport {
 interface RetentionTarget {
   name: keyof Omit<RetentionReport, 'batches'>;
   entity: EntityTarget<ObjectLiteral>;
-  key: string[];
   due: string;
   orderBy: string;
   params(now: number): number[];
@@ -77,7 +76,6 @@ export class RetentionService {
       {
         name: 'idempotencyKeys',
         entity: IdempotencyKeyEntity,
-        key: ['merchant_id', 'key'],
         // expires_at (indexed) is created_at + KEY_RETENTION_MS for every claim; created_at is checked too,
         // so a key is never deleted younger than the retention, whatever expires_at says.
         due: `expires_at < ? AND created_at < ? AND (state <> 'IN_PROGRESS' OR locked_until < ?)`,
@@ -87,7 +85,6 @@ export class RetentionService {
       {
         name: 'webhookEvents',
         entity: WebhookEventEntity,
-        key: ['merchant_id', 'event_id'],
         due: 'received_at < ?',
         orderBy: 'received_at',
         params: (now) => [now - options.webhookInboxRetentionMs],
@@ -125,11 +122,12 @@ export class RetentionService {
     const report: RetentionReport = { idempotencyKeys: 0, webhookEvents: 0, batches: 0 };
     const now = Date.now();
     for (const target of this.targets) {
+      let from: number | undefined;
       for (;;) {
         if (this.stopping) return report;
         let deleted: number;
         try {
-          deleted = await this.deleteBatch(target, now);
+          ({ deleted, from } = await this.deleteBatch(target, now, from));
         } catch (error) {
           this.log.warn({ table: target.name, err: (error as Error).message }, 'retention could not delete a batch');
           break;
@@ -144,8 +142,17 @@ export class RetentionService {
     return report;
   }
 
-  /** Deletes up to `batchSize` due rows of one table in one transaction; returns how many. */
-  private deleteBatch(target: RetentionTarget, now: number): Promise<number> {
+  /**
+   * Deletes up to `batchSize` due rows of one table in one transaction;
+   * returns how many, and where the next batch may start. The rows are found
+   * through the table's time index and deleted by their physical address
+   * (SQLite rowid, PostgreSQL ctid), so a batch costs its own rows, not a
+   * pass over the table's key index. On PostgreSQL the next batch starts at
+   * the newest row deleted: the index entries of rows deleted by earlier
+   * batches stay until VACUUM, and starting from the oldest again would step
+   * over all of them every time.
+   */
+  private async deleteBatch(target: RetentionTarget, now: number, from: number | undefined): Promise<{ deleted: number; from: number | undefined }> {
     const postgres = this.db.kind === 'postgres';
     const driver = this.db.dataSource.driver;
     const table = this.db.dataSource
@@ -153,17 +160,28 @@ export class RetentionService {
       .tablePath.split('.')
       .map((part) => driver.escape(part))
       .join('.');
-    const key = target.key.map((c) => driver.escape(c)).join(', ');
-    const params = [...target.params(now), this.options.batchSize];
+    const order = driver.escape(target.orderBy);
+    const params: number[] = [...target.params(now)];
+    let due = target.due;
+    if (postgres && from !== undefined) {
+      due += ` AND ${order} >= ?`;
+      params.push(from);
+    }
+    params.push(this.options.batchSize);
     let i = 0;
-    const due = (postgres ? target.due.replace(/\?/g, () => `$${++i}`) : target.due);
-    const limit = postgres ? `$${++i}` : '?';
-    const sql =
-      `DELETE FROM ${table} WHERE (${key}) IN ` +
-      `(SELECT ${key} FROM ${table} WHERE ${due} ORDER BY ${driver.escape(target.orderBy)} LIMIT ${limit}${postgres ? ' FOR UPDATE SKIP LOCKED' : ''})`;
+    if (postgres) due = due.replace(/\?/g, () => `$${++i}`);
+    const batch = `FROM ${table} WHERE ${due} ORDER BY ${order} LIMIT ${postgres ? `$${++i}` : '?'}`;
+    // PostgreSQL: rows another instance (or a claiming request) holds are skipped, not waited for.
+    const sql = postgres
+      ? `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid ${batch} FOR UPDATE SKIP LOCKED)) RETURNING ${order}`
+      : `DELETE FROM ${table} WHERE rowid IN (SELECT rowid ${batch})`;
     return this.db.transaction(async (tx) => {
       const result = await tx.manager.queryRunner!.query(sql, params, true);
-      return Number(result.affected ?? 0);
+      const deleted = Number(result.affected ?? 0);
+      if (!postgres) return { deleted, from };
+      const rows = (result.records ?? []) as Array<Record<string, string | number>>;
+      const newest = rows.reduce((max, row) => Math.max(max, Number(row[target.orderBy])), from ?? -Infinity);
+      return { deleted, from: Number.isFinite(newest) ? newest : from };
     });
   }
 }

@@ -198,7 +198,15 @@ async function explain(gw: TestGateway, statements: Captured[]): Promise<Verdict
         const sorts = (lines: string[]) => lines.filter((line) => /^(->\s+)?(Incremental )?Sort\b/.test(line.trim()));
         const lines = await pgPlan();
         plan = lines.join('\n');
-        for (const line of lines) if (/Seq Scan on/.test(line)) problems.push(`full scan: ${line.trim()}`);
+        lines.forEach((line, at) => {
+          if (/Seq Scan on/.test(line)) problems.push(`full scan: ${line.trim()}`);
+          // An index read from end to end (no Index Cond under the node) is a full scan too.
+          if (/(?<!Bitmap )Index (Only )?Scan( Backward)? using/.test(line)) {
+            const details = lines.slice(at + 1).findIndex((next) => next.includes('->'));
+            const own = lines.slice(at + 1, details === -1 ? undefined : at + 1 + details);
+            if (!own.some((d) => /Index Cond/.test(d))) problems.push(`full index scan: ${line.trim()}`);
+          }
+        });
         if (sorts(lines).length && !hot?.sortAllowed) {
           // On a few rows the planner rightly sorts them rather than read an index in order.
           // A sort only counts when it stays with sorting disabled: then no index can deliver the order.
