@@ -8,6 +8,8 @@
  *   npm run bench -- --profile    # always take the CPU profile (default: only when a target is missed)
  *   npm run bench -- --no-profile
  *   npm run bench -- --only=overhead,webhooks,n1,push,fanout,profile   # a subset (while tuning)
+ *   npm run bench -- --only=scale  # data scale: 10,000 vs 1,000,000 payments, SQLite and PostgreSQL (≤ 10 minutes)
+ *   npm run bench -- --only=scale --scale-payments=200000 --scale-db=sqlite
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +30,7 @@ import { runPush, type PushResult } from './scenarios/push';
 import { runFanout, type FanoutResult } from './scenarios/fanout';
 import { runNPlusOne, type NPlusOneResult } from './scenarios/n-plus-one';
 import type { SeededPayment } from './servers/gateway';
+import { postgresReachable, runScaleOnce, scaleRatios, SCALE_OPS, type ScaleResult } from './scenarios/scale';
 
 const argv = new Set(process.argv.slice(2));
 const QUICK = argv.has('--quick');
@@ -37,8 +40,14 @@ const ONLY = process.argv
   ?.slice('--only='.length)
   .split(',');
 const wanted = (name: string) => !ONLY || ONLY.includes(name);
-/** `npm run bench` must end within 5 minutes: the watchdog stops it before, and optional steps are skipped when late. */
-const HARD_LIMIT_MS = 280_000;
+const SCALE = ONLY?.includes('scale') ?? false;
+const argValue = (name: string) => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+/** `npm run bench` must end within 5 minutes (`--only=scale`: 10): the watchdog stops it before, and optional steps are skipped when late. */
+const HARD_LIMIT_MS = SCALE ? 590_000 : 280_000;
+const SCALE_LARGE = Number(argValue('scale-payments') ?? 1_000_000);
+const SCALE_SMALL = Math.min(10_000, SCALE_LARGE);
+const SCALE_DBS = (argValue('scale-db') ?? 'sqlite,postgres').split(',') as Array<'sqlite' | 'postgres'>;
+const SCALE_POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const PROFILE_IF_BEFORE_MS = 215_000;
 const SETTINGS = QUICK
   ? { rounds: 1, roundS: 2, warmupS: 1, webhookPool: 5_000, pushSubs: 200, fanoutSubs: 500, profileS: 2 }
@@ -67,6 +76,7 @@ interface Results {
   push?: PushResult;
   fanout?: FanoutResult;
   nPlusOne?: NPlusOneResult;
+  scale?: ScaleResult;
   profile?: { reason: string; file?: string } & Partial<Record<ProfiledKey, ProfileSummary>>;
   errors: string[];
   notes: string[];
@@ -179,6 +189,7 @@ function printSummary(r: Results): void {
     for (const c of r.nPlusOne.cases) log(`  N=${lpad(String(c.first), 2)}  ${pad(c.path, 44)} ${lpad(String(c.queries), 3)} statements`);
     log(`  with DataLoader: ${r.nPlusOne.target.constant ? 'constant' : 'NOT constant'}, max ${Math.max(...r.nPlusOne.cases.filter((c) => c.path.startsWith('HTTP')).map((c) => c.queries))} (target ≤ 3) ${verdict(r.nPlusOne.target.pass)}`);
   }
+  if (r.scale) printScale(r.scale);
   if (r.profile) {
     for (const k of PROFILED) {
       const s = r.profile[k];
@@ -193,6 +204,38 @@ function printSummary(r: Results): void {
   if (r.errors.length || r.notes.length) log('');
   for (const n of r.notes) log(`note: ${n}`);
   for (const e of r.errors) log(`ERROR: ${e}`);
+}
+
+function printScale(s: ScaleResult): void {
+  for (const run of s.runs) {
+    if (!run.plans) continue;
+    log('');
+    log(`Query plans (${run.db}, ${run.payments.toLocaleString('en')} payments): every statement each operation sent`);
+    for (const [op, plans] of Object.entries(run.plans)) {
+      log(`  [${op}]`);
+      for (const p of plans) log(`    ${p.sql.slice(0, 220)}${p.sql.length > 220 ? '…' : ''}\n      ${p.plan.replace(/\n/g, '\n      ')}`);
+    }
+  }
+  log('');
+  log('Data scale: one request at a time; p50/p99 ms, gateway CPU ms per operation (PostgreSQL: + all postgres processes)');
+  for (const run of s.runs) {
+    log('');
+    log(`${run.db}, ${run.payments.toLocaleString('en')} payments (seeded in ${run.seedS} s: ${Object.entries(run.rows).map(([k, v]) => `${v.toLocaleString('en')} ${k}`).join(', ')})`);
+    log(`  ${pad('operation', 34)} ${lpad('n', 4)} ${lpad('p50', 8)} ${lpad('p99', 8)} ${lpad('CPU/op', 8)} ${lpad('pg CPU/op', 10)} ${lpad('bad', 4)}`);
+    for (const op of SCALE_OPS) {
+      const m = run.ops[op];
+      if (!m) continue;
+      log(
+        `  ${pad(op, 34)} ${lpad(String(m.n), 4)} ${lpad(m.p50.toFixed(2), 8)} ${lpad(m.p99.toFixed(2), 8)} ${lpad(m.cpuMsPerOp.toFixed(3), 8)} ${lpad(m.pgCpuMsPerOp === undefined ? '' : m.pgCpuMsPerOp.toFixed(3), 10)} ${lpad(String(m.bad), 4)}${m.detail ? `  (${m.detail})` : ''}`,
+      );
+    }
+  }
+  if (s.ratios.length) {
+    log('');
+    log('large/small (goal ≤ 1.5×, judged on gateway CPU per operation: the p50 moves with the shared machine):');
+    for (const r of s.ratios) log(`  ${pad(r.db, 9)} ${pad(r.op, 34)} p50 ${lpad(r.p50.toFixed(2), 6)}×  CPU ${lpad(r.cpu.toFixed(2), 6)}×  ${verdict(r.cpu <= 1.5)}`);
+  }
+  for (const n of s.notes) log(`note: ${n}`);
 }
 
 async function seed(child: ServerChild<GatewayReady>, args: { n: number; status?: 'PENDING' | 'PAID'; refundsEach?: number; baseTime?: number }) {
@@ -368,6 +411,43 @@ async function main(): Promise<number> {
       await g.stop();
     }
   }, 'fanout');
+
+  await step(`6. data scale (${SCALE_SMALL.toLocaleString('en')} vs ${SCALE_LARGE.toLocaleString('en')} payments: ${SCALE_DBS.join(', ')})`, async () => {
+    const scale: ScaleResult = { runs: [], ratios: [], notes: [] };
+    results.scale = scale;
+    for (const db of SCALE_DBS) {
+      if (db === 'postgres' && !(await postgresReachable(SCALE_POSTGRES_URL))) {
+        scale.notes.push(`PostgreSQL not reachable at ${SCALE_POSTGRES_URL}: skipped`);
+        continue;
+      }
+      let small: { seedS: number; runS: number } | undefined;
+      for (const payments of [SCALE_SMALL, SCALE_LARGE]) {
+        // Seeding grows with the size (a little faster than linearly: deeper indexes); measuring does not.
+        const expectedS = small ? small.seedS * (payments / SCALE_SMALL) * 1.3 + small.runS : 60;
+        const leftS = (HARD_LIMIT_MS - (Date.now() - started)) / 1000 - 15;
+        if (expectedS > leftS) {
+          scale.notes.push(
+            `${db} at ${payments.toLocaleString('en')} payments skipped: about ${Math.round(expectedS)} s expected (seeding at the small size's rate), ${Math.round(leftS)} s left of the 10-minute budget; run it alone: npm run bench -- --only=scale --scale-db=${db}`,
+          );
+          continue;
+        }
+        const t0 = Date.now();
+        const run = await runScaleOnce({
+          db,
+          sizes: { payments, pending: 300 },
+          iterations: QUICK ? 20 : 100,
+          withPlans: payments === SCALE_LARGE,
+          postgresUrl: SCALE_POSTGRES_URL,
+          log,
+          notes: scale.notes,
+        });
+        scale.runs.push(run);
+        scale.ratios = scaleRatios(scale.runs);
+        small ??= { seedS: run.seedS, runS: (Date.now() - t0) / 1000 - run.seedS };
+        log(`  done (${elapsed()})`);
+      }
+    }
+  }, 'scale');
 
   const missed = results.overhead && (!results.overhead.ratios.cb.pass || !results.overhead.ratios.db.pass);
   const profileWanted = !argv.has('--no-profile') && (argv.has('--profile') || missed || (ONLY?.includes('profile') ?? false));
