@@ -422,8 +422,9 @@ async function main(): Promise<number> {
       }
       let small: { seedS: number; runS: number } | undefined;
       for (const payments of [SCALE_SMALL, SCALE_LARGE]) {
-        // Seeding grows with the size (a little faster than linearly: deeper indexes); measuring does not.
-        const expectedS = small ? small.seedS * (payments / SCALE_SMALL) * 1.3 + small.runS : 60;
+        // Seeding grows with the size, less than linearly from 10,000 up (fixed costs weigh in the small
+        // seed; measured here: ×75 on SQLite, ×32 on PostgreSQL for ×100 rows); measuring does not grow.
+        const expectedS = small ? small.seedS * (payments / SCALE_SMALL) * 0.8 + small.runS : 60;
         const leftS = (HARD_LIMIT_MS - (Date.now() - started)) / 1000 - 15;
         if (expectedS > leftS) {
           scale.notes.push(

@@ -227,7 +227,7 @@ export async function runScaleOnce(options: {
     ] as const) {
       if (options.withPlans) {
         await child.call('recordStart', {});
-        await child.call(cmd, { n: 1 }, 120_000);
+        await child.call(cmd, { n: 2 }, 120_000);
         plans[name] = await child.call('recordStop', {});
       }
       // Retention: 10 full batches per table (the small size has 5,000 expired keys); an empty batch would flatter the small size.

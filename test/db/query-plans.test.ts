@@ -65,6 +65,7 @@ const HOT: HotStatement[] = [
   { name: 'payments, a cursor page', match: /FROM payments p WHERE p\.merchant_id = \S+ AND \(p\.created_at < /, index: /ix_payments_merchant_created/ },
   { name: 'payments by status, a cursor page', match: /FROM payments p WHERE p\.merchant_id = \S+ AND p\.status = \S+ AND \(p\.created_at < /, index: /ix_payments_merchant_status_created/ },
   { name: 'refunds of a payment (list)', match: /FROM refunds r WHERE r\.merchant_id = \S+ AND r\.payment_id = /, index: /ix_refunds_payment_created/ },
+  { name: 'refunds by status', match: /FROM refunds r WHERE r\.merchant_id = \S+ AND r\.status = /, index: /ix_refunds_merchant_status_created/ },
   {
     name: "refunds of a page's payments (loader)",
     match: /FROM refunds c WHERE c\.payment_id IN /,
@@ -150,6 +151,7 @@ async function exercise(gw: TestGateway): Promise<void> {
   const refunded = await gw.gql(RefundPaymentDocument, { input: { paymentId: result.payment.id, amount: 1000, idempotencyKey: 'plans-refund-1' } });
   expect(refunded.data?.refundPayment.__typename).toBe('RefundPaymentPayload');
   await gw.gql(ListRefundsDocument, { paymentId: result.payment.id, first: 50 });
+  expect((await gw.gql(ListRefundsDocument, { status: 'SUCCEEDED', first: 50 })).data?.refunds.edges.length).toBeGreaterThan(0);
   await gw.gql(PaymentWithRefundsDocument, { id: result.payment.id });
 
   expect((await gw.gql(ListSubscriptionsDocument, { customerId: 'cus_10', first: 50 })).data?.subscriptions.edges.length).toBeGreaterThan(0);
