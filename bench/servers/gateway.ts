@@ -223,6 +223,11 @@ async function main() {
         return true;
       },
       memory: () => process.memoryUsage(),
+      /** Open file descriptors and the SQLite WAL's size (soak). */
+      files: () => {
+        const wal = path.join(dir, 'gateway.sqlite-wal');
+        return { fds: fs.readdirSync('/proc/self/fd').length, walBytes: fs.existsSync(wal) ? fs.statSync(wal).size : 0 };
+      },
       /** Committed transactions and COMMITs so far (group commit: fewer COMMITs than transactions). */
       dbStats: () => ({ ...((app!.db as { stats?: { transactions: number; commits: number } }).stats ?? { transactions: NaN, commits: NaN }) }),
       /** CLOCK_MONOTONIC in µs: the clock of V8's CPU profile timestamps. */
