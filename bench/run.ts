@@ -10,6 +10,7 @@
  *   npm run bench -- --only=overhead,webhooks,n1,push,fanout,profile   # a subset (while tuning)
  *   npm run bench -- --only=scale  # data scale: 10,000 vs 1,000,000 payments, SQLite and PostgreSQL (≤ 10 minutes)
  *   npm run bench -- --only=scale --scale-payments=200000 --scale-db=sqlite
+ *   npm run bench -- --only=pg     # (c), (d) and webhook ingestion on SQLite and on PostgreSQL
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,7 +31,8 @@ import { runPush, type PushResult } from './scenarios/push';
 import { runFanout, type FanoutResult } from './scenarios/fanout';
 import { runNPlusOne, type NPlusOneResult } from './scenarios/n-plus-one';
 import type { SeededPayment } from './servers/gateway';
-import { postgresReachable, runScaleOnce, scaleRatios, SCALE_OPS, type ScaleResult } from './scenarios/scale';
+import { pgCpu, pgCpuSince, postgresReachable, runScaleOnce, scaleRatios, SCALE_OPS, type ScaleResult } from './scenarios/scale';
+import { Client } from 'pg';
 
 const argv = new Set(process.argv.slice(2));
 const QUICK = argv.has('--quick');
@@ -77,6 +79,8 @@ interface Results {
   fanout?: FanoutResult;
   nPlusOne?: NPlusOneResult;
   scale?: ScaleResult;
+  /** (c), (d) and webhook ingestion on SQLite and on PostgreSQL, with the same run's (b). */
+  postgresPath?: { rows: Array<{ db: string; row: string; rps: number; p50: number; p99: number; cpuMsPerReq: number; pgCpuMsPerReq?: number; bad: number }>; b: { rps: number; cpuMsPerReq: number } };
   profile?: { reason: string; file?: string } & Partial<Record<ProfiledKey, ProfileSummary>>;
   errors: string[];
   notes: string[];
@@ -190,6 +194,17 @@ function printSummary(r: Results): void {
     log(`  with DataLoader: ${r.nPlusOne.target.constant ? 'constant' : 'NOT constant'}, max ${Math.max(...r.nPlusOne.cases.filter((c) => c.path.startsWith('HTTP')).map((c) => c.queries))} (target ≤ 3) ${verdict(r.nPlusOne.target.pass)}`);
   }
   if (r.scale) printScale(r.scale);
+  if (r.postgresPath) {
+    const p = r.postgresPath;
+    log('');
+    log(`PostgreSQL path (10 connections, one ${r.settings.roundS} s round each after a warm-up; (b) ${Math.round(p.b.rps)} req/s, ${p.b.cpuMsPerReq.toFixed(3)} ms CPU/req):`);
+    log(`  ${pad('row', 30)} ${lpad('req/s', 7)} ${lpad('/(b)', 6)} ${lpad('p50', 7)} ${lpad('p99', 7)} ${lpad('gw CPU/req', 11)} ${lpad('pg CPU/req', 11)} ${lpad('bad', 4)}`);
+    for (const x of p.rows) {
+      log(
+        `  ${pad(`${x.db} ${x.row}`, 30)} ${lpad(String(Math.round(x.rps)), 7)} ${lpad((x.rps / p.b.rps).toFixed(3), 6)} ${lpad(x.p50.toFixed(2), 7)} ${lpad(x.p99.toFixed(2), 7)} ${lpad(x.cpuMsPerReq.toFixed(3), 11)} ${lpad(x.pgCpuMsPerReq === undefined ? '' : x.pgCpuMsPerReq.toFixed(3), 11)} ${lpad(String(x.bad), 4)}`,
+      );
+    }
+  }
   if (r.profile) {
     for (const k of PROFILED) {
       const s = r.profile[k];
@@ -450,6 +465,69 @@ async function main(): Promise<number> {
       }
     }
   }, 'scale');
+
+  await step('7. the PostgreSQL path: (c), (d) and webhook ingestion on SQLite and PostgreSQL', async () => {
+    if (!(await postgresReachable(SCALE_POSTGRES_URL))) throw new Error(`PostgreSQL not reachable at ${SCALE_POSTGRES_URL}`);
+    const out: NonNullable<Results['postgresPath']> = { rows: [], b: { rps: NaN, cpuMsPerReq: NaN } };
+    results.postgresPath = out;
+    const b = await startServer<{ url: string }>('apollo-bare.ts');
+    try {
+      await runLoad({ url: b.ready.url, serverPid: b.pid, body: '{"query":"mutation { noop }"}', durationS: SETTINGS.warmupS });
+      const rb = await runLoad({ url: b.ready.url, serverPid: b.pid, body: '{"query":"mutation { noop }"}', check: (x) => x.includes('"noop":true'), durationS: SETTINGS.roundS });
+      out.b = { rps: rb.rps, cpuMsPerReq: rb.cpuMsPerReq };
+    } finally {
+      await b.stop();
+    }
+    for (const db of ['sqlite', 'postgres'] as const) {
+      let schema: string | undefined;
+      const env = gatewayEnv();
+      if (db === 'postgres') {
+        schema = `bench_pg_${Date.now()}`;
+        const c = new Client({ connectionString: SCALE_POSTGRES_URL });
+        await c.connect();
+        await c.query(`CREATE SCHEMA "${schema}"`);
+        await c.end();
+        const url = new URL(SCALE_POSTGRES_URL);
+        url.searchParams.set('schema', schema);
+        url.searchParams.set('options', `-c search_path=${schema}`);
+        (env as Record<string, string>).BENCH_DATABASE_URL = url.toString();
+      }
+      const g = await startServer<GatewayReady>('gateway.ts', { env });
+      try {
+        const paymentId = await createOnePayment(g.ready);
+        const all = specs({ url: '' }, { url: '' }, g.ready, paymentId);
+        for (const k of ['c', 'd'] as const) {
+          await runLoad({ ...all[k], durationS: SETTINGS.warmupS });
+          const pg0 = pgCpu();
+          const r = await runLoad({ ...all[k], durationS: SETTINGS.roundS });
+          const good = r.total - r.bad;
+          out.rows.push({ db, row: LABELS[k].split(' ')[0], rps: r.rps, p50: r.p50, p99: r.p99, cpuMsPerReq: r.cpuMsPerReq, pgCpuMsPerReq: db === 'postgres' ? (pgCpuSince(pg0) * 1000) / Math.max(1, good) : undefined, bad: r.bad });
+        }
+        const pg0 = pgCpu();
+        const w = await runWebhooks(g.ready, (n) => seed(g, { n }), { rounds: 1, roundS: SETTINGS.roundS, warmupS: SETTINGS.warmupS, warmupPool: SETTINGS.webhookPool / 2, log: () => undefined });
+        const events = w.rounds[0]?.applied ?? 0;
+        out.rows.push({
+          db,
+          row: 'webhooks',
+          rps: w.median.appliedPerS,
+          p50: w.median.p50,
+          p99: w.median.p99,
+          cpuMsPerReq: w.median.cpuMsPerEvent,
+          // Includes the seeding between warm-up and round (bulk inserts): an upper bound.
+          pgCpuMsPerReq: db === 'postgres' ? (pgCpuSince(pg0) * 1000) / Math.max(1, events) : undefined,
+          bad: w.rounds[0]?.bad ?? 0,
+        });
+      } finally {
+        await g.stop();
+        if (schema) {
+          const c = new Client({ connectionString: SCALE_POSTGRES_URL });
+          await c.connect();
+          await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+          await c.end();
+        }
+      }
+    }
+  }, 'pg');
 
   const missed = results.overhead && (!results.overhead.ratios.cb.pass || !results.overhead.ratios.db.pass);
   const profileWanted = !argv.has('--no-profile') && (argv.has('--profile') || missed || (ONLY?.includes('profile') ?? false));

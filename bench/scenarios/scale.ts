@@ -74,7 +74,7 @@ const pad26 = (n: number) => String(n).padStart(26, '0');
 const DAY = 86_400_000;
 
 /** CPU seconds of each PostgreSQL process on this machine, by pid (the server is shared with other users). */
-function pgCpu(): Map<number, number> {
+export function pgCpu(): Map<number, number> {
   const out = new Map<number, number>();
   try {
     for (const pid of execSync('pgrep -x postgres', { encoding: 'utf8' }).trim().split(/\s+/).map(Number)) {
@@ -91,7 +91,7 @@ function pgCpu(): Map<number, number> {
 }
 
 /** CPU seconds PostgreSQL used since `before`, over the processes alive at both readings. */
-function pgCpuSince(before: Map<number, number>): number {
+export function pgCpuSince(before: Map<number, number>): number {
   let sum = 0;
   for (const [pid, cpu] of pgCpu()) if (before.has(pid)) sum += cpu - before.get(pid)!;
   return sum;

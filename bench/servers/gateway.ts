@@ -196,7 +196,8 @@ async function main() {
     ...process.env,
     PORT: '0',
     UCANPAY_SANDBOX_PORT: '0',
-    DATABASE_URL: `sqlite:${path.join(dir, 'gateway.sqlite')}`,
+    // BENCH_DATABASE_URL: the PostgreSQL rows (a fresh schema made by the runner).
+    DATABASE_URL: process.env.BENCH_DATABASE_URL || `sqlite:${path.join(dir, 'gateway.sqlite')}`,
     SANDBOX_DB: path.join(dir, 'sandbox.sqlite'),
   } as Record<string, string>);
   app = await createApp(config, { dataDir: dir });
