@@ -11,6 +11,7 @@
  *   npm run bench -- --only=scale  # data scale: 10,000 vs 1,000,000 payments, SQLite and PostgreSQL (≤ 10 minutes)
  *   npm run bench -- --only=scale --scale-payments=200000 --scale-db=sqlite
  *   npm run bench -- --only=pg     # (c), (d) and webhook ingestion on SQLite and on PostgreSQL
+ *   npm run bench -- --only=two    # two gateway instances on one PostgreSQL + Redis
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,6 +34,8 @@ import { runNPlusOne, type NPlusOneResult } from './scenarios/n-plus-one';
 import type { SeededPayment } from './servers/gateway';
 import { pgCpu, pgCpuSince, postgresReachable, runScaleOnce, scaleRatios, SCALE_OPS, type ScaleResult } from './scenarios/scale';
 import { Client } from 'pg';
+import { paymentSucceeded } from './lib/webhook-events';
+import type { LoadSpec } from './lib/load';
 
 const argv = new Set(process.argv.slice(2));
 const QUICK = argv.has('--quick');
@@ -42,7 +45,7 @@ const ONLY = process.argv
   ?.slice('--only='.length)
   .split(',');
 /** Steps only an explicit `--only=` runs: they do not fit the full run's 5 minutes (scale: 10 minutes of its own). */
-const OPT_IN = new Set(['scale', 'pg']);
+const OPT_IN = new Set(['scale', 'pg', 'two']);
 const wanted = (name: string) => (ONLY ? ONLY.includes(name) : !OPT_IN.has(name));
 const SCALE = ONLY?.includes('scale') ?? false;
 const argValue = (name: string) => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -82,6 +85,7 @@ interface Results {
   nPlusOne?: NPlusOneResult;
   scale?: ScaleResult;
   /** (c), (d) and webhook ingestion on SQLite and on PostgreSQL, with the same run's (b). */
+  twoInstances?: Array<{ row: string; one: number; two: number; ratio: number; bad: number }>;
   postgresPath?: { rows: Array<{ db: string; row: string; rps: number; p50: number; p99: number; cpuMsPerReq: number; pgCpuMsPerReq?: number; bad: number }>; b: { rps: number; cpuMsPerReq: number } };
   profile?: { reason: string; file?: string } & Partial<Record<ProfiledKey, ProfileSummary>>;
   errors: string[];
@@ -196,6 +200,11 @@ function printSummary(r: Results): void {
     log(`  with DataLoader: ${r.nPlusOne.target.constant ? 'constant' : 'NOT constant'}, max ${Math.max(...r.nPlusOne.cases.filter((c) => c.path.startsWith('HTTP')).map((c) => c.queries))} (target ≤ 3) ${verdict(r.nPlusOne.target.pass)}`);
   }
   if (r.scale) printScale(r.scale);
+  if (r.twoInstances) {
+    log('');
+    log('Two gateway instances on one PostgreSQL + Redis (10 connections in all; 2 cores shared by both, PostgreSQL, Redis and the load generator):');
+    for (const x of r.twoInstances) log(`  ${pad(x.row, 22)} one instance ${lpad(String(Math.round(x.one)), 6)}/s   two ${lpad(String(Math.round(x.two)), 6)}/s   two/one ${x.ratio.toFixed(2)}   bad ${x.bad}`);
+  }
   if (r.postgresPath) {
     const p = r.postgresPath;
     log('');
@@ -530,6 +539,60 @@ async function main(): Promise<number> {
       }
     }
   }, 'pg');
+
+  await step('8. two gateway instances on one PostgreSQL + Redis', async () => {
+    if (!(await postgresReachable(SCALE_POSTGRES_URL))) throw new Error(`PostgreSQL not reachable at ${SCALE_POSTGRES_URL}`);
+    const schema = `bench_two_${Date.now()}`;
+    const c = new Client({ connectionString: SCALE_POSTGRES_URL });
+    await c.connect();
+    await c.query(`CREATE SCHEMA "${schema}"`);
+    await c.end();
+    const url = new URL(SCALE_POSTGRES_URL);
+    url.searchParams.set('schema', schema);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    const env = { ...gatewayEnv(), BENCH_DATABASE_URL: url.toString(), REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', BENCH_REDIS_PREFIX: `bench-two-${Date.now()}:` };
+    const first = await startServer<GatewayReady>('gateway.ts', { env });
+    const second = await startServer<GatewayReady>('gateway.ts', { env });
+    const rows: NonNullable<Results['twoInstances']> = [];
+    results.twoInstances = rows;
+    try {
+      const paymentId = await createOnePayment(first.ready);
+      const webhookSpec = async (g: ServerChild<GatewayReady>, n: number): Promise<Omit<LoadSpec, 'durationS'>> => {
+        const pool = await seed(first, { n });
+        const last = pool[0];
+        return {
+          url: `${g.ready.url}/webhooks/ucanpay/${g.ready.merchantId}`,
+          serverPid: g.pid,
+          next: () => {
+            // An exhausted pool repeats a payment: its events answer `duplicate` and count as bad.
+            const event = paymentSucceeded(pool.pop() ?? last, g.ready.webhookSecret);
+            return { body: event.body, headers: { 'content-type': 'application/json', 'ucanpay-signature': event.signature } };
+          },
+          check: (body) => body.includes('"outcome":"applied"'),
+        };
+      };
+      const kinds: Array<[string, (g: ServerChild<GatewayReady>, connections: number) => Promise<Omit<LoadSpec, 'durationS'>>]> = [
+        ['(c) payment(id)', async (g, connections) => ({ ...specs({ url: '' }, { url: '' }, g.ready, paymentId).c, connections })],
+        ['(d) createPayment', async (g, connections) => ({ ...specs({ url: '' }, { url: '' }, g.ready, paymentId).d, connections })],
+        ['webhook ingestion', async (g, connections) => ({ ...(await webhookSpec(g, 6_000)), connections })],
+      ];
+      for (const [row, spec] of kinds) {
+        await runLoad({ ...(await spec(first, 10)), durationS: 1 });
+        const one = await runLoad({ ...(await spec(first, 10)), durationS: SETTINGS.roundS });
+        const [a, b] = await Promise.all([
+          spec(first, 5).then((s) => runLoad({ ...s, durationS: SETTINGS.roundS })),
+          spec(second, 5).then((s) => runLoad({ ...s, durationS: SETTINGS.roundS })),
+        ]);
+        rows.push({ row, one: one.rps, two: a.rps + b.rps, ratio: round((a.rps + b.rps) / one.rps, 2), bad: one.bad + a.bad + b.bad });
+      }
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+      const d = new Client({ connectionString: SCALE_POSTGRES_URL });
+      await d.connect();
+      await d.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await d.end();
+    }
+  }, 'two');
 
   const missed = results.overhead && (!results.overhead.ratios.cb.pass || !results.overhead.ratios.db.pass);
   const profileWanted = !argv.has('--no-profile') && (argv.has('--profile') || missed || (ONLY?.includes('profile') ?? false));

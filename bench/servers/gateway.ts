@@ -200,7 +200,8 @@ async function main() {
     DATABASE_URL: process.env.BENCH_DATABASE_URL || `sqlite:${path.join(dir, 'gateway.sqlite')}`,
     SANDBOX_DB: path.join(dir, 'sandbox.sqlite'),
   } as Record<string, string>);
-  app = await createApp(config, { dataDir: dir });
+  // BENCH_REDIS_PREFIX: the two-instance row's own channels on the shared Redis.
+  app = await createApp(config, { dataDir: dir, redis: process.env.BENCH_REDIS_PREFIX ? { channelPrefix: process.env.BENCH_REDIS_PREFIX } : undefined });
   installSqlCounter(app);
   const bare = await startBareGateway(app, config.demoMerchantApiKey!);
   const ipc = serve(
