@@ -258,6 +258,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (metrics) services.reconciliation.observer = reconciliationObserver(metrics);
     services.reconciliation.start();
     cleanup.push(() => services.reconciliation.stop());
+    services.retention.start();
+    cleanup.push(() => services.retention.stop());
 
     return {
       url,
@@ -287,7 +289,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
         const finished = await Promise.race([
           // Background loops stop between items; requests finish (a createPayment that called UCanPay saves its answer).
-          Promise.all([httpDrain.idle(), services.reconciliation.stop()]).then(() => true as const),
+          Promise.all([httpDrain.idle(), services.reconciliation.stop(), services.retention.stop()]).then(() => true as const),
           deadline,
         ]);
         clearTimeout(timer);

@@ -49,6 +49,16 @@ export interface Config {
     /** A non-final object untouched for this long is checked with UCanPay. */
     staleAfterSeconds: number;
   };
+  retention: {
+    /** How often the retention pass runs; 0 disables it. */
+    intervalMs: number;
+    /** Idempotency keys are deleted once older than this (≥ 24). */
+    idempotencyKeyHours: number;
+    /** Webhook inbox rows (event ids seen) are deleted once received longer ago than this. */
+    webhookInboxHours: number;
+    /** Rows deleted per transaction. */
+    batchSize: number;
+  };
   introspection: boolean;
   rateLimit: {
     /** Mutations per API key per minute (token bucket, in memory per instance); 0 = unlimited. */
@@ -323,6 +333,12 @@ export function loadConfig(env: Env = process.env): Config {
     reconcile: {
       intervalMs: int('RECONCILE_INTERVAL_MS', 30_000, 0, 86_400_000),
       staleAfterSeconds: int('RECONCILE_STALE_AFTER_SECONDS', 300, 0, 30 * 86_400),
+    },
+    retention: {
+      intervalMs: int('RETENTION_INTERVAL_MS', 60_000, 0, 86_400_000),
+      idempotencyKeyHours: int('IDEMPOTENCY_KEY_RETENTION_HOURS', 48, 24, 24 * 3650),
+      webhookInboxHours: int('WEBHOOK_INBOX_RETENTION_HOURS', 168, 1, 24 * 3650),
+      batchSize: int('RETENTION_BATCH_SIZE', 500, 1, 100_000),
     },
     introspection: introspectionRaw ? introspectionRaw === 'true' : nodeEnv !== 'production',
     rateLimit: {

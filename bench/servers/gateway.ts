@@ -196,10 +196,12 @@ async function main() {
     ...process.env,
     PORT: '0',
     UCANPAY_SANDBOX_PORT: '0',
-    DATABASE_URL: `sqlite:${path.join(dir, 'gateway.sqlite')}`,
+    // BENCH_DATABASE_URL: the PostgreSQL rows (a fresh schema made by the runner).
+    DATABASE_URL: process.env.BENCH_DATABASE_URL || `sqlite:${path.join(dir, 'gateway.sqlite')}`,
     SANDBOX_DB: path.join(dir, 'sandbox.sqlite'),
   } as Record<string, string>);
-  app = await createApp(config, { dataDir: dir });
+  // BENCH_REDIS_PREFIX: the two-instance row's own channels on the shared Redis.
+  app = await createApp(config, { dataDir: dir, redis: process.env.BENCH_REDIS_PREFIX ? { channelPrefix: process.env.BENCH_REDIS_PREFIX } : undefined });
   installSqlCounter(app);
   const bare = await startBareGateway(app, config.demoMerchantApiKey!);
   const ipc = serve(
@@ -223,6 +225,11 @@ async function main() {
         return true;
       },
       memory: () => process.memoryUsage(),
+      /** Open file descriptors and the SQLite WAL's size (soak). */
+      files: () => {
+        const wal = path.join(dir, 'gateway.sqlite-wal');
+        return { fds: fs.readdirSync('/proc/self/fd').length, walBytes: fs.existsSync(wal) ? fs.statSync(wal).size : 0 };
+      },
       /** Committed transactions and COMMITs so far (group commit: fewer COMMITs than transactions). */
       dbStats: () => ({ ...((app!.db as { stats?: { transactions: number; commits: number } }).stats ?? { transactions: NaN, commits: NaN }) }),
       /** CLOCK_MONOTONIC in µs: the clock of V8's CPU profile timestamps. */

@@ -15,8 +15,10 @@ export interface PendingTerms {
 @Entity({ name: 'billing_subscriptions' })
 @Unique('uq_billing_subscriptions_merchant_reference', ['merchantId', 'merchantReference'])
 @Index('ix_billing_subscriptions_merchant_created', ['merchantId', 'createdAt', 'id'])
-@Index('ix_billing_subscriptions_customer', ['merchantId', 'customerId'])
+@Index('ix_billing_subscriptions_customer_created', ['merchantId', 'customerId', 'createdAt', 'id'])
+@Index('ix_billing_subscriptions_merchant_status_created', ['merchantId', 'status', 'createdAt', 'id'])
 @Index('ix_billing_subscriptions_status_billing', ['status', 'nextBillingAt'])
+@Index('ix_billing_subscriptions_merchant_provider', ['merchantId', 'providerSubscriptionId'])
 export class BillingSubscriptionEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id!: string;
@@ -70,7 +72,6 @@ export class BillingSubscriptionEntity {
   @Column({ name: 'authorization_url', type: 'varchar', length: 2048, nullable: true })
   authorizationUrl!: string | null;
 
-  @Index('ix_billing_subscriptions_provider')
   @Column({ name: 'provider_subscription_id', type: 'varchar', length: 100, nullable: true })
   providerSubscriptionId!: string | null;
 

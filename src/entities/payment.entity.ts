@@ -6,7 +6,9 @@ import type { PaymentStatus } from '../domain/payment-state';
 @Entity({ name: 'payments' })
 @Unique('uq_payments_merchant_reference', ['merchantId', 'merchantReference'])
 @Index('ix_payments_merchant_created', ['merchantId', 'createdAt', 'id'])
+@Index('ix_payments_merchant_status_created', ['merchantId', 'status', 'createdAt', 'id'])
 @Index('ix_payments_status_updated', ['status', 'updatedAt'])
+@Index('ix_payments_merchant_provider_order', ['merchantId', 'providerOrderId'])
 export class PaymentEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id!: string;
@@ -44,7 +46,6 @@ export class PaymentEntity {
   @Column({ name: 'client_secret', type: 'varchar', length: 100 })
   clientSecret!: string;
 
-  @Index('ix_payments_provider_order')
   @Column({ name: 'provider_order_id', type: 'varchar', length: 100, nullable: true })
   providerOrderId!: string | null;
 

@@ -5,9 +5,11 @@ import type { RefundStatus } from '../domain/refund-state';
 /** The gateway's durable record of one refund of a payment. */
 @Entity({ name: 'refunds' })
 @Unique('uq_refunds_merchant_reference', ['merchantId', 'merchantReference'])
-@Index('ix_refunds_payment', ['paymentId', 'createdAt'])
+@Index('ix_refunds_payment_created', ['paymentId', 'createdAt', 'id'])
 @Index('ix_refunds_merchant_created', ['merchantId', 'createdAt', 'id'])
+@Index('ix_refunds_merchant_status_created', ['merchantId', 'status', 'createdAt', 'id'])
 @Index('ix_refunds_status_updated', ['status', 'updatedAt'])
+@Index('ix_refunds_merchant_provider_refund', ['merchantId', 'providerRefundId'])
 export class RefundEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id!: string;
@@ -35,7 +37,6 @@ export class RefundEntity {
   @Column({ type: 'varchar', length: 500 })
   reason!: string;
 
-  @Index('ix_refunds_provider_refund')
   @Column({ name: 'provider_refund_id', type: 'varchar', length: 100, nullable: true })
   providerRefundId!: string | null;
 

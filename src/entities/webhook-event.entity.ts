@@ -1,8 +1,9 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { epochMs } from './columns';
 
 /** The webhook inbox: one row per UCanPay event id and merchant, so an event is applied once. */
 @Entity({ name: 'webhook_events' })
+@Index('ix_webhook_events_received', ['receivedAt'])
 export class WebhookEventEntity {
   @PrimaryColumn({ name: 'merchant_id', type: 'varchar', length: 40 })
   merchantId!: string;

@@ -72,6 +72,15 @@ export interface SandboxHandle {
 }
 
 const IDEMPOTENCY_RETENTION_MS = 48 * 3600 * 1000;
+/**
+ * Finished outbox events (delivered, failed, dropped, skipped) are kept as
+ * long as idempotency records: far beyond the retry horizon (about a minute
+ * by default), and long enough to inspect them. Pending or held events are
+ * never pruned.
+ */
+const OUTBOX_RETENTION_MS = IDEMPOTENCY_RETENTION_MS;
+/** Rows deleted per batch; each batch holds the sandbox's lock alone, so requests run in between. */
+const PRUNE_BATCH = 500;
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
@@ -202,13 +211,23 @@ export async function createSandbox(options: SandboxOptions): Promise<SandboxHan
 
     let ticking: Promise<void> | null = null;
     let lastPurge = 0;
+    /** Old idempotency records and finished outbox events, in bounded batches. */
+    const prune = async (): Promise<void> => {
+      const now = Date.now();
+      for (const batch of [
+        () => store.pruneIdempotency(now - IDEMPOTENCY_RETENTION_MS, PRUNE_BATCH),
+        () => store.pruneOutbox(now - OUTBOX_RETENTION_MS, PRUNE_BATCH),
+      ]) {
+        while (!stopping && (await store.exclusive(batch)) === PRUNE_BATCH);
+      }
+    };
     const tick = async (): Promise<void> => {
       try {
         await store.exclusive(() => runDueWork(ctx, clock.now()));
         await store.exclusive(() => runDueRefunds(ctx));
         if (Date.now() - lastPurge > 60_000) {
           lastPurge = Date.now();
-          await store.exclusive(() => store.purgeIdempotency(Date.now() - IDEMPOTENCY_RETENTION_MS));
+          await prune();
         }
       } catch (err) {
         log.error({ err: errorText(err) }, 'sandbox due-work tick failed');

@@ -92,7 +92,9 @@ CREATE TABLE IF NOT EXISTS outbox (
   created_real_ms INTEGER NOT NULL,
   delivered_real_ms INTEGER
 );
+CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency (created_real_ms);
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state);
+CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created_real_ms);
 CREATE INDEX IF NOT EXISTS outbox_merchant ON outbox (merchant_id);
 `;
 
@@ -387,8 +389,25 @@ export class Store {
       [merchantId, key, rec.fingerprint, rec.status, rec.body, realNowMs]);
   }
 
-  async purgeIdempotency(olderThanRealMs: number): Promise<void> {
-    await this.db.run('DELETE FROM idempotency WHERE created_real_ms < ?', [olderThanRealMs]);
+  /** Deletes up to `limit` idempotency records made before `olderThanRealMs`, oldest first; returns how many. */
+  async pruneIdempotency(olderThanRealMs: number, limit: number): Promise<number> {
+    const { changes } = await this.db.run(
+      'DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency WHERE created_real_ms < ? ORDER BY created_real_ms LIMIT ?)',
+      [olderThanRealMs, limit]);
+    return changes;
+  }
+
+  /**
+   * Deletes up to `limit` outbox events made before `olderThanRealMs` that
+   * will never be sent again (delivered, failed, dropped, skipped), oldest
+   * first; pending and held events stay, however old. Returns how many.
+   */
+  async pruneOutbox(olderThanRealMs: number, limit: number): Promise<number> {
+    const { changes } = await this.db.run(
+      `DELETE FROM outbox WHERE row_id IN (SELECT row_id FROM outbox WHERE created_real_ms < ?
+         AND state IN ('delivered', 'failed', 'dropped', 'skipped') ORDER BY created_real_ms LIMIT ?)`,
+      [olderThanRealMs, limit]);
+    return changes;
   }
 
   // -------------------------------------------------------------- outbox

@@ -9,6 +9,7 @@ import { PaymentService } from './payment.service';
 import { ProviderClients } from './provider';
 import { ReconciliationService } from './reconciliation.service';
 import { RefundService } from './refund.service';
+import { RetentionService } from './retention.service';
 import { SubscriptionService } from './subscription.service';
 import { WebhookService } from './webhook.service';
 
@@ -20,6 +21,7 @@ export interface Services {
   subscriptions: SubscriptionService;
   webhooks: WebhookService;
   reconciliation: ReconciliationService;
+  retention: RetentionService;
 }
 
 export function createServices(deps: {
@@ -48,5 +50,15 @@ export function createServices(deps: {
   const subscriptions = new SubscriptionService(db, providers, events, idempotency, (merchantId) => payments.notifyUrl(merchantId));
   const webhooks = new WebhookService(db, payments, refunds, subscriptions, log.child({ module: 'webhooks' }));
   const reconciliation = new ReconciliationService(payments, refunds, subscriptions, idempotency, db, { ...config.reconcile, now }, log.child({ module: 'reconcile' }));
-  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation };
+  const retention = new RetentionService(
+    db,
+    {
+      intervalMs: config.retention.intervalMs,
+      idempotencyKeyRetentionMs: config.retention.idempotencyKeyHours * 3600_000,
+      webhookInboxRetentionMs: config.retention.webhookInboxHours * 3600_000,
+      batchSize: config.retention.batchSize,
+    },
+    log.child({ module: 'retention' }),
+  );
+  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation, retention };
 }
