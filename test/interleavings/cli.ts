@@ -4,6 +4,7 @@
  *   npm run test:interleavings -- --runs 200 --seed 42
  *   npm run test:interleavings -- --seed 42 --path "17:3:0" --runs 1     # replay a counterexample
  *   npm run test:interleavings -- --runs 200 --keep-going                 # every distinct violation, no shrinking
+ *   npm run test:interleavings -- --program '[{"t":"reconcile","fault":"none"}, …]'   # play one program, print all
  *
  * Without --keep-going it stops at the first failing program and shrinks it
  * (at most --shrink-seconds, default 300). With --keep-going every program is
@@ -22,6 +23,8 @@ interface Args {
   path?: string;
   keepGoing: boolean;
   shrinkSeconds: number;
+  /** A program as JSON (a printed counterexample): play it once and print what happened. */
+  program?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -38,6 +41,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--path') args.path = value();
     else if (a === '--keep-going') args.keepGoing = true;
     else if (a === '--shrink-seconds') args.shrinkSeconds = Number(value());
+    else if (a === '--program') args.program = value();
     else throw new Error(`unknown argument ${a} (use --runs N --seed S [--path P] [--keep-going] [--shrink-seconds N])`);
   }
   if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error('--runs must be a positive integer');
@@ -47,7 +51,13 @@ function parseArgs(argv: string[]): Args {
 
 /** A violation without its ids: the kind of failure, to print each kind once. */
 function kindOf(violation: string): string {
-  return violation.replace(/\b(pay|ref|ord|rfd|txn|evt)_[0-9A-Za-z_]+/g, '<$1>').replace(/k\d+-\d+-/g, '').replace(/\d{3,}/g, 'N');
+  return violation
+    .replace(/\b(pay|ref|ord|rfd|txn|evt)_[0-9A-Za-z_]+/g, '<$1>')
+    .replace(/k\d+-\d+-p\d(-r\d)?/g, '<key>')
+    .replace(/\(input [^)]*\)/g, '(input …)')
+    .replace(/different inputs \([^)]*\)/g, 'different inputs (…)')
+    .replace(/at "[^"]*"/g, 'at "…"')
+    .replace(/\d{3,}/g, 'N');
 }
 
 async function keepGoing(args: Args): Promise<void> {
@@ -65,7 +75,7 @@ async function keepGoing(args: Args): Promise<void> {
       if (seen) seen.count++;
       else {
         kinds.set(kind, { count: 1, first: { index, steps, violation: v } });
-        console.log(`\n[run ${index}] new violation: ${v}\n  replay: --seed ${args.seed} --path ${index} --runs 1\n${describeProgram(steps)}`);
+        console.log(`\n[run ${index}] new violation: ${v}\n  replay: --seed ${args.seed} --path ${index} --runs 1\n${describeProgram(steps)}\n  --program '${JSON.stringify(steps)}'`);
       }
     }
     if ((index + 1) % 10 === 0) console.log(`… ${index + 1}/${programs.length} programs, ${((performance.now() - started) / 1000).toFixed(0)} s`);
@@ -79,6 +89,14 @@ async function keepGoing(args: Args): Promise<void> {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.keepGoing) return keepGoing(args);
+  if (args.program) {
+    const steps = JSON.parse(args.program) as Step[];
+    const result = await runProgram(steps);
+    console.log(describeProgram(steps));
+    console.log(JSON.stringify({ ...result, ms: Math.round(result.ms) }, null, 2));
+    process.exitCode = result.violations.length ? 1 : 0;
+    return;
+  }
   let n = 0;
   const report = await checkInterleavings({
     runs: args.runs,

@@ -1,4 +1,5 @@
 /**
+import { performance } from 'node:perf_hooks';
  * After a program: let the system settle (bounded), then compare the
  * gateway's record with UCanPay's (the sandbox's inspection endpoints) and
  * with what the client was told. Each violation is one line, tagged with the
@@ -12,14 +13,24 @@ const CLOSED_UNPAID = new Set(['FAILED', 'CANCELLED', 'EXPIRED']);
 /** Seconds of test clock per settle round: past the claim lease (60 s) and the stale window. */
 const SETTLE_STEP_SECONDS = 61;
 const MAX_SETTLE_ROUNDS = 4;
+/** Past the gateway's longest wait before it infers anything (RefundService abandons an unsent refund after 10 min). */
+const LONGEST_WINDOW_SECONDS = 601;
 
 async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
+  const deadline = performance.now() + ms;
   for (;;) {
     if (await check()) return true;
-    if (Date.now() > deadline) return false;
+    if (performance.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 40));
   }
+}
+
+/** Every UCanPay event delivered or given up (none pending or held by a fault). */
+function webhooksDelivered(world: World, ms: number): Promise<boolean> {
+  return waitFor(async () => {
+    const { events } = await world.sandboxCall<{ events: Array<{ state: string }> }>('GET', `/sandbox/webhooks?merchant_id=${world.config.ucanpay.merchantId}`);
+    return events.every((e) => e.state !== 'pending' && e.state !== 'held');
+  }, ms);
 }
 
 /**
@@ -32,26 +43,27 @@ export async function quiesce(world: World): Promise<string[]> {
   const notes: string[] = [];
   const mch = world.config.ucanpay.merchantId;
   await world.sandboxCall('DELETE', '/sandbox/faults');
-  for (let round = 0; round < MAX_SETTLE_ROUNDS; round++) {
-    const delivered = await waitFor(async () => {
-      const { events } = await world.sandboxCall<{ events: Array<{ state: string }> }>('GET', `/sandbox/webhooks?merchant_id=${mch}`);
-      return events.every((e) => e.state !== 'pending' && e.state !== 'held');
-    }, 6000);
-    if (!delivered) notes.push(`round ${round}: webhooks still pending after 6 s`);
+  // Short steps first (leases and the stale window lapse), then one step past the longest
+  // inference window (an unsent refund is abandoned after 10 min): the reconciliation bound.
+  const steps = [...Array<number>(MAX_SETTLE_ROUNDS - 1).fill(SETTLE_STEP_SECONDS), LONGEST_WINDOW_SECONDS, SETTLE_STEP_SECONDS];
+  for (let round = 0; round < steps.length; round++) {
+    if (!(await webhooksDelivered(world, 6000))) notes.push(`round ${round}: webhooks still pending after 6 s`);
     const settled = await waitFor(async () => {
       const { refunds } = await world.sandboxCall<{ refunds: Array<{ status: string }> }>('GET', `/sandbox/refunds?merchant_id=${mch}`);
       return refunds.every((r) => r.status !== 'PROCESSING');
     }, 3000);
     if (!settled) notes.push(`round ${round}: UCanPay refunds still PROCESSING after 3 s`);
-    await world.advanceClock(SETTLE_STEP_SECONDS);
+    await world.advanceClock(steps[round]);
     let changed = 0;
     try {
       changed = await world.app.services.reconciliation.runOnce();
     } catch (error) {
       notes.push(`round ${round}: reconciliation threw ${String(error)}`);
     }
-    if (changed === 0 && round > 0) break;
+    // Nothing moved after the leases lapsed: skip to the long step.
+    if (changed === 0 && round > 0 && round < MAX_SETTLE_ROUNDS - 1) round = MAX_SETTLE_ROUNDS - 2;
   }
+  if (!(await webhooksDelivered(world, 6000))) notes.push('webhooks still pending after settling');
   return notes;
 }
 

@@ -4,31 +4,41 @@
  * Steps are plain data so fast-check shrinks a failing program to a short,
  * readable one and prints it; `run` plays them against a World.
  */
+import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { signWebhookPayload } from '../../src/ucanpay';
 import type { GqlAnswer, World } from './world';
 
-/** Two payments at most: p0 and p1 (each has its own createPayment idempotency key). */
+/** Two payments at most: p0 and p1 (each has its own createPayment idempotency key; p1 expires after 60 s, p0 after 1800 s). */
 export type Slot = 0 | 1;
 /** Refund idempotency keys r0…r2 (per payment). */
 export type RefundKey = 0 | 1 | 2;
 export type RefundAmount = 3000 | 6000 | 'rest';
 export type Endpoint = 'POST /payment/unifiedorder' | 'GET /payment/status' | 'POST /payment/refund' | 'GET /payment/refund/status';
-export type HttpFault = '503-before' | '503-after' | 'drop-after' | 'slow' | 'slow-after-503';
+/**
+ * What UCanPay does to one call: refuse it unprocessed (503-before), process it
+ * and answer 503 or drop the connection (…-after: a retry with the same
+ * Idempotency-Key gets the real answer), or answer late — waiting before
+ * processing (slow-before: the order does not exist yet while it waits) or after.
+ */
+export type HttpFault = '503-before' | '503-after' | 'drop-after' | 'slow-before' | 'slow-after' | 'slow-503-after';
+/** A fault on the step's own UCanPay call, set just before it ('none': as UCanPay normally answers). */
+export type CallFault = 'none' | HttpFault;
 
 export type Step =
   /** createPayment with the slot's key; `changed` sends another description under the same key. */
-  | { t: 'create'; p: Slot; input: 'same' | 'changed' }
+  | { t: 'create'; p: Slot; input: 'same' | 'changed'; fault: CallFault }
   /** The customer at the hosted checkout of the last checkoutUrl the gateway handed out for the slot. */
   | { t: 'checkout'; p: Slot; action: 'authorize' | 'decline' | 'cancel' }
-  | { t: 'refund'; p: Slot; key: RefundKey; amount: RefundAmount }
+  | { t: 'refund'; p: Slot; key: RefundKey; amount: RefundAmount; fault: CallFault }
   | { t: 'webhookFault'; mode: 'drop' | 'duplicate' | 'out_of_order' | 'delay'; count: 1 | 2 }
   | { t: 'httpFault'; endpoint: Endpoint; fault: HttpFault }
   /** The next refund UCanPay creates ends FAILED. */
   | { t: 'refundFails' }
   | { t: 'clock'; seconds: 6 | 61 | 1801 }
-  | { t: 'reconcile' }
-  | { t: 'refresh'; p: Slot }
+  /** One reconciliation pass (its GET /payment/status calls get `fault`). */
+  | { t: 'reconcile'; fault: CallFault }
+  | { t: 'refresh'; p: Slot; fault: CallFault }
   | { t: 'crash' }
   /** A signed, older snapshot of the slot's last payment event under a new event id (same or another transaction id). */
   | { t: 'staleEvent'; p: Slot; tx: 'same' | 'other' }
@@ -36,51 +46,85 @@ export type Step =
   | { t: 'par'; steps: Step[] };
 
 export const PAYMENT_AMOUNT = 10_000;
+/** Steps whose work includes a UCanPay call (a `par` lets each reach it before starting the next). */
+const CALLS_UCANPAY = new Set<Step['t']>(['create', 'refund', 'refresh', 'reconcile']);
 /** A slow UCanPay call: well under the client timeout, long enough for a racing step to start and finish. */
 export const SLOW_MS = 700;
 
 const slot = fc.constantFrom<Slot>(0, 0, 1);
+const HTTP_FAULTS: HttpFault[] = ['503-before', '503-after', 'drop-after', 'slow-before', 'slow-after', 'slow-503-after'];
+/** Half the calls meet a fault. */
+const callFault: fc.Arbitrary<CallFault> = fc.oneof(fc.constant<CallFault>('none'), fc.constantFrom<CallFault>(...HTTP_FAULTS));
+const slowFault = fc.constantFrom<CallFault>('slow-before', 'slow-after', 'slow-503-after');
+
+const create = (fault: fc.Arbitrary<CallFault>) =>
+  fc.record({ t: fc.constant('create' as const), p: slot, input: fc.constantFrom<'same' | 'changed'>('same', 'same', 'same', 'changed'), fault });
+const refund = (fault: fc.Arbitrary<CallFault>) =>
+  fc.record({ t: fc.constant('refund' as const), p: slot, key: fc.constantFrom<RefundKey>(0, 1, 2), amount: fc.constantFrom<RefundAmount>(3000, 6000, 'rest'), fault });
+const refresh = (fault: fc.Arbitrary<CallFault>) => fc.record({ t: fc.constant('refresh' as const), p: slot, fault });
+const reconcile = (fault: fc.Arbitrary<CallFault>) => fc.record({ t: fc.constant('reconcile' as const), fault });
+const checkout = fc.record({
+  t: fc.constant('checkout' as const),
+  p: slot,
+  action: fc.constantFrom<'authorize' | 'decline' | 'cancel'>('authorize', 'authorize', 'authorize', 'decline', 'cancel'),
+});
+const clock = fc.record({ t: fc.constant('clock' as const), seconds: fc.constantFrom<6 | 61 | 1801>(61, 6, 1801) });
+const crash = fc.constant({ t: 'crash' as const });
+
 const atom: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ t: fc.constant('create' as const), p: slot, input: fc.constantFrom<'same' | 'changed'>('same', 'same', 'same', 'changed') }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('checkout' as const), p: slot, action: fc.constantFrom<'authorize' | 'decline' | 'cancel'>('authorize', 'authorize', 'authorize', 'decline', 'cancel') }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('refund' as const), p: slot, key: fc.constantFrom<RefundKey>(0, 1, 2), amount: fc.constantFrom<RefundAmount>(3000, 6000, 'rest') }) },
+  { weight: 5, arbitrary: create(callFault) },
+  { weight: 4, arbitrary: checkout },
+  { weight: 4, arbitrary: refund(callFault) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('webhookFault' as const), mode: fc.constantFrom('drop' as const, 'duplicate' as const, 'out_of_order' as const, 'delay' as const), count: fc.constantFrom<1 | 2>(1, 2) }) },
   {
-    weight: 3,
+    weight: 1,
     arbitrary: fc.record({
       t: fc.constant('httpFault' as const),
       endpoint: fc.constantFrom<Endpoint>('POST /payment/unifiedorder', 'GET /payment/status', 'POST /payment/refund', 'GET /payment/refund/status'),
-      fault: fc.constantFrom<HttpFault>('503-before', '503-after', 'drop-after', 'slow', 'slow-after-503'),
+      fault: fc.constantFrom<HttpFault>(...HTTP_FAULTS),
     }),
   },
   { weight: 1, arbitrary: fc.constant({ t: 'refundFails' as const }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('clock' as const), seconds: fc.constantFrom<6 | 61 | 1801>(6, 61, 1801) }) },
-  { weight: 3, arbitrary: fc.constant({ t: 'reconcile' as const }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('refresh' as const), p: slot }) },
-  { weight: 1, arbitrary: fc.constant({ t: 'crash' as const }) },
+  { weight: 2, arbitrary: clock },
+  { weight: 3, arbitrary: reconcile(callFault) },
+  { weight: 2, arbitrary: refresh(callFault) },
+  { weight: 1, arbitrary: crash },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('staleEvent' as const), p: slot, tx: fc.constantFrom<'same' | 'other'>('same', 'other') }) },
 );
 
-export const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 5, arbitrary: atom },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('par' as const), steps: fc.array(atom, { minLength: 2, maxLength: 3 }) }) },
+/** What can happen while a slow UCanPay call is in flight. */
+const disruptor: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 3, arbitrary: clock },
+  { weight: 3, arbitrary: reconcile(callFault) },
+  { weight: 2, arbitrary: create(callFault) },
+  { weight: 2, arbitrary: refund(callFault) },
+  { weight: 1, arbitrary: refresh(callFault) },
+  { weight: 1, arbitrary: checkout },
+  { weight: 1, arbitrary: crash },
 );
+
+/** A race: a call UCanPay answers slowly, and one or two steps started while it waits. */
+const race: fc.Arbitrary<Step> = fc
+  .tuple(fc.oneof(create(slowFault), refund(slowFault), refresh(slowFault), reconcile(slowFault)), fc.array(disruptor, { minLength: 1, maxLength: 2 }))
+  .map(([slow, others]) => ({ t: 'par' as const, steps: [slow, ...others] }));
+
+export const stepArb: fc.Arbitrary<Step> = fc.oneof({ weight: 3, arbitrary: atom }, { weight: 1, arbitrary: race });
 
 /** A program usually starts by creating p0 (most steps need a payment); 3 to 12 steps. */
 export const programArb: fc.Arbitrary<Step[]> = fc
   .tuple(fc.boolean(), fc.array(stepArb, { minLength: 2, maxLength: 11 }))
-  .map(([createFirst, rest]) => (createFirst ? [{ t: 'create', p: 0, input: 'same' } as Step, ...rest] : rest))
+  .map(([createFirst, rest]) => (createFirst ? [{ t: 'create', p: 0, input: 'same', fault: 'none' } as Step, ...rest] : rest))
   .filter((steps) => steps.length >= 3);
 
 /** One step, one line: `par[refund p0 r1 6000 | reconcile]`. */
 export function describeStep(step: Step): string {
   switch (step.t) {
     case 'create':
-      return `create p${step.p}${step.input === 'changed' ? ' (changed input)' : ''}`;
+      return `create p${step.p}${step.input === 'changed' ? ' (changed input)' : ''}${withFault(step.fault)}`;
     case 'checkout':
       return `checkout p${step.p} ${step.action}`;
     case 'refund':
-      return `refund p${step.p} r${step.key} ${step.amount}`;
+      return `refund p${step.p} r${step.key} ${step.amount}${withFault(step.fault)}`;
     case 'webhookFault':
       return `webhooks ${step.mode} ×${step.count}`;
     case 'httpFault':
@@ -90,9 +134,9 @@ export function describeStep(step: Step): string {
     case 'clock':
       return `clock +${step.seconds}s`;
     case 'reconcile':
-      return 'reconcile';
+      return `reconcile${withFault(step.fault)}`;
     case 'refresh':
-      return `payment p${step.p} refresh:true`;
+      return `payment p${step.p} refresh:true${withFault(step.fault)}`;
     case 'crash':
       return 'crash + restart';
     case 'staleEvent':
@@ -100,6 +144,10 @@ export function describeStep(step: Step): string {
     case 'par':
       return `par[${step.steps.map(describeStep).join(' | ')}]`;
   }
+}
+
+function withFault(fault: CallFault): string {
+  return fault === 'none' ? '' : ` [UCanPay: ${fault}]`;
 }
 
 export function describeProgram(steps: Step[]): string {
@@ -187,9 +235,11 @@ function httpFaultRule(endpoint: Endpoint, fault: HttpFault): Record<string, unk
       return { endpoint, status: 503, when: 'after' };
     case 'drop-after':
       return { endpoint, drop: true, when: 'after' };
-    case 'slow':
+    case 'slow-before':
+      return { endpoint, latency_ms: SLOW_MS, when: 'before' };
+    case 'slow-after':
       return { endpoint, latency_ms: SLOW_MS, when: 'after' };
-    case 'slow-after-503':
+    case 'slow-503-after':
       return { endpoint, latency_ms: SLOW_MS, status: 503, when: 'after' };
   }
 }
@@ -211,12 +261,14 @@ export class Runner {
     const label = describeStep(step);
     switch (step.t) {
       case 'create': {
-        const input = {
+        await this.callFault('POST /payment/unifiedorder', step.fault);
+        const input: Record<string, unknown> = {
           amount: PAYMENT_AMOUNT,
           currency: 'USD',
           description: step.input === 'changed' ? 'Interleaving (changed)' : 'Interleaving',
           returnUrl: 'https://shop.example/return',
           idempotencyKey: `${m.prefix}-p${step.p}`,
+          expiresInSeconds: step.p === 1 ? 60 : null,
         };
         const answer = await w.gql(
           `mutation($input: CreatePaymentInput!) { createPayment(input: $input) { __typename
@@ -226,7 +278,7 @@ export class Runner {
           { input },
         );
         const { outcome, value } = outcomeOf(answer, 'createPayment');
-        m.calls.push({ op: 'createPayment', key: input.idempotencyKey, input: step.input, outcome, step: label });
+        m.calls.push({ op: 'createPayment', key: input.idempotencyKey as string, input: step.input, outcome, step: label });
         if (value?.payment) m.seePayment(step.p, value.payment, label);
         return;
       }
@@ -251,6 +303,7 @@ export class Runner {
       case 'refund': {
         const paymentId = m.paymentIds[step.p];
         if (!paymentId) return;
+        await this.callFault('POST /payment/refund', step.fault);
         const input: Record<string, unknown> = { paymentId, idempotencyKey: `${m.prefix}-p${step.p}-r${step.key}` };
         if (step.amount !== 'rest') input.amount = step.amount;
         const replayed = m.errorsHaveReplayed ? 'replayed' : '';
@@ -283,11 +336,16 @@ export class Runner {
         await w.advanceClock(step.seconds);
         return;
       case 'reconcile':
-        await w.app.services.reconciliation.runOnce().catch((error) => m.notes.push(`${label}: ${String(error)}`));
+        await this.callFault('GET /payment/status', step.fault);
+        await w.app.services.reconciliation.runOnce().then(
+          (changed) => m.notes.push(`${label}: ${changed} changed`),
+          (error) => m.notes.push(`${label}: ${String(error)}`),
+        );
         return;
       case 'refresh': {
         const id = m.paymentIds[step.p];
         if (!id) return;
+        await this.callFault('GET /payment/status', step.fault);
         const answer = await w.gql(`query($id: ID!) { payment(id: $id, refresh: true) { ${PAYMENT_FIELDS} } }`, { id });
         if (answer.kind === 'answer' && answer.data?.payment) m.seePayment(step.p, answer.data.payment, label);
         else m.notes.push(`${label}: ${answer.kind === 'network' ? answer.message : answer.errors?.[0]?.extensions?.code}`);
@@ -302,15 +360,28 @@ export class Runner {
       case 'par': {
         const running: Array<Promise<void>> = [];
         for (const sub of step.steps) {
-          const done = this.step(sub);
+          const before = await this.requestCount();
+          let finished = false;
+          const done = this.step(sub).finally(() => {
+            finished = true;
+          });
           running.push(done);
-          // Let it reach UCanPay (or finish) before the next one starts: a short, bounded head start.
-          await Promise.race([done, new Promise((r) => setTimeout(r, 150))]);
+          // The next one starts once this one has reached UCanPay (or finished): bounded, so a step that never calls UCanPay cannot hold it up.
+          const deadline = performance.now() + (CALLS_UCANPAY.has(sub.t) ? 2000 : 150);
+          while (!finished && performance.now() < deadline && (await this.requestCount()) === before) await new Promise((r) => setTimeout(r, 15));
         }
         await Promise.all(running);
         return;
       }
     }
+  }
+
+  private async requestCount(): Promise<number> {
+    return (await this.world.sandboxCall<{ requests: unknown[] }>('GET', '/sandbox/requests')).requests.length;
+  }
+
+  private async callFault(endpoint: Endpoint, fault: CallFault): Promise<void> {
+    if (fault !== 'none') await this.world.sandboxCall('POST', '/sandbox/faults', httpFaultRule(endpoint, fault));
   }
 
   /** Re-sends the slot's last payment event as a new, signed event stamped 60 s earlier. */

@@ -10,6 +10,10 @@ import { World } from './world';
 
 export interface ProgramResult {
   violations: string[];
+  /** What the client was told, call by call. */
+  calls: string[];
+  /** Both sides after settling, one line per object. */
+  final: string[];
   notes: string[];
   logs: string[];
   ms: number;
@@ -27,9 +31,15 @@ export async function runProgram(steps: Step[]): Promise<ProgramResult> {
     const model = new Model(`k${process.pid}-${++programs}`, errorsHaveReplayed);
     await new Runner(world, model).run(steps);
     const notes = [...model.notes, ...(await quiesce(world))];
-    const found = violations(model, await snapshot(world));
+    const snap = await snapshot(world);
+    const found = violations(model, snap);
+    const final = [
+      ...snap.payments.map((p) => `gateway ${p.id} ${p.status}${p.failureCode ? ` (${p.failureCode})` : ''} refunded ${p.refundedAmount}; refunds ${p.refunds.map((r) => `${r.amount} ${r.status}`).join(', ') || 'none'}`),
+      ...snap.orders.map((o) => `UCanPay ${o.order_id} for ${o.out_trade_no} ${o.status} refunded ${o.refunded_amount}`),
+    ];
     const logs = world.logs.filter((l) => l.level >= 50).map((l) => `${l.msg}${l.err ? ` ${JSON.stringify(l.err).slice(0, 200)}` : ''}`);
-    return { violations: found, notes, logs, ms: performance.now() - started };
+    const calls = model.calls.map((c) => `${c.step} -> ${JSON.stringify(c.outcome)}`);
+    return { violations: found, calls, notes, final, logs, ms: performance.now() - started };
   } finally {
     await world.stop();
   }
@@ -52,6 +62,10 @@ export class InvariantViolation extends Error {
         describeProgram(steps),
         'violations:',
         ...result.violations.map((v) => `  - ${v}`),
+        'client calls:',
+        ...result.calls.map((c) => `  > ${c}`),
+        'after settling:',
+        ...result.final.map((f) => `  = ${f}`),
         ...(result.notes.length ? ['notes:', ...result.notes.map((n) => `  · ${n}`)] : []),
         ...(result.logs.length ? ['gateway error log:', ...result.logs.slice(0, 10).map((l) => `  ! ${l}`)] : []),
       ].join('\n'),
