@@ -35,7 +35,8 @@ export type Step =
   | { t: 'httpFault'; endpoint: Endpoint; fault: HttpFault }
   /** The next refund UCanPay creates ends FAILED. */
   | { t: 'refundFails' }
-  | { t: 'clock'; seconds: 6 | 61 | 1801 }
+  /** Time passes; with `tick`, the reconciliation loop's timer fires once it has (as it would in that time). */
+  | { t: 'clock'; seconds: 6 | 61 | 1801; tick: boolean }
   /** One reconciliation pass (its GET /payment/status calls get `fault`). */
   | { t: 'reconcile'; fault: CallFault }
   | { t: 'refresh'; p: Slot; fault: CallFault }
@@ -52,13 +53,15 @@ const CALLS_UCANPAY = new Set<Step['t']>(['create', 'refund', 'refresh', 'reconc
 export const SLOW_MS = 700;
 
 const slot = fc.constantFrom<Slot>(0, 0, 1);
+/** In a race the 60 s payment is as likely as the other: its expiry is where the gateway infers most. */
+const raceSlot = fc.constantFrom<Slot>(0, 1);
 const HTTP_FAULTS: HttpFault[] = ['503-before', '503-after', 'drop-after', 'slow-before', 'slow-after', 'slow-503-after'];
 /** Half the calls meet a fault. */
 const callFault: fc.Arbitrary<CallFault> = fc.oneof(fc.constant<CallFault>('none'), fc.constantFrom<CallFault>(...HTTP_FAULTS));
 const slowFault = fc.constantFrom<CallFault>('slow-before', 'slow-after', 'slow-503-after');
 
-const create = (fault: fc.Arbitrary<CallFault>) =>
-  fc.record({ t: fc.constant('create' as const), p: slot, input: fc.constantFrom<'same' | 'changed'>('same', 'same', 'same', 'changed'), fault });
+const create = (fault: fc.Arbitrary<CallFault>, p = slot) =>
+  fc.record({ t: fc.constant('create' as const), p, input: fc.constantFrom<'same' | 'changed'>('same', 'same', 'same', 'changed'), fault });
 const refund = (fault: fc.Arbitrary<CallFault>) =>
   fc.record({ t: fc.constant('refund' as const), p: slot, key: fc.constantFrom<RefundKey>(0, 1, 2), amount: fc.constantFrom<RefundAmount>(3000, 6000, 'rest'), fault });
 const refresh = (fault: fc.Arbitrary<CallFault>) => fc.record({ t: fc.constant('refresh' as const), p: slot, fault });
@@ -68,7 +71,7 @@ const checkout = fc.record({
   p: slot,
   action: fc.constantFrom<'authorize' | 'decline' | 'cancel'>('authorize', 'authorize', 'authorize', 'decline', 'cancel'),
 });
-const clock = fc.record({ t: fc.constant('clock' as const), seconds: fc.constantFrom<6 | 61 | 1801>(61, 6, 1801) });
+const clock = fc.record({ t: fc.constant('clock' as const), seconds: fc.constantFrom<6 | 61 | 1801>(61, 6, 1801), tick: fc.boolean() });
 const crash = fc.constant({ t: 'crash' as const });
 
 const atom: fc.Arbitrary<Step> = fc.oneof(
@@ -105,7 +108,10 @@ const disruptor: fc.Arbitrary<Step> = fc.oneof(
 
 /** A race: a call UCanPay answers slowly, and one or two steps started while it waits. */
 const race: fc.Arbitrary<Step> = fc
-  .tuple(fc.oneof(create(slowFault), refund(slowFault), refresh(slowFault), reconcile(slowFault)), fc.array(disruptor, { minLength: 1, maxLength: 2 }))
+  .tuple(
+    fc.oneof({ weight: 2, arbitrary: create(slowFault, raceSlot) }, refund(slowFault), refresh(slowFault), reconcile(slowFault)),
+    fc.array(disruptor, { minLength: 1, maxLength: 2 }),
+  )
   .map(([slow, others]) => ({ t: 'par' as const, steps: [slow, ...others] }));
 
 export const stepArb: fc.Arbitrary<Step> = fc.oneof({ weight: 3, arbitrary: atom }, { weight: 1, arbitrary: race });
@@ -132,7 +138,7 @@ export function describeStep(step: Step): string {
     case 'refundFails':
       return 'next UCanPay refund fails';
     case 'clock':
-      return `clock +${step.seconds}s`;
+      return `clock +${step.seconds}s${step.tick ? ' + reconcile' : ''}`;
     case 'reconcile':
       return `reconcile${withFault(step.fault)}`;
     case 'refresh':
@@ -334,6 +340,7 @@ export class Runner {
         return;
       case 'clock':
         await w.advanceClock(step.seconds);
+        if (step.tick) await this.step({ t: 'reconcile', fault: 'none' });
         return;
       case 'reconcile':
         await this.callFault('GET /payment/status', step.fault);
