@@ -66,8 +66,17 @@ async function keepGoing(args: Args): Promise<void> {
   const programs = fc.sample(programArb, { numRuns: args.runs, seed: args.seed }) as Step[][];
   const kinds = new Map<string, { count: number; first: { index: number; steps: Step[]; violation: string } }>();
   let failedPrograms = 0;
+  let harnessErrors = 0;
   for (const [index, steps] of programs.entries()) {
-    const result = await runProgram(steps);
+    let result: Awaited<ReturnType<typeof runProgram>>;
+    try {
+      result = await runProgram(steps);
+    } catch (error) {
+      // Not a finding about the gateway: say so and go on.
+      harnessErrors++;
+      console.log(`\n[run ${index}] harness error: ${error instanceof Error ? error.message : String(error)}\n  --program '${JSON.stringify(steps)}'`);
+      continue;
+    }
     if (result.violations.length) failedPrograms++;
     for (const v of result.violations) {
       const kind = kindOf(v);
@@ -81,7 +90,7 @@ async function keepGoing(args: Args): Promise<void> {
     if ((index + 1) % 10 === 0) console.log(`… ${index + 1}/${programs.length} programs, ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
   const secs = (performance.now() - started) / 1000;
-  console.log(`\ninterleavings (keep-going): ${programs.length} programs in ${secs.toFixed(1)} s (${(secs / programs.length).toFixed(2)} s each), seed ${args.seed}; ${failedPrograms} program(s) violated an invariant, ${kinds.size} distinct violation(s)`);
+  console.log(`\ninterleavings (keep-going): ${programs.length} programs in ${secs.toFixed(1)} s (${(secs / programs.length).toFixed(2)} s each), seed ${args.seed}; ${failedPrograms} program(s) violated an invariant, ${kinds.size} distinct violation(s), ${harnessErrors} harness error(s)`);
   for (const [kind, { count, first }] of kinds) console.log(`  ${count}× ${kind}\n     first: run ${first.index} (--seed ${args.seed} --path ${first.index})`);
   process.exitCode = kinds.size ? 1 : 0;
 }

@@ -77,7 +77,7 @@ export class World {
     return this.app.demo.merchantId;
   }
 
-  /** Opens a gateway on the world's SQLite file (and, after the first, on the same port: UCanPay's notify_url names it). */
+  /** Opens a gateway on the world's SQLite file (after a crash on the same port: UCanPay's notify_url names it). */
   private async open(): Promise<void> {
     this.config = loadConfig({
       NODE_ENV: 'test',
@@ -99,16 +99,19 @@ export class World {
       },
     };
     let lastError: unknown;
-    for (let attempt = 0; attempt < 20; attempt++) {
+    const restart = this.port !== 0;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      // Below the ephemeral range, so no outgoing connection holds it as its local port when the gateway restarts.
+      const port = restart ? this.port : 20_000 + Math.floor(Math.random() * 12_000);
       try {
-        this.app = await createApp(this.config, { logger: createLogger('warn', destination), dataDir: this.dir });
+        this.app = await createApp({ ...this.config, port }, { logger: createLogger('warn', destination), dataDir: this.dir });
         this.port = this.app.port;
         return;
       } catch (error) {
-        // The port of the crashed gateway can take a moment to be free again.
         lastError = error;
         if (!/EADDRINUSE/.test(String((error as Error)?.message ?? error))) throw error;
-        await new Promise((r) => setTimeout(r, 100));
+        // A restart waits for its port (the crashed gateway's may take a moment to be free); a first start picks another.
+        if (restart) await new Promise((r) => setTimeout(r, 100));
       }
     }
     throw lastError;
