@@ -261,7 +261,20 @@ export class Runner {
     for (const step of steps) await this.step(step);
   }
 
+  /** Steps whose UCanPay call may be in flight right now. */
+  private inFlight = 0;
+
   async step(step: Step): Promise<void> {
+    if (!CALLS_UCANPAY.has(step.t)) return this.play(step);
+    this.inFlight++;
+    try {
+      return await this.play(step);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async play(step: Step): Promise<void> {
     const w = this.world;
     const m = this.model;
     const label = describeStep(step);
@@ -338,10 +351,14 @@ export class Runner {
       case 'refundFails':
         await w.sandboxCall('POST', '/sandbox/faults', { refunds: { count: 1, failure_code: 'PROVIDER_ERROR' } });
         return;
-      case 'clock':
-        await w.advanceClock(step.seconds);
+      case 'clock': {
+        // While a call is in flight, less time passes than that call could take (else it would have timed out).
+        const seconds = this.inFlight > 0 ? Math.min(step.seconds, Math.max(1, w.longestCallSeconds - 5)) : step.seconds;
+        if (seconds !== step.seconds) m.notes.push(`${label}: +${seconds}s only (a UCanPay call is in flight)`);
+        await w.advanceClock(seconds);
         if (step.tick) await this.step({ t: 'reconcile', fault: 'none' });
         return;
+      }
       case 'reconcile':
         await this.callFault('GET /payment/status', step.fault);
         await w.app.services.reconciliation.runOnce().then(

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp, type App } from '../../src/app';
-import { loadConfig, type Config } from '../../src/config';
+import { ConfigError, loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createSandbox, DEMO_MERCHANT, type SandboxHandle } from '../../src/sandbox';
 import { TEST_API_KEY } from '../helpers/gateway';
@@ -27,11 +27,14 @@ export interface LogLine {
 /** Knobs the harness runs with (the issue's reproductions need one attempt and short reconciliation settings). */
 export const WORLD_ENV = {
   UCANPAY_MAX_ATTEMPTS: '1',
-  UCANPAY_TIMEOUT_MS: '3000',
+  // As in the issue's lease reproduction: one call may take longer than the 60 s claim lease. A build that
+  // refuses such a configuration gets FALLBACK_TIMEOUT_MS instead (and the races then stay shorter, see `longestCallSeconds`).
+  UCANPAY_TIMEOUT_MS: '70000',
   RECONCILE_INTERVAL_MS: '0',
   RECONCILE_STALE_AFTER_SECONDS: '5',
   RATE_LIMIT_MUTATIONS_PER_MINUTE: '0',
 };
+const FALLBACK_TIMEOUT_MS = '3000';
 
 export class World {
   app!: App;
@@ -69,6 +72,14 @@ export class World {
     return world;
   }
 
+  /**
+   * The longest one UCanPay call can take with this configuration (timeout × attempts). While a call is in
+   * flight, time may pass by less than this: more would mean the call had timed out (its timer is real time).
+   */
+  get longestCallSeconds(): number {
+    return (this.config.ucanpay.timeoutMs * this.config.ucanpay.maxAttempts) / 1000;
+  }
+
   get sandboxUrl(): string {
     return this.sandbox.url;
   }
@@ -79,15 +90,21 @@ export class World {
 
   /** Opens a gateway on the world's SQLite file (after a crash on the same port: UCanPay's notify_url names it). */
   private async open(): Promise<void> {
-    this.config = loadConfig({
+    const env = {
       NODE_ENV: 'test',
-      PORT: String(this.port),
+      PORT: '0',
       DATABASE_URL: `sqlite:${this.gatewayDb}`,
       UCANPAY_BASE_URL: this.sandbox.url,
       DEMO_MERCHANT_API_KEY: TEST_API_KEY,
       LOG_LEVEL: 'warn',
       ...WORLD_ENV,
-    });
+    };
+    try {
+      this.config = loadConfig(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.config = loadConfig({ ...env, UCANPAY_TIMEOUT_MS: FALLBACK_TIMEOUT_MS });
+    }
     const logs = this.logs;
     const destination = {
       write(line: string) {
