@@ -43,6 +43,8 @@ export async function quiesce(world: World): Promise<string[]> {
   const notes: string[] = [];
   const mch = world.config.ucanpay.merchantId;
   await world.sandboxCall('DELETE', '/sandbox/faults');
+  // A crashed gateway's call may still be on its way through UCanPay: time moves on once UCanPay has answered it.
+  if (!(await waitFor(async () => (await world.callsInProgress()) === 0, 5000))) notes.push('UCanPay calls still in progress after 5 s');
   // Short steps first (leases and the stale window lapse), then one step past the longest
   // inference window (an unsent refund is abandoned after 10 min): the reconciliation bound.
   const steps = [...Array<number>(MAX_SETTLE_ROUNDS - 1).fill(SETTLE_STEP_SECONDS), LONGEST_WINDOW_SECONDS, SETTLE_STEP_SECONDS];

@@ -353,7 +353,8 @@ export class Runner {
         return;
       case 'clock': {
         // While a call is in flight, less time passes than that call could take (else it would have timed out).
-        const seconds = this.inFlight > 0 ? Math.min(step.seconds, Math.max(1, w.longestCallSeconds - 5)) : step.seconds;
+        const busy = this.inFlight > 0 || (await w.callsInProgress()) > 0;
+        const seconds = busy ? Math.min(step.seconds, Math.max(1, w.longestCallSeconds - 5)) : step.seconds;
         if (seconds !== step.seconds) m.notes.push(`${label}: +${seconds}s only (a UCanPay call is in flight)`);
         await w.advanceClock(seconds);
         if (step.tick) await this.step({ t: 'reconcile', fault: 'none' });

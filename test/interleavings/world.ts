@@ -167,6 +167,12 @@ export class World {
     await this.sandboxCall('POST', '/sandbox/clock/advance', { seconds: 0 });
   }
 
+  /** UCanPay calls received and not answered yet (a crashed gateway's among them). */
+  async callsInProgress(): Promise<number> {
+    const { requests } = await this.sandboxCall<{ requests: Array<{ status: number | null }> }>('GET', '/sandbox/requests');
+    return requests.filter((r) => r.status === null).length;
+  }
+
   async gql(query: string, variables?: Record<string, unknown>): Promise<GqlAnswer> {
     try {
       const res = await fetch(this.app.graphqlUrl, {
