@@ -12,6 +12,7 @@
  *   npm run bench -- --only=scale --scale-payments=200000 --scale-db=sqlite
  *   npm run bench -- --only=pg     # (c), (d) and webhook ingestion on SQLite and on PostgreSQL
  *   npm run bench -- --only=two    # two gateway instances on one PostgreSQL + Redis
+ *   npm run bench -- --only=tracing  # (c) and (d) with OpenTelemetry tracing off vs on (every span recorded)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -45,7 +46,7 @@ const ONLY = process.argv
   ?.slice('--only='.length)
   .split(',');
 /** Steps only an explicit `--only=` runs: they do not fit the full run's 5 minutes (scale: 10 minutes of its own). */
-const OPT_IN = new Set(['scale', 'pg', 'two']);
+const OPT_IN = new Set(['scale', 'pg', 'two', 'tracing']);
 const wanted = (name: string) => (ONLY ? ONLY.includes(name) : !OPT_IN.has(name));
 const SCALE = ONLY?.includes('scale') ?? false;
 const argValue = (name: string) => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -86,6 +87,8 @@ interface Results {
   scale?: ScaleResult;
   /** (c), (d) and webhook ingestion on SQLite and on PostgreSQL, with the same run's (b). */
   twoInstances?: Array<{ row: string; one: number; two: number; ratio: number; bad: number }>;
+  /** CPU per request of (c) and (d) with tracing off and on (spans recorded by a batch processor, exported nowhere), alternating rounds. */
+  tracing?: Array<{ row: string; offCpuMsPerReq: number; onCpuMsPerReq: number; ratio: number; rounds: number }>;
   postgresPath?: { rows: Array<{ db: string; row: string; rps: number; p50: number; p99: number; cpuMsPerReq: number; pgCpuMsPerReq?: number; bad: number }>; b: { rps: number; cpuMsPerReq: number } };
   profile?: { reason: string; file?: string } & Partial<Record<ProfiledKey, ProfileSummary>>;
   errors: string[];
@@ -593,6 +596,35 @@ async function main(): Promise<number> {
       await d.end();
     }
   }, 'two');
+
+  await step('9. OpenTelemetry: (c) and (d) with tracing off vs on', async () => {
+    const off = await startServer<GatewayReady>('gateway.ts', { env: gatewayEnv() });
+    const on = await startServer<GatewayReady>('gateway.ts', { env: { ...gatewayEnv(), BENCH_TRACING: '1' } });
+    const rows: NonNullable<Results['tracing']> = [];
+    results.tracing = rows;
+    try {
+      const ids = { off: await createOnePayment(off.ready), on: await createOnePayment(on.ready) };
+      const spec = { off: specs({ url: '' }, { url: '' }, off.ready, ids.off), on: specs({ url: '' }, { url: '' }, on.ready, ids.on) };
+      for (const k of ['c', 'd'] as const) {
+        for (const side of ['off', 'on'] as const) await runLoad({ ...spec[side][k], durationS: SETTINGS.warmupS });
+        const cpu: Record<'off' | 'on', number[]> = { off: [], on: [] };
+        for (let round = 0; round < 2; round++) {
+          // Alternating order, so that drift of the machine hits both alike.
+          for (const side of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+            cpu[side].push((await runLoad({ ...spec[side][k], durationS: SETTINGS.roundS })).cpuMsPerReq);
+          }
+        }
+        const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+        const offMs = mid(cpu.off);
+        const onMs = mid(cpu.on);
+        rows.push({ row: LABELS[k].split(' ')[0], offCpuMsPerReq: offMs, onCpuMsPerReq: onMs, ratio: onMs / offMs, rounds: 2 });
+        log(`  ${LABELS[k].split(' ')[0]}: ${offMs.toFixed(3)} ms CPU/request off, ${onMs.toFixed(3)} on: on/off = ${(onMs / offMs).toFixed(3)}`);
+      }
+    } finally {
+      await off.stop();
+      await on.stop();
+    }
+  }, 'tracing');
 
   const missed = results.overhead && (!results.overhead.ratios.cb.pass || !results.overhead.ratios.db.pass);
   const profileWanted = !argv.has('--no-profile') && (argv.has('--profile') || missed || (ONLY?.includes('profile') ?? false));

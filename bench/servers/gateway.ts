@@ -201,7 +201,14 @@ async function main() {
     SANDBOX_DB: path.join(dir, 'sandbox.sqlite'),
   } as Record<string, string>);
   // BENCH_REDIS_PREFIX: the two-instance row's own channels on the shared Redis.
-  app = await createApp(config, { dataDir: dir, redis: process.env.BENCH_REDIS_PREFIX ? { channelPrefix: process.env.BENCH_REDIS_PREFIX } : undefined });
+  // BENCH_TRACING: the tracing-on row registers the OpenTelemetry SDK (every span sampled, batched, exported nowhere).
+  const tracing = process.env.BENCH_TRACING === '1';
+  if (tracing) {
+    const { NodeTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-node');
+    const discard = { export: (_spans: unknown[], done: (r: { code: number }) => void) => done({ code: 0 }), shutdown: async () => undefined };
+    new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(discard)] }).register();
+  }
+  app = await createApp(config, { dataDir: dir, tracing, redis: process.env.BENCH_REDIS_PREFIX ? { channelPrefix: process.env.BENCH_REDIS_PREFIX } : undefined });
   installSqlCounter(app);
   const bare = await startBareGateway(app, config.demoMerchantApiKey!);
   const ipc = serve(
