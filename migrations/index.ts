@@ -3,6 +3,7 @@ import { Refunds1764200000000 } from './1764200000000-refunds';
 import { BillingSubscriptions1764300000000 } from './1764300000000-billing-subscriptions';
 import { IdempotencyClaims1764400000000 } from './1764400000000-idempotency-claims';
 import { ScaleIndexes1764500000000 } from './1764500000000-scale-indexes';
+import { ReconcileDueIndexes1764600000000 } from './1764600000000-reconcile-due-indexes';
 
 /** Every migration, oldest first. Listed explicitly so ts-node, vitest and builds agree. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   BillingSubscriptions1764300000000,
   IdempotencyClaims1764400000000,
   ScaleIndexes1764500000000,
+  ReconcileDueIndexes1764600000000,
 ];

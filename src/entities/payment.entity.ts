@@ -8,6 +8,7 @@ import type { PaymentStatus } from '../domain/payment-state';
 @Index('ix_payments_merchant_created', ['merchantId', 'createdAt', 'id'])
 @Index('ix_payments_merchant_status_created', ['merchantId', 'status', 'createdAt', 'id'])
 @Index('ix_payments_status_updated', ['status', 'updatedAt'])
+@Index('ix_payments_status_expires', ['status', 'expiresAt'])
 @Index('ix_payments_merchant_provider_order', ['merchantId', 'providerOrderId'])
 export class PaymentEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })

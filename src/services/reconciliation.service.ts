@@ -43,6 +43,12 @@ export interface ReconcileKind<T extends Reconcilable = Reconcilable> {
    * "not synced or claimed within the lease" itself.
    */
   due(qb: SelectQueryBuilder<T>, alias: string): SelectQueryBuilder<T>;
+  /**
+   * The column due rows are taken in, oldest first (default `updated_at`). Each kind's
+   * condition is one index range on (status, this column), so a pass reads the due rows
+   * and stops: its cost does not grow with the table (test/db/query-plans.test.ts).
+   */
+  orderBy?: string;
   /** Not yet known to UCanPay: skipped while a request may still be creating it. */
   unsent(row: T): boolean;
   /** Asks UCanPay and applies the answer; returns the row after. */
@@ -87,7 +93,7 @@ export async function claimDue<T extends Reconcilable>(
         leaseBefore: options.times.now - options.leaseMs,
         recheckSince: options.times.now - INFERRED_FAILURE_RECHECK_MS,
       })
-      .orderBy(`${alias}.updated_at`, 'ASC')
+      .orderBy(`${alias}.${kind.orderBy ?? 'updated_at'}`, 'ASC')
       .limit(options.take);
     if (db.kind === 'postgres') qb.setLock('pessimistic_write').setOnLocked('skip_locked');
     const rows = await qb.getMany();
@@ -135,9 +141,16 @@ export class ReconciliationService {
     const paymentKind: ReconcileKind<PaymentEntity> = {
       name: 'payment',
       entity: PaymentEntity,
-      due: (qb, a) => qb.where(`${a}.status = 'PENDING'`).andWhere(`(${a}.updated_at < :staleBefore OR ${a}.expires_at < :now)`),
+      due: (qb, a) => qb.where(`${a}.status = 'PENDING'`).andWhere(`${a}.updated_at < :staleBefore`),
       unsent: (p) => p.providerOrderId === null,
       check: (p) => this.payments.refresh(p.merchantId, p.id),
+    };
+    // Past its expiry but heard of recently: its own kind, so that both conditions are index ranges.
+    const expiredPaymentKind: ReconcileKind<PaymentEntity> = {
+      ...paymentKind,
+      name: 'payment past expiry',
+      due: (qb, a) => qb.where(`${a}.status = 'PENDING'`).andWhere(`${a}.expires_at < :now`),
+      orderBy: 'expires_at',
     };
     const refundKind: ReconcileKind<RefundEntity> = {
       name: 'refund',
@@ -146,18 +159,29 @@ export class ReconciliationService {
       unsent: (r) => r.providerRefundId === null,
       check: (r) => this.refunds.refresh(r),
     };
+    // A renewal UCanPay should have made by now.
     const subscriptionKind: ReconcileKind<BillingSubscriptionEntity> = {
       name: 'subscription',
       entity: BillingSubscriptionEntity,
-      // A renewal UCanPay should have made by now, or a mandate / dunning step gone quiet.
       due: (qb, a) =>
         qb
-          .where(`${a}.provider_subscription_id IS NOT NULL`)
-          .andWhere(
-            `((${a}.status IN ('TRIALING', 'ACTIVE', 'PAST_DUE') AND ${a}.next_billing_at < :now) OR (${a}.status IN ('PENDING_AUTHORIZATION', 'PAST_DUE') AND ${a}.updated_at < :staleBefore))`,
-          ),
+          .where(`${a}.status IN ('TRIALING', 'ACTIVE', 'PAST_DUE')`)
+          .andWhere(`${a}.next_billing_at < :now`)
+          .andWhere(`${a}.provider_subscription_id IS NOT NULL`),
+      orderBy: 'next_billing_at',
       unsent: (s) => s.providerSubscriptionId === null,
       check: (s) => this.subscriptions.refresh(s),
+    };
+    // A mandate or a dunning step gone quiet: its own kind, so that both conditions are index ranges.
+    const quietSubscriptionKind: ReconcileKind<BillingSubscriptionEntity> = {
+      ...subscriptionKind,
+      name: 'subscription gone quiet',
+      due: (qb, a) =>
+        qb
+          .where(`${a}.status IN ('PENDING_AUTHORIZATION', 'PAST_DUE')`)
+          .andWhere(`${a}.updated_at < :staleBefore`)
+          .andWhere(`${a}.provider_subscription_id IS NOT NULL`),
+      orderBy: 'updated_at',
     };
     // For a day, payments the gateway failed on its own inference: a late UCanPay capture is found even if its webhook is lost
     // (docs/money-truth.md). A kind of its own, so its own batch: these rows never crowd out the PENDING ones.
@@ -171,7 +195,7 @@ export class ReconciliationService {
       unsent: (p) => p.providerOrderId === null,
       check: (p) => this.payments.refresh(p.merchantId, p.id),
     };
-    this.kinds = [paymentKind, refundKind, subscriptionKind, inferredFailureKind] as unknown as ReconcileKind[];
+    this.kinds = [paymentKind, expiredPaymentKind, refundKind, subscriptionKind, quietSubscriptionKind, inferredFailureKind] as unknown as ReconcileKind[];
   }
 
   start(): void {

@@ -109,7 +109,7 @@ describe('two gateways with REDIS_URL and RATE_LIMIT_MUTATIONS_PER_MINUTE=3', ()
       const limited = await rawGql(gw, CREATE, { input: input('sh-4') });
       expect(limited.status).toBe(429);
       // 3 per minute: one token per 20 s, minus whatever refilled while the first three ran (seconds on a loaded machine).
-      const error = firstError(limited) as { code: string; retryAfterSeconds: number };
+      const error = firstError(limited) as unknown as { code: string; retryAfterSeconds: number };
       expect(error.code).toBe('RATE_LIMITED');
       expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(10);
       expect(error.retryAfterSeconds).toBeLessThanOrEqual(20);
