@@ -19,6 +19,7 @@ export interface PendingTerms {
 @Index('ix_billing_subscriptions_merchant_status_created', ['merchantId', 'status', 'createdAt', 'id'])
 @Index('ix_billing_subscriptions_status_billing', ['status', 'nextBillingAt'])
 @Index('ix_billing_subscriptions_status_updated', ['status', 'updatedAt'])
+@Index('ix_billing_subscriptions_status_synced', ['status', 'syncedAt'])
 @Index('ix_billing_subscriptions_merchant_provider', ['merchantId', 'providerSubscriptionId'])
 export class BillingSubscriptionEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })

@@ -9,6 +9,8 @@ import type { PaymentStatus } from '../domain/payment-state';
 @Index('ix_payments_merchant_status_created', ['merchantId', 'status', 'createdAt', 'id'])
 @Index('ix_payments_status_updated', ['status', 'updatedAt'])
 @Index('ix_payments_status_expires', ['status', 'expiresAt'])
+@Index('ix_payments_status_synced', ['status', 'syncedAt'])
+@Index('ix_payments_failure_created', ['failureCode', 'createdAt'])
 @Index('ix_payments_merchant_provider_order', ['merchantId', 'providerOrderId'])
 export class PaymentEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })

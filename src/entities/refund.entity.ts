@@ -9,6 +9,7 @@ import type { RefundStatus } from '../domain/refund-state';
 @Index('ix_refunds_merchant_created', ['merchantId', 'createdAt', 'id'])
 @Index('ix_refunds_merchant_status_created', ['merchantId', 'status', 'createdAt', 'id'])
 @Index('ix_refunds_status_updated', ['status', 'updatedAt'])
+@Index('ix_refunds_status_synced', ['status', 'syncedAt'])
 @Index('ix_refunds_merchant_provider_refund', ['merchantId', 'providerRefundId'])
 export class RefundEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })

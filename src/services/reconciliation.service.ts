@@ -43,12 +43,6 @@ export interface ReconcileKind<T extends Reconcilable = Reconcilable> {
    * "not synced or claimed within the lease" itself.
    */
   due(qb: SelectQueryBuilder<T>, alias: string): SelectQueryBuilder<T>;
-  /**
-   * The column due rows are taken in, oldest first (default `updated_at`). Each kind's
-   * condition is one index range on (status, this column), so a pass reads the due rows
-   * and stops: its cost does not grow with the table (test/db/query-plans.test.ts).
-   */
-  orderBy?: string;
   /** Not yet known to UCanPay: skipped while a request may still be creating it. */
   unsent(row: T): boolean;
   /** Asks UCanPay and applies the answer; returns the row after. */
@@ -84,19 +78,27 @@ export async function claimDue<T extends Reconcilable>(
 ): Promise<Array<Claimed<T>>> {
   return db.transaction(async (tx) => {
     const alias = 'c';
-    const qb = kind
-      .due(tx.manager.createQueryBuilder(kind.entity, alias), alias)
-      .andWhere(`(${alias}.synced_at IS NULL OR ${alias}.synced_at < :leaseBefore)`)
-      .setParameters({
-        now: options.times.now,
-        staleBefore: options.times.staleBefore,
-        leaseBefore: options.times.now - options.leaseMs,
-        recheckSince: options.times.now - INFERRED_FAILURE_RECHECK_MS,
-      })
-      .orderBy(`${alias}.${kind.orderBy ?? 'updated_at'}`, 'ASC')
-      .limit(options.take);
-    if (db.kind === 'postgres') qb.setLock('pessimistic_write').setOnLocked('skip_locked');
-    const rows = await qb.getMany();
+    const parameters = {
+      now: options.times.now,
+      staleBefore: options.times.staleBefore,
+      leaseBefore: options.times.now - options.leaseMs,
+      recheckSince: options.times.now - INFERRED_FAILURE_RECHECK_MS,
+    };
+    // Two index ranges on (status, synced_at), never checked first, then least recently checked: rows claimed
+    // within the lease are outside both ranges, so a pass reads the due rows (and the few not due yet), not
+    // every row it has checked before. (One "IS NULL OR <" condition would leave status as the only range.)
+    const select = (lease: string, take: number) => {
+      const qb = kind
+        .due(tx.manager.createQueryBuilder(kind.entity, alias), alias)
+        .andWhere(lease)
+        .setParameters(parameters)
+        .orderBy(`${alias}.synced_at`, 'ASC')
+        .limit(take);
+      if (db.kind === 'postgres') qb.setLock('pessimistic_write').setOnLocked('skip_locked');
+      return qb.getMany();
+    };
+    const rows = await select(`${alias}.synced_at IS NULL`, options.take);
+    if (rows.length < options.take) rows.push(...(await select(`${alias}.synced_at < :leaseBefore`, options.take - rows.length)));
     if (rows.length === 0) return [];
     const claimedAt = new Date();
     await tx.manager
@@ -141,7 +143,8 @@ export class ReconciliationService {
     const paymentKind: ReconcileKind<PaymentEntity> = {
       name: 'payment',
       entity: PaymentEntity,
-      due: (qb, a) => qb.where(`${a}.status = 'PENDING'`).andWhere(`${a}.updated_at < :staleBefore`),
+      // `+column`: a filter only, so that the claim's range is (status, synced_at) (see claimDue).
+      due: (qb, a) => qb.where(`${a}.status = 'PENDING'`).andWhere(`+${a}.updated_at < :staleBefore`),
       unsent: (p) => p.providerOrderId === null,
       check: (p) => this.payments.refresh(p.merchantId, p.id),
     };
@@ -149,13 +152,12 @@ export class ReconciliationService {
     const expiredPaymentKind: ReconcileKind<PaymentEntity> = {
       ...paymentKind,
       name: 'payment past expiry',
-      due: (qb, a) => qb.where(`${a}.status = 'PENDING'`).andWhere(`${a}.expires_at < :now`),
-      orderBy: 'expires_at',
+      due: (qb, a) => qb.where(`${a}.status = 'PENDING'`).andWhere(`+${a}.expires_at < :now`),
     };
     const refundKind: ReconcileKind<RefundEntity> = {
       name: 'refund',
       entity: RefundEntity,
-      due: (qb, a) => qb.where(`${a}.status = 'PROCESSING'`).andWhere(`${a}.updated_at < :staleBefore`),
+      due: (qb, a) => qb.where(`${a}.status = 'PROCESSING'`).andWhere(`+${a}.updated_at < :staleBefore`),
       unsent: (r) => r.providerRefundId === null,
       check: (r) => this.refunds.refresh(r),
     };
@@ -166,9 +168,8 @@ export class ReconciliationService {
       due: (qb, a) =>
         qb
           .where(`${a}.status IN ('TRIALING', 'ACTIVE', 'PAST_DUE')`)
-          .andWhere(`${a}.next_billing_at < :now`)
+          .andWhere(`+${a}.next_billing_at < :now`)
           .andWhere(`${a}.provider_subscription_id IS NOT NULL`),
-      orderBy: 'next_billing_at',
       unsent: (s) => s.providerSubscriptionId === null,
       check: (s) => this.subscriptions.refresh(s),
     };
@@ -179,9 +180,8 @@ export class ReconciliationService {
       due: (qb, a) =>
         qb
           .where(`${a}.status IN ('PENDING_AUTHORIZATION', 'PAST_DUE')`)
-          .andWhere(`${a}.updated_at < :staleBefore`)
+          .andWhere(`+${a}.updated_at < :staleBefore`)
           .andWhere(`${a}.provider_subscription_id IS NOT NULL`),
-      orderBy: 'updated_at',
     };
     // For a day, payments the gateway failed on its own inference: a late UCanPay capture is found even if its webhook is lost
     // (docs/money-truth.md). A kind of its own, so its own batch: these rows never crowd out the PENDING ones.
@@ -190,8 +190,10 @@ export class ReconciliationService {
       entity: PaymentEntity,
       due: (qb, a) =>
         qb
-          .where(`${a}.status = 'FAILED' AND ${a}.failure_code = 'PROVIDER_UNAVAILABLE'`)
-          .andWhere(`${a}.created_at > :recheckSince AND ${a}.updated_at < :staleBefore`),
+          // The range is (failure_code, created_at): the last day's inferred failures, whatever the table holds
+          // (`status || ''`: a filter, not the (status, synced_at) range every FAILED payment would be in).
+          .where(`${a}.status || '' = 'FAILED' AND ${a}.failure_code = 'PROVIDER_UNAVAILABLE'`)
+          .andWhere(`${a}.created_at > :recheckSince AND +${a}.updated_at < :staleBefore`),
       unsent: (p) => p.providerOrderId === null,
       check: (p) => this.payments.refresh(p.merchantId, p.id),
     };

@@ -83,22 +83,27 @@ const HOT: HotStatement[] = [
   },
   { name: 'webhook inbox lookup', match: /FROM webhook_events WHERE merchant_id = \S+ AND event_id = /, index: PK },
   { name: 'idempotency key lookup', match: /FROM idempotency_keys WHERE merchant_id = \S+ AND key = /, index: PK },
-  { name: 'reconciliation: due payments', match: /FROM payments c WHERE c\.status = 'PENDING' AND c\.updated_at </, index: /ix_payments_status_updated/ },
-  { name: 'reconciliation: payments past expiry', match: /FROM payments c WHERE c\.status = 'PENDING' AND c\.expires_at </, index: /ix_payments_status_expires/ },
-  { name: 'reconciliation: due refunds', match: /FROM refunds c WHERE c\.status = 'PROCESSING'/, index: /ix_refunds_status_updated/ },
+  // Reconciliation claims: two index ranges on (status, synced_at) each, never checked / checked before the lease.
+  { name: 'reconciliation: due payments', match: /FROM payments c WHERE c\.status = 'PENDING' AND \+c\.updated_at </, index: /ix_payments_status_synced/ },
+  { name: 'reconciliation: payments past expiry', match: /FROM payments c WHERE c\.status = 'PENDING' AND \+c\.expires_at </, index: /ix_payments_status_synced/ },
+  {
+    name: 'reconciliation: payments failed by inference (the last day)',
+    match: /FROM payments c WHERE c\.status \|\| '' = 'FAILED' AND c\.failure_code = 'PROVIDER_UNAVAILABLE'/,
+    index: /ix_payments_failure_created/,
+    sortAllowed: 'the last day of inferred failures (one index range) ordered by last check',
+  },
+  { name: 'reconciliation: due refunds', match: /FROM refunds c WHERE c\.status = 'PROCESSING'/, index: /ix_refunds_status_synced/ },
   {
     name: 'reconciliation: subscriptions with a renewal overdue',
-    match: /FROM billing_subscriptions c WHERE c\.status IN \('TRIALING', 'ACTIVE', 'PAST_DUE'\) AND c\.next_billing_at </,
-    index: /ix_billing_subscriptions_status_billing/,
-    sortAllowed: 'the overdue rows of three statuses (one index range each) merged in renewal order',
+    match: /FROM billing_subscriptions c WHERE c\.status IN \('TRIALING', 'ACTIVE', 'PAST_DUE'\) AND \+c\.next_billing_at </,
+    index: /ix_billing_subscriptions_status_synced/,
+    sortAllowed: 'the rows of three statuses (one index range each) merged by last check',
   },
   {
     name: 'reconciliation: subscriptions gone quiet',
-    match: /FROM billing_subscriptions c WHERE c\.status IN \('PENDING_AUTHORIZATION', 'PAST_DUE'\) AND c\.updated_at </,
-    // SQLite takes (status, updated_at); PostgreSQL, on this test's few rows, rates the two (status, …) indexes
-    // alike and may take either: both are index ranges on status (the scale bench shows the choice at size).
-    index: /ix_billing_subscriptions_status_updated|ix_billing_subscriptions_status_billing/,
-    sortAllowed: 'the quiet rows of two statuses (one index range each) merged by age',
+    match: /FROM billing_subscriptions c WHERE c\.status IN \('PENDING_AUTHORIZATION', 'PAST_DUE'\) AND \+c\.updated_at </,
+    index: /ix_billing_subscriptions_status_synced/,
+    sortAllowed: 'the rows of two statuses (one index range each) merged by last check',
   },
   { name: 'retention: expired idempotency keys', match: /DELETE FROM idempotency_keys/, index: /ix_idempotency_expires/ },
   { name: 'retention: old webhook inbox rows', match: /DELETE FROM webhook_events/, index: /ix_webhook_events_received/ },
