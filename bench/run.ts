@@ -46,6 +46,17 @@ const ONLY = process.argv
   ?.slice('--only='.length)
   .split(',');
 /** Steps only an explicit `--only=` runs: they do not fit the full run's 5 minutes (scale: 10 minutes of its own). */
+/** Drops a PostgreSQL schema a bench step made (and all in it). */
+async function dropBenchSchema(schema: string): Promise<void> {
+  const c = new Client({ connectionString: SCALE_POSTGRES_URL });
+  await c.connect();
+  try {
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await c.end();
+  }
+}
+
 const OPT_IN = new Set(['scale', 'pg', 'two', 'tracing']);
 const wanted = (name: string) => (ONLY ? ONLY.includes(name) : !OPT_IN.has(name));
 const SCALE = ONLY?.includes('scale') ?? false;
@@ -533,12 +544,7 @@ async function main(): Promise<number> {
         });
       } finally {
         await g.stop();
-        if (schema) {
-          const c = new Client({ connectionString: SCALE_POSTGRES_URL });
-          await c.connect();
-          await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-          await c.end();
-        }
+        if (schema) await dropBenchSchema(schema);
       }
     }
   }, 'pg');
@@ -590,10 +596,7 @@ async function main(): Promise<number> {
       }
     } finally {
       await Promise.all([first.stop(), second.stop()]);
-      const d = new Client({ connectionString: SCALE_POSTGRES_URL });
-      await d.connect();
-      await d.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await d.end();
+      await dropBenchSchema(schema);
     }
   }, 'two');
 

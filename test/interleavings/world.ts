@@ -10,7 +10,7 @@ import { createApp, type App } from '../../src/app';
 import { ConfigError, loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createSandbox, DEMO_MERCHANT, type SandboxHandle } from '../../src/sandbox';
-import { TEST_API_KEY } from '../helpers/gateway';
+import { sandboxCall, TEST_API_KEY } from '../helpers/gateway';
 import { installTestClock, advanceTestClock } from './clock';
 
 /** A GraphQL answer as the client saw it, or the transport failure it got instead. */
@@ -192,15 +192,8 @@ export class World {
     }
   }
 
-  async sandboxCall<T = any>(method: string, pathname: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.sandbox.url}${pathname}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!res.ok) throw new Error(`${method} ${pathname} answered ${res.status}: ${await res.text()}`);
-    return (await res.json()) as T;
+  sandboxCall<T = any>(method: string, pathname: string, body?: unknown): Promise<T> {
+    return sandboxCall<T>(this.sandbox.url, method, pathname, body);
   }
 
   async stop(): Promise<void> {
