@@ -11,7 +11,7 @@ import { createServices, type Services } from './services';
 import { ensureDemoMerchant, type DemoMerchant } from './seed';
 import { buildGatewaySchema } from './api/schema';
 import { createApollo } from './api/apollo';
-import { TrustedDocuments } from './api/trusted-documents';
+import { shippedOperationNames, TrustedDocuments } from './api/trusted-documents';
 import { bearerToken, type GatewayContext } from './api/context';
 import { createLoaders, type Loaders } from './api/loaders';
 import { createGraphqlHandler } from './http/graphql-handler';
@@ -22,7 +22,7 @@ import { requestIdOf } from './http/request-id';
 import { createSandbox, type SandboxHandle, type SandboxOptions } from './sandbox';
 import { connectRateLimitRedis, MutationRateLimiter, RedisRateLimiter } from './services/rate-limit';
 import { GatewayMetrics } from './metrics/metrics';
-import { knownOperationNames, metricsPlugin, outcomeCodes } from './metrics/apollo-plugin';
+import { metricsPlugin, outcomeCodes } from './metrics/apollo-plugin';
 import { databaseObserver, instrumentWebhooks, reconciliationObserver, ucanpayAttemptObserver } from './metrics/hooks';
 import { startMetricsServer } from './metrics/server';
 import { OrderTraceLinks, tracedFetch, tracedGraphqlHandler, tracedTransaction, tracedWebhooks, tracingPlugin } from './telemetry/tracing';
@@ -185,15 +185,23 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       introspection: config.introspection,
       mutationsPerMinute: config.rateLimit.mutationsPerMinute,
       mutationLimiter,
-      plugins: [...(metrics ? [metricsPlugin(metrics, new Set([...knownOperationNames(), ...trustedDocuments.operationNames()]), outcomeCodes())] : []), ...(traceLinks ? [tracingPlugin()] : [])],
+      // Metric labels: the operations the gateway ships and those of the merchants' manifests (others count as `other`).
+      plugins: [
+        ...(metrics ? [metricsPlugin(metrics, new Set([...shippedOperationNames(), ...trustedDocuments.operationNames()]), outcomeCodes())] : []),
+        ...(traceLinks ? [tracingPlugin()] : []),
+      ],
     });
     await apollo.start();
     cleanup.push(() => apollo.stop());
 
+    /** The API key or client secret behind an `Authorization` value (header or connectionParams), or null. */
+    const principalOf = async (authorization: unknown) => {
+      const token = bearerToken(authorization);
+      return token ? services.merchants.authenticate(token) : null;
+    };
     // live: a subscription's context outlives one result, so its loaders must not cache between pushes.
     const contextFor = async (authorization: unknown, req: IncomingMessage, live = false): Promise<GatewayContext> => {
-      const token = bearerToken(authorization);
-      const principal = token ? await services.merchants.authenticate(token) : null;
+      const principal = await principalOf(authorization);
       const requestId = requestIdOf(req);
       const idem = req.headers['idempotency-key'];
       // Made when first used: most requests need neither the loaders nor a log line of their own.
@@ -245,10 +253,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       introspection: config.introspection,
       log,
       limits: config.limits,
-      principalOf: async (authorization) => {
-        const token = bearerToken(authorization);
-        return token ? services.merchants.authenticate(token) : null;
-      },
+      principalOf,
       admit: (req) => connections.admit(req),
       trustedDocuments,
     });

@@ -6,6 +6,26 @@ import { GatewayError } from '../domain/errors';
 import gatewayManifest from '../client/generated/persisted-documents.json';
 import type { Principal } from '../services/merchant.service';
 
+/** The named operations of GraphQL documents (texts that do not parse name nothing). */
+export function operationNamesOf(texts: Iterable<string>): Set<string> {
+  const names = new Set<string>();
+  for (const text of texts) {
+    try {
+      for (const definition of parse(text).definitions) {
+        if (definition.kind === Kind.OPERATION_DEFINITION && definition.name) names.add(definition.name.value);
+      }
+    } catch {
+      // not GraphQL: Apollo refuses it when it is sent; it names nothing
+    }
+  }
+  return names;
+}
+
+/** The operation names of the documents the gateway ships (its own manifest, whatever the policy). */
+export function shippedOperationNames(): Set<string> {
+  return operationNamesOf(Object.values(gatewayManifest as Record<string, string>));
+}
+
 /**
  * Which requests must name a trusted document (docs/operations.md#trusted-documents):
  * - `off`: `documentId` is not accepted; any document runs.
@@ -113,17 +133,7 @@ export class TrustedDocuments {
 
   /** The operation names of the trusted documents (a set fixed at start: safe as metric labels). */
   operationNames(): Set<string> {
-    const names = new Set<string>();
-    for (const text of this.texts) {
-      try {
-        for (const definition of parse(text).definitions) {
-          if (definition.kind === Kind.OPERATION_DEFINITION && definition.name) names.add(definition.name.value);
-        }
-      } catch {
-        // not GraphQL: Apollo refuses it when it is sent; it names nothing
-      }
-    }
-    return names;
+    return operationNamesOf(this.texts);
   }
 
   /**

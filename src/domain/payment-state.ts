@@ -26,6 +26,11 @@ const TRANSITIONS: TransitionTable<PaymentStatus> = {
   REFUNDED: [],
 };
 
+/** Closed without the customer's money: never shown a checkout page; only a capture (CORRECTIONS) moves one on. */
+export function isClosedUnpaid(status: PaymentStatus): boolean {
+  return CORRECTIONS[status].length > 0;
+}
+
 /**
  * Corrections: UCanPay's word that it captured the money overrides a closed
  * state the gateway recorded (most often on its own inference, e.g.
@@ -91,9 +96,10 @@ export function applySnapshot(current: PaymentFacts, snapshot: PaymentSnapshot):
     // A snapshot may skip states we never heard of (PENDING → REFUNDED when the
     // PAID event was lost), but never goes backwards: that one is stale.
     // A capture is the exception (see CORRECTIONS): the money was taken, whatever the gateway had concluded.
-    if (!isReachable(current.status, snapshot.status) && !isCorrection(current.status, snapshot.status)) return null;
+    const correction = isCorrection(current.status, snapshot.status);
+    if (!isReachable(current.status, snapshot.status) && !correction) return null;
     changes.status = snapshot.status;
-    if (isCorrection(current.status, snapshot.status)) Object.assign(changes, { failureCode: null, failureMessage: null });
+    if (correction) Object.assign(changes, { failureCode: null, failureMessage: null });
   }
   const target = changes.status ?? current.status;
   // One capture has one transaction id: a late or replayed snapshot never replaces the one recorded.

@@ -109,6 +109,9 @@ export function attachGraphqlWs(
     });
 
   const subscriptions = new SubscriptionLimiter(options.limits);
+  /** A connection's context: onConnect let it in, so its credentials are a well-formed header. */
+  const contextOf = (ctx: { connectionParams?: unknown; extra: { request: http.IncomingMessage } }) =>
+    options.buildContext((connectionAuthorization(ctx.connectionParams) as { header: string }).header, ctx.extra.request);
   const disposable = useServer(
     withSubscriptionLimits<Record<string, unknown> | undefined, Extra>({
       schema,
@@ -117,7 +120,7 @@ export function attachGraphqlWs(
         const refused =
           'refused' in credentials
             ? credentials.refused
-            : (await options.buildContext(credentials.header, ctx.extra.request)).principal
+            : (await options.principalOf(credentials.header))
               ? undefined
               : 'unknown';
         if (!refused) return true;
@@ -127,15 +130,14 @@ export function attachGraphqlWs(
         );
         return false;
       },
-      context: (ctx) => options.buildContext((connectionAuthorization(ctx.connectionParams) as { header: string }).header, ctx.extra.request),
+      context: (ctx) => contextOf(ctx),
       onSubscribe: async (ctx, _id, payload) => {
         // Trusted documents: the same wire format as HTTP's body (graphql-ws needs `query` to be a
         // string: send ""). The context is built here only when the policy needs the principal.
         let query = payload.query;
         let contextValue: Promise<GatewayContext> | undefined;
         if (options.trustedDocuments) {
-          const contextOnce = () =>
-            (contextValue ??= options.buildContext((connectionAuthorization(ctx.connectionParams) as { header: string }).header, ctx.extra.request));
+          const contextOnce = () => (contextValue ??= contextOf(ctx));
           const { documentId } = payload as { documentId?: unknown };
           const verdict = await options.trustedDocuments.check(
             { documentId, query, apqHash: apqHashOf(payload.extensions) },

@@ -1,7 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, parse } from 'graphql';
 import { ErrorCode } from '../api/errors/error-code.enum';
 import { THROWN_ERROR_CODES } from '../domain/errors';
 import type { GatewayMetrics } from './metrics';
@@ -15,28 +12,6 @@ export interface OutcomeCodes {
 /** The schema's typed result codes and the table of thrown codes. */
 export function outcomeCodes(): OutcomeCodes {
   return { typed: new Set<string>(Object.values(ErrorCode)), thrown: new Set<string>(Object.keys(THROWN_ERROR_CODES)) };
-}
-
-/**
- * Operation names the gateway knows: those of the operations it ships
- * (src/client/operations/*.graphql, which the generated client and the
- * trusted documents come from). Any other name is counted as `other`, so a
- * client cannot grow the label set.
- */
-export function knownOperationNames(dir = path.resolve('src/client/operations')): Set<string> {
-  const names = new Set<string>();
-  let files: string[] = [];
-  try {
-    files = fs.readdirSync(dir).filter((f) => f.endsWith('.graphql'));
-  } catch {
-    return names;
-  }
-  for (const file of files) {
-    for (const definition of parse(fs.readFileSync(path.join(dir, file), 'utf8')).definitions) {
-      if (definition.kind === Kind.OPERATION_DEFINITION && definition.name) names.add(definition.name.value);
-    }
-  }
-  return names;
 }
 
 const snake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();

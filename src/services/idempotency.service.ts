@@ -127,21 +127,20 @@ export class IdempotencyService {
 
   /** Inside the same transaction as the resource's first row: the key now belongs to it. Returns the claim's token. */
   async claim(tx: Tx, merchantId: string, key: string, operation: string, requestHash: string, resourceId: string): Promise<string> {
-    const now = this.now();
     const token = newToken();
     await tx.manager.insert(IdempotencyKeyEntity, {
-      merchantId,
-      key,
-      operation,
-      requestHash,
+      ...this.row(merchantId, key, operation, requestHash, resourceId),
       state: 'IN_PROGRESS',
-      resourceId,
       ...this.holder(token),
       outcome: null,
-      createdAt: new Date(now),
-      expiresAt: new Date(now + KEY_RETENTION_MS),
     });
     return token;
+  }
+
+  /** The columns every new key row has: who, what, and its retention from now. */
+  private row(merchantId: string, key: string, operation: string, requestHash: string, resourceId: string) {
+    const now = this.now();
+    return { merchantId, key, operation, requestHash, resourceId, createdAt: new Date(now), expiresAt: new Date(now + KEY_RETENTION_MS) };
   }
 
   /**
@@ -151,21 +150,14 @@ export class IdempotencyService {
    */
   async refuse(tx: Tx, merchantId: string, key: string | null, operation: string, requestHash: string, resourceId: string, outcome: StoredRefusal): Promise<void> {
     if (key === null) return;
-    const now = this.now();
     await tx.manager.insert(IdempotencyKeyEntity, {
-      merchantId,
-      key,
-      operation,
-      requestHash,
+      ...this.row(merchantId, key, operation, requestHash, resourceId),
       state: 'COMPLETED',
-      resourceId,
       owner: null,
       boot: null,
       token: null,
       outcome,
       lockedUntil: new Date(0),
-      createdAt: new Date(now),
-      expiresAt: new Date(now + KEY_RETENTION_MS),
     });
   }
 

@@ -3,7 +3,7 @@ import type { Database, Tx } from '../db/database';
 import { MerchantEntity, PaymentEntity } from '../entities';
 import { notFound, providerFailure } from '../domain/errors';
 import { newId } from '../domain/ids';
-import { applySnapshot, isCorrection, type PaymentFacts } from '../domain/payment-state';
+import { applySnapshot, isClosedUnpaid, isCorrection, type PaymentFacts } from '../domain/payment-state';
 import { snapshotOfOrder } from '../domain/payment-events';
 import {
   checkAmount,
@@ -304,7 +304,7 @@ export class PaymentService {
     if (payment.providerOrderId === null) {
       changes.providerOrderId = order.orderId;
       // Only a payment still open gets its checkout page: one the gateway has closed is never handed one, even when UCanPay proves it paid.
-      if (payment.status === 'PENDING' && !CLOSED_UNPAID.has(status)) changes.checkoutUrl = order.payUrl ?? null;
+      if (payment.status === 'PENDING' && !isClosedUnpaid(status)) changes.checkoutUrl = order.payUrl ?? null;
     }
     if (snapshot.transactionId && payment.transactionId && snapshot.transactionId !== payment.transactionId) {
       this.log.error(
@@ -421,9 +421,6 @@ export class PaymentService {
     return this.db.findOneByOrFail(MerchantEntity, { id });
   }
 }
-
-/** Closed without the customer's money: never shown a checkout page. */
-const CLOSED_UNPAID = new Set(['FAILED', 'CANCELLED', 'EXPIRED']);
 
 /** The gateway's own inference: UCanPay never had the order and the payment's time is over. */
 const NEVER_CREATED: Partial<PaymentEntity> = {

@@ -208,9 +208,8 @@ export class RefundService {
     return this.db.transaction(async (tx) => {
       const current = await tx.manager.findOneOrFail(RefundEntity, { where: { id: refundId }, ...this.db.forUpdate });
       const result = await this.applyRefundChange(tx, current, change(current));
-      if (key !== null && (token === null || (await this.idempotency.holds(tx, current.merchantId, key, token)))) {
-        await this.idempotency.complete(tx, current.merchantId, key, token ?? undefined);
-      }
+      // Fenced by the token: a late writer's complete touches no row.
+      if (key !== null) await this.idempotency.complete(tx, current.merchantId, key, token ?? undefined);
       return result;
     });
   }
