@@ -46,6 +46,22 @@ const ONLY = process.argv
   ?.slice('--only='.length)
   .split(',');
 /** Steps only an explicit `--only=` runs: they do not fit the full run's 5 minutes (scale: 10 minutes of its own). */
+/** A new PostgreSQL schema for a bench step, and the DATABASE_URL that uses it. */
+async function createBenchSchema(prefix: string): Promise<{ schema: string; url: string }> {
+  const schema = `${prefix}_${Date.now()}`;
+  const c = new Client({ connectionString: SCALE_POSTGRES_URL });
+  await c.connect();
+  try {
+    await c.query(`CREATE SCHEMA "${schema}"`);
+  } finally {
+    await c.end();
+  }
+  const url = new URL(SCALE_POSTGRES_URL);
+  url.searchParams.set('schema', schema);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { schema, url: url.toString() };
+}
+
 /** Drops a PostgreSQL schema a bench step made (and all in it). */
 async function dropBenchSchema(schema: string): Promise<void> {
   const c = new Client({ connectionString: SCALE_POSTGRES_URL });
@@ -507,15 +523,9 @@ async function main(): Promise<number> {
       let schema: string | undefined;
       const env = gatewayEnv();
       if (db === 'postgres') {
-        schema = `bench_pg_${Date.now()}`;
-        const c = new Client({ connectionString: SCALE_POSTGRES_URL });
-        await c.connect();
-        await c.query(`CREATE SCHEMA "${schema}"`);
-        await c.end();
-        const url = new URL(SCALE_POSTGRES_URL);
-        url.searchParams.set('schema', schema);
-        url.searchParams.set('options', `-c search_path=${schema}`);
-        (env as Record<string, string>).BENCH_DATABASE_URL = url.toString();
+        const fresh = await createBenchSchema('bench_pg');
+        schema = fresh.schema;
+        (env as Record<string, string>).BENCH_DATABASE_URL = fresh.url;
       }
       const g = await startServer<GatewayReady>('gateway.ts', { env });
       try {
@@ -551,15 +561,8 @@ async function main(): Promise<number> {
 
   await step('8. two gateway instances on one PostgreSQL + Redis', async () => {
     if (!(await postgresReachable(SCALE_POSTGRES_URL))) throw new Error(`PostgreSQL not reachable at ${SCALE_POSTGRES_URL}`);
-    const schema = `bench_two_${Date.now()}`;
-    const c = new Client({ connectionString: SCALE_POSTGRES_URL });
-    await c.connect();
-    await c.query(`CREATE SCHEMA "${schema}"`);
-    await c.end();
-    const url = new URL(SCALE_POSTGRES_URL);
-    url.searchParams.set('schema', schema);
-    url.searchParams.set('options', `-c search_path=${schema}`);
-    const env = { ...gatewayEnv(), BENCH_DATABASE_URL: url.toString(), REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', BENCH_REDIS_PREFIX: `bench-two-${Date.now()}:` };
+    const { schema, url } = await createBenchSchema('bench_two');
+    const env = { ...gatewayEnv(), BENCH_DATABASE_URL: url, REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', BENCH_REDIS_PREFIX: `bench-two-${Date.now()}:` };
     const first = await startServer<GatewayReady>('gateway.ts', { env });
     const second = await startServer<GatewayReady>('gateway.ts', { env });
     const rows: NonNullable<Results['twoInstances']> = [];

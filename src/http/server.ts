@@ -103,7 +103,6 @@ export function createHttpServer(
       inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1);
       requestDone(socket);
     });
-    if (draining) res.setHeader('connection', 'close');
     const routes = getRoutes();
     if (!routes) {
       res.statusCode = 503;

@@ -13,6 +13,7 @@ import { IdempotencyKeyEntity, WebhookEventEntity } from '../../src/entities';
 import { signWebhookPayload } from '../../src/ucanpay';
 import { dropPostgresSchema, freshPostgresSchema } from '../helpers/databases';
 import { eventually, sandboxCall, startGateway, type TestGateway } from '../helpers/gateway';
+import { paymentSucceededEvent } from '../helpers/webhook-events';
 
 const HOUR = 3600_000;
 
@@ -124,23 +125,7 @@ describe('retention of idempotency keys and the webhook inbox (SQLite)', () => {
 
   it('a duplicate UCanPay webhook within the inbox window is still recognised; after it, the state machine keeps it harmless', async () => {
     const { payment } = paymentOf(await overHttp(gw, 'ret-webhook'));
-    const event = {
-      id: 'evt_retention_dup_1',
-      type: 'payment.succeeded',
-      created: Math.floor(Date.now() / 1000),
-      data: {
-        object: {
-          order_id: payment.providerOrderId,
-          out_trade_no: payment.merchantReference,
-          status: 'PAID',
-          amount: payment.amount,
-          currency: payment.currency,
-          refunded_amount: 0,
-          transaction_id: 'txn_retention_1',
-          paid_at: new Date().toISOString(),
-        },
-      },
-    };
+    const event = paymentSucceededEvent(payment, { eventId: 'evt_retention_dup_1', transactionId: 'txn_retention_1' });
     expect(await postEvent(gw, event)).toMatchObject({ received: true, outcome: 'applied' });
     // Six days later (inside the 7-day window) the pass keeps the event id.
     await gw.app.db.transaction((tx) =>

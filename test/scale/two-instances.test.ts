@@ -25,6 +25,7 @@ import { signWebhookPayload } from '../../src/ucanpay';
 import { scaleOutServices } from '../helpers/databases';
 import { checkout, collect, eventually, sandboxCall } from '../helpers/gateway';
 import { killRedisSubscribers, SPAWN_HOOK_TIMEOUT_MS, spawnGateway, type GatewayProcess } from '../helpers/instances';
+import { paymentSucceededEvent } from '../helpers/webhook-events';
 
 /** A's Redis subscriber waits this long before reconnecting: the window in which its events are lost. */
 const RECONNECT_MS = 2000;
@@ -201,23 +202,7 @@ describe('two gateway processes on one PostgreSQL and one Redis', () => {
     const subs = [collect(a.ws(), PaymentVersions, { id: payment.id }), collect(b.ws(), PaymentVersions, { id: payment.id })];
     for (const sub of subs) await sub.until((v) => v.data?.paymentUpdated.status === 'PENDING');
     const eventId = `evt_scale_dup_${Date.now()}`;
-    const body = JSON.stringify({
-      id: eventId,
-      type: 'payment.succeeded',
-      created: Math.floor(Date.now() / 1000),
-      data: {
-        object: {
-          order_id: payment.providerOrderId,
-          out_trade_no: payment.merchantReference,
-          status: 'PAID',
-          amount: payment.amount,
-          currency: payment.currency,
-          refunded_amount: 0,
-          transaction_id: 'txn_scale_dup',
-          paid_at: new Date().toISOString(),
-        },
-      },
-    });
+    const body = JSON.stringify(paymentSucceededEvent(payment, { eventId, transactionId: 'txn_scale_dup' }));
     const post = (on: GatewayProcess) =>
       fetch(`${on.url}/webhooks/ucanpay/mer_demo`, {
         method: 'POST',
