@@ -6,9 +6,10 @@ import { MerchantEntity } from './merchant.entity';
 import { PaymentEntity } from './payment.entity';
 import { RefundEntity } from './refund.entity';
 import { WebhookEventEntity } from './webhook-event.entity';
+import { EventEntity } from './event.entity';
 
 export type { PendingTerms, StoredRefusal };
-export { ApiKeyEntity, BillingSubscriptionEntity, SubscriptionChargeEntity, IdempotencyKeyEntity, MerchantEntity, PaymentEntity, RefundEntity, WebhookEventEntity };
+export { ApiKeyEntity, BillingSubscriptionEntity, SubscriptionChargeEntity, IdempotencyKeyEntity, MerchantEntity, PaymentEntity, RefundEntity, WebhookEventEntity, EventEntity };
 
 /** Every entity, listed explicitly (no globs: ts-node, vitest and builds agree). */
-export const entities = [MerchantEntity, ApiKeyEntity, PaymentEntity, RefundEntity, BillingSubscriptionEntity, SubscriptionChargeEntity, IdempotencyKeyEntity, WebhookEventEntity];
+export const entities = [MerchantEntity, ApiKeyEntity, PaymentEntity, RefundEntity, BillingSubscriptionEntity, SubscriptionChargeEntity, IdempotencyKeyEntity, WebhookEventEntity, EventEntity];

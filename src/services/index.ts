@@ -12,6 +12,7 @@ import { RefundService } from './refund.service';
 import { RetentionService } from './retention.service';
 import { SubscriptionService } from './subscription.service';
 import { WebhookService } from './webhook.service';
+import { EventLog } from './event-log';
 
 /** The service layer, wired once per gateway instance. */
 export interface Services {
@@ -22,6 +23,8 @@ export interface Services {
   webhooks: WebhookService;
   reconciliation: ReconciliationService;
   retention: RetentionService;
+  /** The durable event log (every applied change; listeners run in the change's transaction). */
+  eventLog: EventLog;
 }
 
 export function createServices(deps: {
@@ -44,6 +47,7 @@ export function createServices(deps: {
   });
   const merchants = new MerchantService(db, config.apiKeyPepper);
   const now = deps.now ?? Date.now;
+  const eventLog = new EventLog(db, events, now);
   const idempotency = new IdempotencyService(db, { leaseMs: config.idempotency.claimLeaseMs, instanceId: config.idempotency.instanceId, now });
   const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl, log.child({ module: 'payments' }), now);
   const refunds = new RefundService(db, providers, events, idempotency, payments, log.child({ module: 'refunds' }));
@@ -60,5 +64,5 @@ export function createServices(deps: {
     },
     log.child({ module: 'retention' }),
   );
-  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation, retention };
+  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation, retention, eventLog };
 }
