@@ -26,6 +26,11 @@ export interface LoggedEvent {
   cause: Cause;
 }
 
+/** An event as read back from the log, with its position there (pass it as `after` to read on from it). */
+export interface ReadEvent extends LoggedEvent {
+  cursor: string;
+}
+
 export type NewEvent = Omit<LoggedEvent, 'id' | 'createdAt' | 'cause'> & { cause?: Cause };
 
 export type EventListener = (tx: Tx, event: LoggedEvent) => Promise<void>;
@@ -147,7 +152,7 @@ export class EventLog {
   }
 
   /** A page of a merchant's events in cursor order (oldest first), filtered. */
-  async page(merchantId: string, filter: EventFilter): Promise<Page<LoggedEvent>> {
+  async page(merchantId: string, filter: EventFilter): Promise<Page<ReadEvent>> {
     const after = filter.after ? decodeEventCursor(filter.after) : null;
     const q = this.select(merchantId, after);
     if (filter.objectId) q.where.push(`object_id = ${q.param(filter.objectId)}`);
@@ -161,7 +166,7 @@ export class EventLog {
    * Timelines of several objects of one merchant, each a page of its events
    * oldest first, in one query (the object `events` field's DataLoader).
    */
-  async timelines(merchantId: string, objectIds: readonly string[], first: number, after: string | null): Promise<Map<string, Page<LoggedEvent>>> {
+  async timelines(merchantId: string, objectIds: readonly string[], first: number, after: string | null): Promise<Map<string, Page<ReadEvent>>> {
     const position = after ? decodeEventCursor(after) : null;
     const q = this.select(merchantId, position);
     q.where.push(`object_id IN (${objectIds.map((id) => q.param(id)).join(', ')})`);
@@ -175,7 +180,7 @@ export class EventLog {
     return new Map([...byObject].map(([id, list]) => [id, toPage(list, first, Boolean(position))]));
   }
 
-  async get(merchantId: string, id: string): Promise<LoggedEvent | null> {
+  async get(merchantId: string, id: string): Promise<ReadEvent | null> {
     const q = this.select(merchantId, null);
     q.where.push(`id = ${q.param(id)}`);
     const rows = (await this.db.manager.query(q.sql(), q.params)) as EventRow[];
@@ -231,8 +236,9 @@ function positionOf(row: EventRow): Position {
   return { xid: Number(row.xid), seq: Number(row.seq) };
 }
 
-function toEvent(row: EventRow): LoggedEvent {
+function toEvent(row: EventRow): ReadEvent {
   return {
+    cursor: encodeEventCursor(positionOf(row)),
     id: row.id,
     merchantId: row.merchant_id,
     type: row.type as EventType,
@@ -245,9 +251,11 @@ function toEvent(row: EventRow): LoggedEvent {
   };
 }
 
-function toPage(rows: EventRow[], first: number, hasPrevious: boolean): Page<LoggedEvent> {
-  const page = rows.slice(0, first);
-  const edges = page.map((row) => ({ node: toEvent(row), cursor: encodeEventCursor(positionOf(row)) }));
+function toPage(rows: EventRow[], first: number, hasPrevious: boolean): Page<ReadEvent> {
+  const edges = rows.slice(0, first).map((row) => {
+    const node = toEvent(row);
+    return { node, cursor: node.cursor };
+  });
   return {
     edges,
     pageInfo: {

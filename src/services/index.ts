@@ -13,6 +13,7 @@ import { RetentionService } from './retention.service';
 import { SubscriptionService } from './subscription.service';
 import { WebhookService } from './webhook.service';
 import { EventLog } from './event-log';
+import { EventService } from './event.service';
 
 /** The service layer, wired once per gateway instance. */
 export interface Services {
@@ -25,6 +26,8 @@ export interface Services {
   retention: RetentionService;
   /** The durable event log (every applied change; listeners run in the change's transaction). */
   eventLog: EventLog;
+  /** The event log over GraphQL: pages, timelines, the eventCreated stream. */
+  events: EventService;
 }
 
 export function createServices(deps: {
@@ -61,8 +64,9 @@ export function createServices(deps: {
       idempotencyKeyRetentionMs: config.retention.idempotencyKeyHours * 3600_000,
       webhookInboxRetentionMs: config.retention.webhookInboxHours * 3600_000,
       batchSize: config.retention.batchSize,
+      eventRetentionMs: config.retention.eventDays * 86_400_000,
     },
     log.child({ module: 'retention' }),
   );
-  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation, retention, eventLog };
+  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation, retention, eventLog, events: new EventService(eventLog, events, { pollMs: config.events.streamPollMs }) };
 }
