@@ -1,6 +1,6 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Database, Tx } from '../db/database';
-import { BillingSubscriptionEntity, EventEntity, PaymentEntity, RefundEntity } from '../entities';
+import { BillingSubscriptionEntity, EventEntity, PaymentEntity, RefundEntity, SubscriptionChargeEntity } from '../entities';
 import { GatewayError } from '../domain/errors';
 import { createdEventOf, eventTypeOf, type EventObjectType, type EventType } from '../domain/event-types';
 import { newId } from '../domain/ids';
@@ -315,6 +315,7 @@ export async function recordChange(tx: Tx, target: EntityTarget<ObjectLiteral>, 
     previousRefundedAmount: before.refundedAmount as number | undefined,
     chargeCount: (row as BillingSubscriptionEntity).providerChargeCount,
     previousChargeCount: before.providerChargeCount as number | undefined,
+    newChargeStatus: await newChargeStatus(tx, logged.objectType, before, row),
   });
   await log.record(tx, {
     merchantId: row.merchantId,
@@ -324,6 +325,19 @@ export async function recordChange(tx: Tx, target: EntityTarget<ObjectLiteral>, 
     objectVersion: row.version,
     data: logged.data(row as never),
   });
+}
+
+/** A subscription write that came with a new charge (inserted just before, in `tx`): that charge's status. */
+async function newChargeStatus(tx: Tx, objectType: EventObjectType, before: ObjectLiteral, row: Logged): Promise<string | undefined> {
+  if (objectType !== 'billing_subscription') return undefined;
+  const sub = row as BillingSubscriptionEntity;
+  if (!(sub.providerChargeCount > ((before.providerChargeCount as number | undefined) ?? 0))) return undefined;
+  const newest = await tx.manager.findOne(SubscriptionChargeEntity, {
+    where: { subscriptionId: sub.id },
+    order: { periodStart: 'DESC', createdAt: 'DESC' },
+    select: { status: true },
+  });
+  return newest?.status;
 }
 
 /** Records the `created` event of a new payment, refund or subscription row (inserted in `tx`). */

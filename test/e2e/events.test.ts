@@ -3,7 +3,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyEntity } from '../../src/entities';
-import { collect, eventually, startGateway, TEST_API_KEY, wsClientFor, type TestGateway } from '../helpers/gateway';
+import { checkout, collect, eventually, sandboxCall, startGateway, TEST_API_KEY, wsClientFor, type TestGateway } from '../helpers/gateway';
 import { createPayment, createTestMerchant, demoMerchant, firstError, paidPayment, rawGql, refundOf, type TestMerchant } from '../hardening/helpers';
 import { dataStatements, statementsOf } from '../helpers/query-count';
 
@@ -227,5 +227,67 @@ describe('eventCreated', () => {
     expect(from).toBeGreaterThan(-1);
     expect(received.map((e) => e.id)).toEqual(log.slice(from, from + received.length));
     expect(received[received.length - 1]).toMatchObject({ objectId: lastId, type: 'PAYMENT_UPDATED' });
+  });
+});
+
+// Last: it moves the sandbox clock by months.
+describe('subscription events', () => {
+  async function sandboxNow(): Promise<number> {
+    return new Date((await sandboxCall<{ now: string }>(gw.sandboxUrl, 'GET', '/sandbox/clock')).now).getTime();
+  }
+  async function advancePast(when: string) {
+    const seconds = Math.ceil((new Date(when).getTime() - (await sandboxNow())) / 1000) + 60;
+    await sandboxCall(gw.sandboxUrl, 'POST', '/sandbox/clock/advance', { seconds });
+  }
+  const SUB = 'query($id: ID!) { subscription(id: $id) { status currentPeriodEnd charges { status } events(first: 100) { edges { node { type objectVersion cause { kind } } } } } }';
+  async function sub(id: string) {
+    return (await rawGql(gw, SUB, { id })).json!.data!.subscription as {
+      status: string;
+      currentPeriodEnd: string;
+      charges: Array<{ status: string }>;
+      events: { edges: Array<{ node: { type: string; objectVersion: number; cause: { kind: string } } }> };
+    };
+  }
+
+  it('names the mandate, each charge (renewed, failed) and the dunning states, one event per change', async () => {
+    const startDate = new Date(await sandboxNow()).toISOString().slice(0, 10);
+    const created = await rawGql(
+      gw,
+      `mutation($input: CreateSubscriptionInput!) { createSubscription(input: $input) { __typename ... on CreateSubscriptionPayload { subscription { id authorizationUrl } } } }`,
+      { input: { customer: { id: 'cus_ev', email: 'ev@example.com', name: 'Ev' }, amount: 1000, currency: 'USD', interval: 'MONTH', startDate, returnUrl: `${gw.app.url}/demo/return` } },
+    );
+    const { id, authorizationUrl } = created.json!.data!.createSubscription.subscription;
+    await checkout(authorizationUrl, 'authorize');
+    const active = await eventually(async () => ((await sub(id)).status === 'ACTIVE' ? sub(id) : null));
+    await advancePast(active.currentPeriodEnd);
+    const renewed = await eventually(async () => {
+      const s = await sub(id);
+      return s.charges.length === 2 ? s : null;
+    });
+    // From the next period a declining amount: the renewal fails (PAST_DUE), then its first retry fails too.
+    await rawGql(gw, 'mutation($input: UpdateSubscriptionInput!) { updateSubscription(input: $input) { __typename } }', { input: { id, amount: 1002 } });
+    await advancePast(renewed.currentPeriodEnd);
+    await eventually(async () => ((await sub(id)).status === 'PAST_DUE' ? true : null));
+    await sandboxCall(gw.sandboxUrl, 'POST', '/sandbox/clock/advance', { seconds: 24 * 3600 + 60 });
+    const last = await eventually(async () => {
+      const s = await sub(id);
+      return s.charges.length === 4 ? s : null;
+    });
+    const types = last.events.edges.map((e) => e.node.type);
+    // One event per version, oldest first; the others are SUBSCRIPTION_UPDATED (authorization URL, pending terms…).
+    expect(last.events.edges.map((e) => e.node.objectVersion)).toEqual(types.map((_, i) => i + 1));
+    const milestones = types.filter((t) => t !== 'SUBSCRIPTION_UPDATED');
+    // UCanPay reports the failed renewal (a charge) before the PAST_DUE state: two changes, two events.
+    expect(milestones).toEqual([
+      'SUBSCRIPTION_CREATED',
+      'SUBSCRIPTION_ACTIVATED',
+      'SUBSCRIPTION_RENEWED',
+      'SUBSCRIPTION_RENEWAL_FAILED',
+      'SUBSCRIPTION_PAST_DUE',
+      'SUBSCRIPTION_RENEWAL_FAILED',
+    ]);
+    // Each of the 4 charges is named by exactly one event (the first one by the activation).
+    expect(milestones.filter((t) => /ACTIVATED|RENEW/.test(t))).toHaveLength(last.charges.length);
+    expect(last.events.edges.slice(2).every((e) => e.node.cause.kind === 'UCANPAY_WEBHOOK' || e.node.cause.kind === 'API_KEY')).toBe(true);
   });
 });
