@@ -20,7 +20,7 @@ let keyIdOfA: string;
 const clients: Client[] = [];
 
 beforeAll(async () => {
-  gw = await startGateway({ EVENT_STREAM_POLL_MS: '200' });
+  gw = await startGateway({ EVENT_STREAM_POLL_MS: '200', RECONCILE_STALE_AFTER_SECONDS: '0' });
   A = demoMerchant(gw);
   B = await createTestMerchant(gw, 'Merchant B');
   keyIdOfA = (await gw.app.db.manager.findOneByOrFail(ApiKeyEntity, { merchantId: A.merchantId })).id;
@@ -109,6 +109,37 @@ describe('the event log', () => {
     const one = await rawGql(gw, `query($id: ID!) { event(id: $id) { ${EVENT_FIELDS} } node(id: $id) { __typename id } }`, { id: ofPayment[2].id });
     expect(one.json?.data?.event).toEqual(ofPayment[2]);
     expect(one.json?.data?.node).toEqual({ __typename: 'Event', id: ofPayment[2].id });
+  });
+
+  it('names a refresh (with the key that asked) and reconciliation as causes when they find what a lost webhook did not say', async () => {
+    const byCause = async (paymentId: string) =>
+      eventually(async () => {
+        const paid = (await events(A.apiKey, { objectId: paymentId })).edges.find((e) => e.type === 'PAYMENT_PAID');
+        return paid?.cause ?? null;
+      });
+    await sandboxCall(gw.sandboxUrl, 'POST', '/sandbox/faults', { webhooks: { mode: 'drop', count: 2, types: ['payment.succeeded'] } });
+    const refreshed = await createPayment(gw, A.apiKey);
+    const reconciled = await createPayment(gw, A.apiKey);
+    await checkout(refreshed.payment.checkoutUrl, 'authorize');
+    await checkout(reconciled.payment.checkoutUrl, 'authorize');
+    const res = await rawGql(gw, 'query($id: ID!) { payment(id: $id, refresh: true) { status } }', { id: refreshed.payment.id });
+    expect(res.json?.data?.payment?.status).toBe('PAID');
+    expect(await byCause(refreshed.payment.id)).toEqual({ kind: 'REFRESH', id: keyIdOfA });
+    // Reconciliation leaves a row it checked within the last second alone: it is run until it has looked.
+    const cause = await eventually(async () => {
+      await gw.app.services.reconciliation.runOnce();
+      return (await events(A.apiKey, { objectId: reconciled.payment.id, types: ['PAYMENT_PAID'] })).edges[0]?.cause;
+    }, 15_000, 300);
+    expect(cause).toEqual({ kind: 'RECONCILIATION', id: null });
+  });
+
+  it('names each request its own key when SQLite commits many at once (group commit)', async () => {
+    const keyIdOfB = (await gw.app.db.manager.findOneByOrFail(ApiKeyEntity, { merchantId: B.merchantId })).id;
+    const made = await Promise.all(Array.from({ length: 12 }, (_, i) => createPayment(gw, i % 2 ? B.apiKey : A.apiKey).then((r) => ({ id: r.payment.id, key: i % 2 ? keyIdOfB : keyIdOfA, token: i % 2 ? B.apiKey : A.apiKey }))));
+    for (const { id, key, token } of made) {
+      const created = (await events(token, { objectId: id })).edges.find((e) => e.type === 'PAYMENT_CREATED');
+      expect(created?.cause).toEqual({ kind: 'API_KEY', id: key });
+    }
   });
 
   it('shows each object its own timeline, oldest first, in one query for a whole page of payments', async () => {
