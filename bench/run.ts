@@ -108,6 +108,8 @@ interface Results {
   settings: typeof SETTINGS & { connections: number; pushRatePerS: number };
   overhead?: OverheadResult;
   webhooks?: WebhookResult;
+  /** The same ingestion on a gateway whose event log records nothing (BENCH_EVENT_LOG=off), and the CPU-per-event ratio (with / without; target ≤ 1.25). */
+  eventLogCost?: { without: WebhookResult; cpuRatio: number; pass: boolean };
   push?: PushResult;
   fanout?: FanoutResult;
   nPlusOne?: NPlusOneResult;
@@ -209,6 +211,12 @@ function printSummary(r: Results): void {
     log('');
     log(
       `webhook ingestion: ${Math.round(w.median.appliedPerS)} events/s applied (target ≥ 1000 on one core) ${verdict(w.target.pass)}; ack p50 ${w.median.p50.toFixed(2)} ms, p99 ${w.median.p99.toFixed(2)} ms; ${w.median.cpuMsPerEvent.toFixed(3)} ms server CPU per event; ${w.transactionsPerCommit?.toFixed(1) ?? '?'} transactions per COMMIT${w.exhausted ? ' (payment pool EXHAUSTED: later events were duplicates)' : ''}`,
+    );
+  }
+  if (r.webhooks && r.eventLogCost) {
+    const o = r.eventLogCost.without;
+    log(
+      `event log cost: webhook ingestion ${r.webhooks.median.cpuMsPerEvent.toFixed(3)} ms CPU/event with the event log vs ${o.median.cpuMsPerEvent.toFixed(3)} without (${Math.round(o.median.appliedPerS)} events/s): ratio ${r.eventLogCost.cpuRatio.toFixed(3)} (target ≤ 1.25) ${verdict(r.eventLogCost.pass)}`,
     );
   }
   if (r.push) {
@@ -435,6 +443,18 @@ async function main(): Promise<number> {
     const g = gateway;
     results.webhooks = await runWebhooks(g.ready, (n) => seed(g, { n }), { ...SETTINGS, warmupPool: SETTINGS.webhookPool, log, dbStats: () => g.call('dbStats') });
     log(`  seeded ${results.webhooks.pool.join(' + ')} PENDING payments (warm-up + each round)`);
+  }, 'webhooks');
+
+  await step('2b. webhook ingestion without the event log (its cost)', async () => {
+    if (!results.webhooks) throw new Error('no webhook ingestion result to compare with');
+    const g = await startServer<GatewayReady>('gateway.ts', { env: { ...gatewayEnv(), BENCH_EVENT_LOG: 'off' } });
+    try {
+      const without = await runWebhooks(g.ready, (n) => seed(g, { n }), { ...SETTINGS, warmupPool: SETTINGS.webhookPool, log, dbStats: () => g.call('dbStats') });
+      const cpuRatio = results.webhooks.median.cpuMsPerEvent / without.median.cpuMsPerEvent;
+      results.eventLogCost = { without, cpuRatio, pass: cpuRatio <= 1.25 };
+    } finally {
+      await g.stop();
+    }
   }, 'webhooks');
 
   await step('5. N+1', async () => {

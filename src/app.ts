@@ -42,6 +42,8 @@ export interface AppOptions {
   tracing?: boolean;
   /** Redis event bus (REDIS_URL): channel prefix (default `ucanpay-gw:`; tests use one per run) and reconnect delay. */
   redis?: { channelPrefix?: string; reconnectDelayMs?: (attempt: number) => number };
+  /** false: the event log records nothing. Only for `npm run bench` (webhook ingestion with vs without it); default true. */
+  eventLog?: boolean;
 }
 
 /** A running gateway. `stop()` closes everything it started. */
@@ -172,6 +174,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ucanpayBaseUrl: ucanpayUrl,
       onUCanPayAttempt: metrics ? ucanpayAttemptObserver(metrics) : undefined,
       ucanpayFetch: traceLinks ? tracedFetch(traceLinks) : undefined,
+      eventLog: options.eventLog,
     });
     const demo = await ensureDemoMerchant(config, services.merchants, options.dataDir ?? path.resolve('data'));
 

@@ -208,7 +208,13 @@ async function main() {
     const discard = { export: (_spans: unknown[], done: (r: { code: number }) => void) => done({ code: 0 }), shutdown: async () => undefined };
     new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(discard)] }).register();
   }
-  app = await createApp(config, { dataDir: dir, tracing, redis: process.env.BENCH_REDIS_PREFIX ? { channelPrefix: process.env.BENCH_REDIS_PREFIX } : undefined });
+  app = await createApp(config, {
+    dataDir: dir,
+    tracing,
+    redis: process.env.BENCH_REDIS_PREFIX ? { channelPrefix: process.env.BENCH_REDIS_PREFIX } : undefined,
+    // BENCH_EVENT_LOG=off: the "without the event log" side of the webhook ingestion comparison.
+    eventLog: process.env.BENCH_EVENT_LOG !== 'off',
+  });
   installSqlCounter(app);
   const bare = await startBareGateway(app, config.demoMerchantApiKey!);
   const ipc = serve(

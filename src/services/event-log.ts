@@ -88,6 +88,8 @@ export class EventLog {
     private readonly db: Database,
     private readonly events: EventBus,
     private readonly now: () => number = Date.now,
+    /** false: the write path records nothing (the benchmark's "without the event log" side; never in service). */
+    attach = true,
   ) {
     const driver = db.dataSource.driver;
     this.table = db.dataSource
@@ -100,7 +102,7 @@ export class EventLog {
       db.kind === 'postgres'
         ? `INSERT INTO ${this.table} ${columns} VALUES (pg_current_xact_id()::text::bigint, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
         : `INSERT INTO ${this.table} ${columns} VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-    attached.set(db.dataSource, this);
+    if (attach) attached.set(db.dataSource, this);
   }
 
   /** Records one event inside `tx` (the change's transaction); its listeners run there too. */

@@ -42,6 +42,8 @@ export function createServices(deps: {
   ucanpayFetch?: typeof fetch;
   /** The gateway's clock (tests move it; default Date.now). */
   now?: () => number;
+  /** false: nothing is recorded in the event log (bench only: webhook ingestion with vs without it). */
+  eventLog?: boolean;
 }): Services {
   const { config, db, events, log } = deps;
   const providers = ProviderClients.fromConfig(config, deps.ucanpayBaseUrl, log.child({ module: 'ucanpay' }), {
@@ -50,7 +52,7 @@ export function createServices(deps: {
   });
   const merchants = new MerchantService(db, config.apiKeyPepper);
   const now = deps.now ?? Date.now;
-  const eventLog = new EventLog(db, events, now);
+  const eventLog = new EventLog(db, events, now, deps.eventLog !== false);
   const idempotency = new IdempotencyService(db, { leaseMs: config.idempotency.claimLeaseMs, instanceId: config.idempotency.instanceId, now });
   const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl, log.child({ module: 'payments' }), now);
   const refunds = new RefundService(db, providers, events, idempotency, payments, log.child({ module: 'refunds' }));
