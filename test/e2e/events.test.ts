@@ -4,7 +4,8 @@ import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyEntity } from '../../src/entities';
 import { checkout, collect, eventually, sandboxCall, startGateway, TEST_API_KEY, wsClientFor, type TestGateway } from '../helpers/gateway';
-import { createPayment, createTestMerchant, demoMerchant, firstError, paidPayment, rawGql, refundOf, type TestMerchant } from '../hardening/helpers';
+import { createPayment, createTestMerchant, demoMerchant, firstError, paidPayment, postWebhook, rawGql, refundOf, type TestMerchant } from '../hardening/helpers';
+import { paymentSucceededEvent } from '../helpers/webhook-events';
 import { dataStatements, statementsOf } from '../helpers/query-count';
 
 /**
@@ -131,6 +132,22 @@ describe('the event log', () => {
       return (await events(A.apiKey, { objectId: reconciled.payment.id, types: ['PAYMENT_PAID'] })).edges[0]?.cause;
     }, 15_000, 300);
     expect(cause).toEqual({ kind: 'RECONCILIATION', id: null });
+  });
+
+  it('a duplicate or stale UCanPay webhook that changes nothing records nothing', async () => {
+    const payment = await paidPayment(gw, A.apiKey);
+    const paidEvents = async () => (await events(A.apiKey, { objectId: payment.id })).edges;
+    const before = await eventually(async () => {
+      const list = await paidEvents();
+      return list.some((e) => e.type === 'PAYMENT_PAID') ? list : null;
+    });
+    const transactionId = before.find((e) => e.type === 'PAYMENT_PAID')!.data.transactionId as string;
+    const stale = paymentSucceededEvent({ ...payment, amount: 1500, currency: 'USD' }, { eventId: 'evt_stale_replay_1', transactionId });
+    for (let i = 0; i < 2; i++) {
+      const res = await postWebhook(gw, A.merchantId, stale, A.webhookSecret);
+      expect(res.json, res.text).toMatchObject({ received: true, outcome: i === 0 ? 'unchanged' : 'duplicate' });
+    }
+    expect(await paidEvents()).toEqual(before);
   });
 
   it('names each request its own key when SQLite commits many at once (group commit)', async () => {
