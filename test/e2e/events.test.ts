@@ -21,7 +21,7 @@ let keyIdOfA: string;
 const clients: Client[] = [];
 
 beforeAll(async () => {
-  gw = await startGateway({ EVENT_STREAM_POLL_MS: '200', RECONCILE_STALE_AFTER_SECONDS: '0' });
+  gw = await startGateway({ EVENT_STREAM_POLL_MS: '200', RECONCILE_STALE_AFTER_SECONDS: '0', WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '3' });
   A = demoMerchant(gw);
   B = await createTestMerchant(gw, 'Merchant B');
   keyIdOfA = (await gw.app.db.manager.findOneByOrFail(ApiKeyEntity, { merchantId: A.merchantId })).id;
@@ -255,6 +255,19 @@ describe('eventCreated', () => {
     const next = await resumed.until((v) => v.data?.eventCreated.objectId === afterCut.payment.id);
     expect(resumed.values).toHaveLength(1);
     expect(next.data!.eventCreated.type).toBe('PAYMENT_CREATED');
+  });
+
+  it('answers events over graphql-ws as over HTTP, and counts eventCreated against the subscription limits', async () => {
+    const overHttp = await events(A.apiKey, { first: 5 });
+    const ws = wsClientFor(gw.app.wsUrl, A.apiKey, clients);
+    const query = collect(ws, doc<{ events: { edges: Array<{ node: { id: string } }> } }>('{ events(first: 5) { edges { node { id } } } }'), {});
+    await eventually(async () => query.completed);
+    expect(query.values[0].data!.events.edges.map((e) => e.node.id)).toEqual(overHttp.edges.map((e) => e.id));
+    // WS_MAX_SUBSCRIPTIONS_PER_CONNECTION is 3 here: the fourth stream on one connection is refused.
+    const streams = [0, 1, 2, 3].map(() => collect(ws, SUBSCRIBE, {}));
+    await eventually(async () => streams[3].completed || streams[3].values.length > 0);
+    expect(JSON.stringify({ values: streams[3].values, error: streams[3].error })).toContain('SUBSCRIPTION_LIMIT_REACHED');
+    expect(streams.slice(0, 3).every((s) => !s.completed)).toBe(true);
   });
 
   it('without a cursor starts at the end of the log: only what is recorded from then on', async () => {
