@@ -206,10 +206,8 @@ export class EventLog {
     };
     const where = [`merchant_id = ${param(merchantId)}`];
     if (postgres) where.push('xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint');
-    if (after) {
-      const x = param(after.xid);
-      where.push(`(xid > ${x} OR (xid = ${param(after.xid)} AND seq > ${param(after.seq)}))`);
-    }
+    // One index range on (merchant_id, xid, seq): a row-value comparison on PostgreSQL; on SQLite xid is always 0.
+    if (after) where.push(postgres ? `(xid, seq) > (${param(after.xid)}, ${param(after.seq)})` : `xid = 0 AND seq > ${param(after.seq)}`);
     return {
       params,
       param,
