@@ -18,7 +18,9 @@ export function Connection<TNode extends object>(nodeClass: ClassType<TNode>, no
     node!: TNode;
   }
 
-  @ObjectType()
+  // Never emitted itself (no field returns it); simpleResolvers here, because a
+  // subclass takes these fields as this type built them.
+  @ObjectType({ simpleResolvers: true })
   abstract class ConnectionBase {
     @Field(() => [Edge], { description: `The ${noun}s of this page (at most first of them).` })
     edges!: Edge[];
