@@ -10,15 +10,10 @@ import {
   SubscriptionClosedError,
 } from './errors/error-results.type';
 import { CreatePaymentPayload, type CreatePaymentResult } from './types/create-payment.union';
+import { CancelSubscriptionPayload, type CancelSubscriptionResult } from './types/cancel-subscription.union';
+import { CreateSubscriptionPayload, type CreateSubscriptionResult } from './types/create-subscription.union';
 import { RefundPaymentPayload, type RefundPaymentResult } from './types/refund-payment.union';
-import {
-  CancelSubscriptionPayload,
-  type CancelSubscriptionResult,
-  CreateSubscriptionPayload,
-  type CreateSubscriptionResult,
-  UpdateSubscriptionPayload,
-  type UpdateSubscriptionResult,
-} from './types/subscription-results.union';
+import { UpdateSubscriptionPayload, type UpdateSubscriptionResult } from './types/update-subscription.union';
 
 /** The one home of the service outcome → GraphQL result mappings. */
 
