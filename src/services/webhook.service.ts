@@ -34,18 +34,18 @@ export interface WebhookReply {
 
 type KnownEvent = Exclude<UCanPayWebhookEvent, { kind: 'unknown' }>;
 type KnownType = KnownEvent['type'];
-type ObjectOf<T extends KnownType> = Extract<KnownEvent, { type: T }>['object'];
+/** The object an event of type T carries (UCanPayOrder for a `payment.*` type, …). */
+type ObjectOf<T extends KnownType> = KnownEvent extends infer E ? (E extends { type: infer U; object: infer O } ? (T extends U ? O : never) : never) : never;
+
+/** What an event did to its object: the object's id and the outcome, or null when the gateway has no such object. */
+type EventEffect = { objectId: string; outcome: ProviderStateOutcome } | null;
 
 /** How one event type is applied. */
-interface EventRoute<O> {
+interface EventRoute<O extends { status: string }> {
   /** The statuses its object may carry (another one makes the event malformed); any status when absent. */
-  statuses?: readonly string[];
-  /**
-   * Locks the object the event is about and applies UCanPay's view of it
-   * through the owning service, in the caller's transaction; null when the
-   * gateway has no such object.
-   */
-  apply(tx: Tx, merchantId: string, object: O): Promise<{ objectId: string; outcome: ProviderStateOutcome } | null>;
+  statuses?: readonly O['status'][];
+  /** Locks the object the event is about and applies UCanPay's view of it through the owning service, in the caller's transaction. */
+  apply(tx: Tx, merchantId: string, object: O): Promise<EventEffect>;
 }
 
 type EventRoutes = { [T in KnownType]: EventRoute<ObjectOf<T>> };
@@ -63,15 +63,16 @@ function routeOf<T extends KnownType>(routes: EventRoutes, type: T): EventRoute<
  * commit.
  */
 export class WebhookService {
+  /** THE table: each event type UCanPay sends → the statuses its object may carry, and the owning service's apply. */
+  private readonly routes: EventRoutes;
+
   constructor(
     private readonly db: Database,
     private readonly payments: PaymentService,
     private readonly refunds: RefundService,
     private readonly subscriptions: SubscriptionService,
     private readonly log: WebhookLogger,
-  ) {}
-
-  private readonly routes: EventRoutes = (() => {
+  ) {
     const order: EventRoute<UCanPayOrder>['apply'] = (tx, merchantId, o) =>
       this.applyTo(tx, PaymentEntity, { merchantId, providerOrderId: o.orderId }, { merchantId, merchantReference: o.outTradeNo }, (payment) =>
         this.payments.applyProviderState(tx, payment, o),
@@ -88,7 +89,7 @@ export class WebhookService {
         { merchantId, merchantReference: s.outSubscriptionNo },
         (sub) => this.subscriptions.applyProviderState(tx, sub, s),
       );
-    return {
+    this.routes = {
       'payment.succeeded': { statuses: ['PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'], apply: order },
       'payment.failed': { statuses: ['FAILED'], apply: order },
       'payment.cancelled': { statuses: ['CANCELLED'], apply: order },
@@ -102,7 +103,7 @@ export class WebhookService {
       'subscription.updated': { apply: subscription },
       'subscription.cancelled': { apply: subscription },
     };
-  })();
+  }
 
   async receive(merchantId: string, rawBody: Buffer, signature: string | string[] | undefined): Promise<WebhookReply> {
     const merchant = await this.db.findOneBy(MerchantEntity, { id: merchantId });
@@ -142,7 +143,7 @@ export class WebhookService {
   private async record(
     merchantId: string,
     event: KnownEvent,
-    apply: (tx: Tx) => Promise<{ objectId: string; outcome: ProviderStateOutcome } | null>,
+    apply: (tx: Tx) => Promise<EventEffect>,
   ): Promise<WebhookReply> {
     try {
       return await this.db.transaction(async (tx) => {
@@ -170,24 +171,22 @@ export class WebhookService {
     }
   }
 
-  /** Locks the event's object (see lockTarget) and applies it; null when the gateway has no such object. */
+  /**
+   * Locks the object an event is about — by UCanPay's id, else by the
+   * merchant's reference (before the id was known) — and applies UCanPay's
+   * view of it; null when the gateway has no such object.
+   */
   private async applyTo<T extends ObjectLiteral & { id: string }>(
     tx: Tx,
     entity: EntityTarget<T>,
     byProviderId: Partial<T>,
     byReference: Partial<T>,
     apply: (row: T) => Promise<AppliedProviderState<T>>,
-  ): Promise<{ objectId: string; outcome: ProviderStateOutcome } | null> {
-    const row = await this.lockTarget(tx, entity, byProviderId, byReference);
-    return row ? { objectId: row.id, outcome: (await apply(row)).outcome } : null;
-  }
-
-  /** The object an event is about, locked: by UCanPay's id, else by the merchant's reference (before the id was known). */
-  private async lockTarget<T extends ObjectLiteral>(tx: Tx, entity: EntityTarget<T>, byProviderId: Partial<T>, byReference: Partial<T>): Promise<T | null> {
-    return (
+  ): Promise<EventEffect> {
+    const row =
       (await this.db.findOneBy(entity, byProviderId, { tx, forUpdate: true })) ??
-      (await this.db.findOneBy(entity, byReference, { tx, forUpdate: true }))
-    );
+      (await this.db.findOneBy(entity, byReference, { tx, forUpdate: true }));
+    return row ? { objectId: row.id, outcome: (await apply(row)).outcome } : null;
   }
 }
 
