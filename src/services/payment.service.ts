@@ -1,10 +1,9 @@
 import { In } from 'typeorm';
 import type { Database, Tx } from '../db/database';
 import { MerchantEntity, PaymentEntity } from '../entities';
-import { notFound, providerFailure } from '../domain/errors';
+import { notFound } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { applySnapshot, isClosedUnpaid, isCorrection, type PaymentFacts } from '../domain/payment-state';
-import { snapshotOfOrder } from '../domain/payment-events';
 import {
   checkAmount,
   checkCurrency,
@@ -26,6 +25,7 @@ import type { IdempotencyService } from './idempotency.service';
 import type { ProviderClients } from './provider';
 import type { Logger } from '../logger';
 import { amountMismatch } from './amount-check';
+import { providerFailure, snapshotOfOrder, type AppliedProviderState } from './provider-facts';
 
 /** `failureCode` of a payment whose UCanPay order was created for another amount or currency. */
 export const AMOUNT_MISMATCH = 'AMOUNT_MISMATCH';
@@ -59,7 +59,7 @@ export interface PaymentListFilter {
 /**
  * Payments: creation (idempotent, row first, UCanPay after), reads, and the
  * one path by which UCanPay's view of a payment is applied (webhooks,
- * refresh and reconciliation all end in `applyOrder`).
+ * refresh and reconciliation all end in `applyProviderState`).
  */
 export class PaymentService {
   constructor(
@@ -215,7 +215,7 @@ export class PaymentService {
         );
         return this.storedOutcome(saved, false);
       }
-      // One mapping for every UCanPay error (src/domain/errors.ts): thrown ones leave the key usable.
+      // One mapping for every UCanPay error (provider-facts.ts): thrown ones leave the key usable.
       const failure = providerFailure(error, 'payment', expired ? 'check' : undefined);
       if (failure.kind === 'thrown') {
         if (key !== null) await this.idempotency.release(payment.merchantId, key, token ?? undefined);
@@ -250,7 +250,7 @@ export class PaymentService {
           'UCanPay answered a create after the request lost its idempotency claim; its order is recorded, the key is left to the request that holds it',
         );
       }
-      return (await this.applyOrder(tx, current, order)).payment;
+      return (await this.applyProviderState(tx, current, order)).entity;
     });
     return { kind: 'payment', payment: saved, replayed: false };
   }
@@ -290,12 +290,8 @@ export class PaymentService {
    * CANCELLED, EXPIRED) is recorded as the truth and reported `contradicted`,
    * with an error line: the gateway's record said otherwise.
    */
-  async applyOrder(
-    tx: Tx,
-    payment: PaymentEntity,
-    order: UCanPayOrder,
-  ): Promise<{ payment: PaymentEntity; changed: boolean; mismatch?: true; contradicted?: true }> {
-    if (this.mismatched(payment, order)) return { payment, changed: false, mismatch: true };
+  async applyProviderState(tx: Tx, payment: PaymentEntity, order: UCanPayOrder): Promise<AppliedProviderState<PaymentEntity>> {
+    if (this.mismatched(payment, order)) return { entity: payment, outcome: 'mismatch' };
     const snapshot = snapshotOfOrder(order);
     const transition = applySnapshot(payment, snapshot);
     const before = { version: payment.version, status: payment.status, failureCode: payment.failureCode };
@@ -327,9 +323,9 @@ export class PaymentService {
         },
         `UCanPay captured a payment the gateway had recorded as ${before.status}; recorded as ${transition.status} (contradicted)`,
       );
-      return { payment: updated, changed: true, contradicted: true };
+      return { entity: updated, outcome: 'contradicted' };
     }
-    return { payment: updated, changed: updated.version !== before.version };
+    return { entity: updated, outcome: updated.version !== before.version ? 'applied' : 'unchanged' };
   }
 
   async get(principal: Principal | null, id: string, refresh = false): Promise<PaymentEntity> {
@@ -364,7 +360,7 @@ export class PaymentService {
     }
     return this.db.transaction(async (tx) => {
       const current = await tx.manager.findOneOrFail(PaymentEntity, { where: { id }, ...this.db.forUpdate });
-      return (await this.applyOrder(tx, current, order)).payment;
+      return (await this.applyProviderState(tx, current, order)).entity;
     });
   }
 

@@ -1,9 +1,8 @@
 import type { Database, Tx } from '../db/database';
 import { MerchantEntity, PaymentEntity, RefundEntity } from '../entities';
-import { invalidInput, notFound, providerFailure } from '../domain/errors';
+import { invalidInput, notFound } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { applyRefundSnapshot, paidStatusFor, refundTotals, type RefundStatus } from '../domain/refund-state';
-import { snapshotOfRefund } from '../domain/refund-events';
 import { checkAmount, checkReference, checkText, idempotencyKeyOf, requestHash } from '../domain/validation';
 import type { EventBus } from '../events/pubsub';
 import { UCanPayError, type UCanPayRefund } from '../ucanpay';
@@ -16,6 +15,7 @@ import type { PaymentService } from './payment.service';
 import type { Logger } from '../logger';
 import { amountMismatch } from './amount-check';
 import type { ProviderClients } from './provider';
+import { providerFailure, snapshotOfRefund, type AppliedProviderState } from './provider-facts';
 import { followVersions, writeVersioned } from './versioned';
 
 export interface RefundPaymentRequest {
@@ -170,7 +170,7 @@ export class RefundService {
       );
     } catch (error) {
       if (!(error instanceof UCanPayError)) throw error;
-      // One mapping for every UCanPay error (src/domain/errors.ts): thrown ones leave the key usable.
+      // One mapping for every UCanPay error (provider-facts.ts): thrown ones leave the key usable.
       const failure = providerFailure(error, 'refund');
       if (failure.kind === 'thrown') {
         if (key !== null) await this.idempotency.release(refund.merchantId, key, token ?? undefined);
@@ -239,15 +239,12 @@ export class RefundService {
   }
 
   /** Applies UCanPay's view of a refund (webhook, refresh, reconciliation) through the state machine. */
-  async applyProviderRefund(
-    tx: Tx,
-    refund: RefundEntity,
-    snapshot: UCanPayRefund,
-  ): Promise<{ refund: RefundEntity; changed: boolean; mismatch?: true }> {
-    if (this.mismatched(refund, snapshot)) return { refund, changed: false, mismatch: true };
+  async applyProviderState(tx: Tx, refund: RefundEntity, snapshot: UCanPayRefund): Promise<AppliedProviderState<RefundEntity>> {
+    if (this.mismatched(refund, snapshot)) return { entity: refund, outcome: 'mismatch' };
     const changes: Partial<RefundEntity> = { ...(applyRefundSnapshot(refund, snapshotOfRefund(snapshot)) ?? {}), syncedAt: new Date() };
     if (refund.providerRefundId === null) changes.providerRefundId = snapshot.refundId;
-    return this.applyRefundChange(tx, refund, changes);
+    const applied = await this.applyRefundChange(tx, refund, changes);
+    return { entity: applied.refund, outcome: applied.changed ? 'applied' : 'unchanged' };
   }
 
   /**
@@ -289,7 +286,7 @@ export class RefundService {
     }
     return this.db.transaction(async (tx) => {
       const current = await tx.manager.findOneOrFail(RefundEntity, { where: { id: refund.id }, ...this.db.forUpdate });
-      return (await this.applyProviderRefund(tx, current, snapshot)).refund;
+      return (await this.applyProviderState(tx, current, snapshot)).entity;
     });
   }
 

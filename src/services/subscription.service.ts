@@ -1,6 +1,6 @@
 import type { Database, Tx } from '../db/database';
 import { BillingSubscriptionEntity, MerchantEntity, SubscriptionChargeEntity, type PendingTerms } from '../entities';
-import { GatewayError, invalidInput, notFound, providerFailure } from '../domain/errors';
+import { GatewayError, invalidInput, notFound } from '../domain/errors';
 import { newId } from '../domain/ids';
 import {
   acceptsSnapshot,
@@ -28,6 +28,7 @@ import type { Principal } from './merchant.service';
 import { childrenOf } from './children';
 import { paginate } from './pagination';
 import type { ProviderClients } from './provider';
+import { providerFailure, type AppliedProviderState } from './provider-facts';
 import { followVersions, writeVersioned } from './versioned';
 
 export interface CreateSubscriptionRequest {
@@ -72,7 +73,7 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 /**
  * Billing subscriptions (recurring payments). Creation is idempotent like
  * payments; every provider snapshot (webhook, refresh, reconciliation, the
- * answers to update/cancel) goes through `applySnapshot`, which drops stale
+ * answers to update/cancel) goes through `applyProviderState`, which drops stale
  * snapshots, records each charge once and publishes after commit.
  */
 export class SubscriptionService {
@@ -194,9 +195,9 @@ export class SubscriptionService {
     }
     const saved = await this.db.transaction(async (tx) => {
       const current = await this.lock(tx, sub.id);
-      const applied = await this.applySnapshot(tx, current, result.value);
+      const applied = await this.applyProviderState(tx, current, result.value);
       if (key !== null) await this.idempotency.complete(tx, current.merchantId, key, token);
-      return applied.subscription;
+      return applied.entity;
     });
     return { kind: 'subscription', subscription: saved, replayed: false };
   }
@@ -260,7 +261,7 @@ export class SubscriptionService {
       return { kind: 'ok', value: await fn(this.providers.for(merchant)) };
     } catch (error) {
       if (!(error instanceof UCanPayError)) throw error;
-      // One mapping for every UCanPay error (src/domain/errors.ts); a thrown one leaves the key usable.
+      // One mapping for every UCanPay error (provider-facts.ts); a thrown one leaves the key usable.
       const failure = providerFailure(error, 'subscription', action);
       if (failure.kind === 'thrown') {
         if (key !== null) await this.idempotency.release(sub.merchantId, key, token);
@@ -278,7 +279,7 @@ export class SubscriptionService {
   }
 
   private applyFresh(id: string, snapshot: UCanPaySubscription): Promise<BillingSubscriptionEntity> {
-    return this.db.transaction(async (tx) => (await this.applySnapshot(tx, await this.lock(tx, id), snapshot)).subscription);
+    return this.db.transaction(async (tx) => (await this.applyProviderState(tx, await this.lock(tx, id), snapshot)).entity);
   }
 
   private save(
@@ -304,11 +305,11 @@ export class SubscriptionService {
    * provider's charge id), then, unless the snapshot is older than what is
    * stored, takes its state. A stale snapshot never moves the period back.
    */
-  async applySnapshot(
+  async applyProviderState(
     tx: Tx,
     sub: BillingSubscriptionEntity,
     snapshot: UCanPaySubscription,
-  ): Promise<{ subscription: BillingSubscriptionEntity; changed: boolean }> {
+  ): Promise<AppliedProviderState<BillingSubscriptionEntity>> {
     const newCharges = await this.recordCharges(tx, sub, snapshot);
     const before = sub.version;
     const stored: Freshness = [sub.currentPeriodEnd?.getTime() ?? 0, sub.providerChargeCount, sub.providerUpdatedAt?.getTime() ?? 0];
@@ -343,7 +344,7 @@ export class SubscriptionService {
     // A new charge is news even when the rest of the snapshot is stale.
     if (newCharges > 0 && Object.keys(changes).length <= 3) changes = { ...changes, providerChargeCount: Math.max(sub.providerChargeCount, snapshot.charges.length) };
     const updated = await writeVersioned(tx, BillingSubscriptionEntity, sub, changes, { events: this.events, topic: 'subscriptionUpdated' });
-    return { subscription: updated, changed: updated.version !== before };
+    return { entity: updated, outcome: updated.version !== before ? 'applied' : 'unchanged' };
   }
 
   /** Inserts the charges not seen before; a charge delivered in three webhooks is one row. */

@@ -25,6 +25,22 @@ describe('layers', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('the domain is pure: no file of src/domain imports the provider (src/ucanpay) or any other folder', () => {
+    const domain = path.resolve('src/domain');
+    const offenders = importsUnder(domain)
+      .filter(([file, spec]) => !path.resolve(path.dirname(file), spec).startsWith(domain + path.sep))
+      .map(([file, spec]) => `${path.relative(process.cwd(), file)} imports ${spec}`);
+    expect(offenders).toEqual([]);
+  });
+
+  it("the UCanPay client knows nothing of the gateway: no file of src/ucanpay imports outside it", () => {
+    const ucanpay = path.resolve('src/ucanpay');
+    const offenders = importsUnder(ucanpay)
+      .filter(([file, spec]) => !path.resolve(path.dirname(file), spec).startsWith(ucanpay + path.sep))
+      .map(([file, spec]) => `${path.relative(process.cwd(), file)} imports ${spec}`);
+    expect(offenders).toEqual([]);
+  });
+
   it('no folder of src/ imports the composition root (app.ts, main.ts)', () => {
     const roots = ['src/app', 'src/main'].map((p) => path.resolve(p));
     const offenders = importsUnder(path.resolve('src'))

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { applySnapshot, canTransition, isCorrection, isFinal, isReachable, PAYMENT_STATUSES, type PaymentFacts, type PaymentStatus } from '../../src/domain/payment-state';
-import { mapPaymentEvent } from '../../src/domain/payment-events';
 
 const ALLOWED: Array<[PaymentStatus, PaymentStatus]> = [
   ['PENDING', 'PAID'],
@@ -64,27 +63,5 @@ describe('applySnapshot', () => {
     ['a late snapshot with another transaction id never replaces the recorded one', paid, { status: 'PAID', transactionId: 'txn_other', paidAt: new Date(1) }, null],
   ] as const)('%s', (_name, current, snapshot, expected) => {
     expect(applySnapshot(current, snapshot as never)).toEqual(expected);
-  });
-});
-
-describe('mapPaymentEvent', () => {
-  const order = { orderId: 'ord_1', outTradeNo: 'A-1', amount: 1999, currency: 'USD', refundedAmount: 0 };
-  it.each([
-    ['payment.succeeded', 'PAID', true],
-    ['payment.succeeded', 'REFUNDED', true],
-    ['payment.failed', 'FAILED', true],
-    ['payment.cancelled', 'CANCELLED', true],
-    ['payment.expired', 'EXPIRED', true],
-    ['payment.succeeded', 'FAILED', false],
-    ['payment.expired', 'PAID', false],
-    ['payment.failed', 'PENDING', false],
-  ] as const)('%s carrying %s → %s', (type, status, accepted) => {
-    const effect = mapPaymentEvent(type, { ...order, status } as never);
-    if (!accepted) return expect(effect).toBeNull();
-    expect(effect).toEqual({
-      providerOrderId: 'ord_1',
-      merchantReference: 'A-1',
-      snapshot: expect.objectContaining({ status, refundedAmount: 0 }),
-    });
   });
 });

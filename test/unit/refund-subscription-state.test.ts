@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { applyRefundSnapshot, paidStatusFor, refundTotals } from '../../src/domain/refund-state';
-import { mapRefundEvent } from '../../src/domain/refund-events';
 import {
   acceptsSnapshot,
   canSubscriptionTransition,
@@ -40,15 +39,6 @@ describe('refund state', () => {
     expect(paidStatusFor(1000, refunded)).toBe(status);
   });
 
-  it.each([
-    ['refund.succeeded', 'SUCCEEDED', true],
-    ['refund.failed', 'FAILED', true],
-    ['refund.succeeded', 'FAILED', false],
-    ['refund.failed', 'PROCESSING', false],
-  ] as const)('%s carrying %s accepted: %s', (type, status, ok) => {
-    const effect = mapRefundEvent(type, { refundId: 'r', outRefundNo: 'R-1', transactionId: 't', amount: 1, currency: 'USD', status });
-    expect(effect === null).toBe(!ok);
-  });
 });
 
 describe('subscription state machine', () => {
