@@ -3,7 +3,7 @@ import type { Database, Tx } from '../db/database';
 import { MerchantEntity, PaymentEntity } from '../entities';
 import { notFound } from '../domain/errors';
 import { newId } from '../domain/ids';
-import { applySnapshot, isClosedUnpaid, isCorrection, type PaymentFacts } from '../domain/payment-state';
+import { applySnapshot, isClosedUnpaid, PAYMENT_MACHINE, type PaymentFacts } from '../domain/payment-state';
 import {
   checkAmount,
   checkCurrency,
@@ -277,9 +277,9 @@ export class PaymentService {
     });
   }
 
-  /** Writes `changes` (if any visible one) with version + 1 and publishes after commit. */
+  /** Writes `changes` (if any visible one) through the payment state table, with version + 1, and publishes after commit. */
   applyChange(tx: Tx, current: PaymentEntity, changes: Partial<PaymentEntity> | null): Promise<PaymentEntity> {
-    return writeVersioned(tx, PaymentEntity, current, changes, { events: this.events, topic: 'paymentUpdated' });
+    return writeVersioned(tx, PaymentEntity, current, changes, { states: PAYMENT_MACHINE, events: this.events, topic: 'paymentUpdated', log: this.log });
   }
 
   /**
@@ -310,7 +310,7 @@ export class PaymentService {
     }
     if (order.expiresAt && !payment.expiresAt) changes.expiresAt = order.expiresAt;
     const updated = await this.applyChange(tx, payment, changes);
-    const contradicted = transition?.status !== undefined && isCorrection(before.status, transition.status);
+    const contradicted = transition?.status !== undefined && PAYMENT_MACHINE.isCorrection(before.status, transition.status);
     if (contradicted) {
       this.log.error(
         {

@@ -2,7 +2,7 @@ import type { Database, Tx } from '../db/database';
 import { MerchantEntity, PaymentEntity, RefundEntity } from '../entities';
 import { invalidInput, notFound } from '../domain/errors';
 import { newId } from '../domain/ids';
-import { applyRefundSnapshot, paidStatusFor, refundTotals, type RefundStatus } from '../domain/refund-state';
+import { applyRefundSnapshot, paidStatusFor, REFUND_MACHINE, refundTotals, type RefundStatus } from '../domain/refund-state';
 import { checkAmount, checkReference, checkText, idempotencyKeyOf, requestHash } from '../domain/validation';
 import type { EventBus } from '../events/pubsub';
 import { UCanPayError, type UCanPayRefund } from '../ucanpay';
@@ -225,7 +225,7 @@ export class RefundService {
     changes: Partial<RefundEntity> | null,
   ): Promise<{ refund: RefundEntity; payment: PaymentEntity; changed: boolean }> {
     const before = refund.version;
-    const updated = await writeVersioned(tx, RefundEntity, refund, changes, { events: this.events, topic: 'refundUpdated' });
+    const updated = await writeVersioned(tx, RefundEntity, refund, changes, { states: REFUND_MACHINE, events: this.events, topic: 'refundUpdated', log: this.log });
     const payment = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: refund.paymentId }, ...this.db.forUpdate });
     if (updated.version === before || updated.status !== 'SUCCEEDED') return { refund: updated, payment, changed: updated.version !== before };
     const refunds = await tx.manager.find(RefundEntity, { where: { paymentId: payment.id }, select: { status: true, amount: true } });

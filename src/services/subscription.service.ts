@@ -7,6 +7,7 @@ import {
   BILLING_INTERVALS,
   type BillingInterval,
   type Freshness,
+  SUBSCRIPTION_MACHINE,
   type SubscriptionStatus,
 } from '../domain/subscription-state';
 import {
@@ -21,6 +22,7 @@ import {
   requestHash,
 } from '../domain/validation';
 import type { EventBus } from '../events/pubsub';
+import type { Logger } from '../logger';
 import { UCanPayError, type UCanPaySubscription } from '../ucanpay';
 import { requireMerchant } from './access';
 import type { IdempotencyService } from './idempotency.service';
@@ -29,7 +31,7 @@ import { childrenOf } from './children';
 import { paginate } from './pagination';
 import type { ProviderClients } from './provider';
 import { providerFailure, type AppliedProviderState } from './provider-facts';
-import { followVersions, writeVersioned } from './versioned';
+import { followVersions, writeVersioned, type VersionedWrite } from './versioned';
 
 export interface CreateSubscriptionRequest {
   customer: { id: string; email: string; name: string };
@@ -83,6 +85,7 @@ export class SubscriptionService {
     private readonly events: EventBus,
     private readonly idempotency: IdempotencyService,
     private readonly notifyUrl: (merchantId: string) => string,
+    private readonly log: Logger,
   ) {}
 
   async create(principal: Principal | null, input: CreateSubscriptionRequest, headerKey?: string): Promise<SubscriptionOutcome> {
@@ -290,10 +293,15 @@ export class SubscriptionService {
   ) {
     return this.db.transaction(async (tx) => {
       const current = await this.lock(tx, id);
-      const updated = await writeVersioned(tx, BillingSubscriptionEntity, current, change(current), { events: this.events, topic: 'subscriptionUpdated' });
+      const updated = await writeVersioned(tx, BillingSubscriptionEntity, current, change(current), this.writes());
       if (key !== null) await this.idempotency.complete(tx, current.merchantId, key, token);
       return updated;
     });
+  }
+
+  /** How a billing subscription is written: through its state table, published on `subscriptionUpdated`. */
+  private writes(): VersionedWrite<BillingSubscriptionEntity, 'subscriptionUpdated'> {
+    return { states: SUBSCRIPTION_MACHINE, events: this.events, topic: 'subscriptionUpdated', log: this.log };
   }
 
   private lock(tx: Tx, id: string): Promise<BillingSubscriptionEntity> {
@@ -343,7 +351,7 @@ export class SubscriptionService {
     }
     // A new charge is news even when the rest of the snapshot is stale.
     if (newCharges > 0 && Object.keys(changes).length <= 3) changes = { ...changes, providerChargeCount: Math.max(sub.providerChargeCount, snapshot.charges.length) };
-    const updated = await writeVersioned(tx, BillingSubscriptionEntity, sub, changes, { events: this.events, topic: 'subscriptionUpdated' });
+    const updated = await writeVersioned(tx, BillingSubscriptionEntity, sub, changes, this.writes());
     return { entity: updated, outcome: updated.version !== before ? 'applied' : 'unchanged' };
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySnapshot, canTransition, isCorrection, isFinal, isReachable, PAYMENT_STATUSES, type PaymentFacts, type PaymentStatus } from '../../src/domain/payment-state';
+import { applySnapshot, PAYMENT_MACHINE, PAYMENT_STATUSES, type PaymentFacts, type PaymentStatus } from '../../src/domain/payment-state';
 
 const ALLOWED: Array<[PaymentStatus, PaymentStatus]> = [
   ['PENDING', 'PAID'],
@@ -15,23 +15,23 @@ describe('payment state machine', () => {
   const pairs = PAYMENT_STATUSES.flatMap((from) => PAYMENT_STATUSES.map((to) => [from, to] as const));
   it.each(pairs)('%s → %s follows the contract table', (from, to) => {
     const allowed = ALLOWED.some(([f, t]) => f === from && t === to);
-    expect(canTransition(from, to)).toBe(allowed);
+    expect(PAYMENT_MACHINE.canTransition(from, to)).toBe(allowed);
   });
 
   it('reaches REFUNDED from PENDING only forwards', () => {
-    expect(isReachable('PENDING', 'REFUNDED')).toBe(true);
-    expect(isReachable('REFUNDED', 'PAID')).toBe(false);
-    expect(isReachable('FAILED', 'PAID')).toBe(false);
+    expect(PAYMENT_MACHINE.isReachable('PENDING', 'REFUNDED')).toBe(true);
+    expect(PAYMENT_MACHINE.isReachable('REFUNDED', 'PAID')).toBe(false);
+    expect(PAYMENT_MACHINE.isReachable('FAILED', 'PAID')).toBe(false);
   });
 
   it('allows corrections only from a closed unpaid state to a captured one', () => {
     const closed = ['FAILED', 'CANCELLED', 'EXPIRED'];
     const captured = ['PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'];
-    for (const [from, to] of pairs) expect(isCorrection(from, to)).toBe(closed.includes(from) && captured.includes(to));
+    for (const [from, to] of pairs) expect(PAYMENT_MACHINE.isCorrection(from, to)).toBe(closed.includes(from) && captured.includes(to));
   });
 
   it('knows the final states', () => {
-    expect(PAYMENT_STATUSES.filter(isFinal)).toEqual(['FAILED', 'CANCELLED', 'EXPIRED', 'REFUNDED']);
+    expect(PAYMENT_STATUSES.filter((s) => PAYMENT_MACHINE.isFinal(s))).toEqual(['FAILED', 'CANCELLED', 'EXPIRED', 'REFUNDED']);
   });
 });
 

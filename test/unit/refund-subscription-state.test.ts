@@ -1,16 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { applyRefundSnapshot, paidStatusFor, refundTotals } from '../../src/domain/refund-state';
+import { applyRefundSnapshot, paidStatusFor, REFUND_MACHINE, REFUND_STATUSES, refundTotals } from '../../src/domain/refund-state';
 import {
   acceptsSnapshot,
-  canSubscriptionTransition,
   compareFreshness,
-  isSubscriptionReachable,
+  SUBSCRIPTION_MACHINE,
   SUBSCRIPTION_STATUSES,
   type Freshness,
   type SubscriptionStatus,
 } from '../../src/domain/subscription-state';
 
 describe('refund state', () => {
+  const pairs = REFUND_STATUSES.flatMap((f) => REFUND_STATUSES.map((t) => [f, t] as const));
+  it.each(pairs)('%s → %s follows the contract', (from, to) => {
+    expect(REFUND_MACHINE.canTransition(from, to)).toBe(from === 'PROCESSING' && to !== 'PROCESSING');
+  });
+
   it.each([
     ['PROCESSING → SUCCEEDED', 'PROCESSING', 'SUCCEEDED', true],
     ['PROCESSING → FAILED', 'PROCESSING', 'FAILED', true],
@@ -57,12 +61,12 @@ describe('subscription state machine', () => {
   ];
   const pairs = SUBSCRIPTION_STATUSES.flatMap((f) => SUBSCRIPTION_STATUSES.map((t) => [f, t] as const));
   it.each(pairs)('%s → %s follows the contract', (from, to) => {
-    expect(canSubscriptionTransition(from, to)).toBe(ALLOWED.some(([f, t]) => f === from && t === to));
+    expect(SUBSCRIPTION_MACHINE.canTransition(from, to)).toBe(ALLOWED.some(([f, t]) => f === from && t === to));
   });
 
   it('CANCELLED is final; UNPAID only cancels', () => {
-    expect(SUBSCRIPTION_STATUSES.filter((s) => isSubscriptionReachable('CANCELLED', s))).toEqual([]);
-    expect(SUBSCRIPTION_STATUSES.filter((s) => isSubscriptionReachable('UNPAID', s))).toEqual(['CANCELLED']);
+    expect(SUBSCRIPTION_STATUSES.filter((s) => SUBSCRIPTION_MACHINE.isReachable('CANCELLED', s))).toEqual([]);
+    expect(SUBSCRIPTION_STATUSES.filter((s) => SUBSCRIPTION_MACHINE.isReachable('UNPAID', s))).toEqual(['CANCELLED']);
   });
 
   const f = (periodEnd: number, charges: number, updatedAt: number): Freshness => [periodEnd, charges, updatedAt];
