@@ -1,9 +1,10 @@
 import { EntityNotFoundError, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { compileFinder, hydrate, type Finder } from './internals/finder';
 import { forgetFailedTransaction } from './internals/transaction-state';
+import { isDatabaseBusy } from './driver-errors';
 
 export { openDatabase, DEFAULT_BUSY_TIMEOUT_MS } from './open';
-export { isUniqueViolation } from './unique-violation';
+export { isUniqueViolation } from './driver-errors';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -18,13 +19,6 @@ export interface Tx {
 export interface DatabaseObserver {
   transaction(outcome: 'commit' | 'rollback' | 'busy', seconds: number): void;
   commit(transactions: number): void;
-}
-
-/** SQLite's "database is locked" after its busy timeout, on the driver's error or TypeORM's wrapper. */
-function isBusy(error: unknown): boolean {
-  const e = error as { code?: unknown; driverError?: { code?: unknown } } | null;
-  const code = e?.driverError?.code ?? e?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
 /** At most this many queued SQLite transactions share one commit. */
@@ -153,7 +147,7 @@ export class Database {
       observer.transaction('commit', seconds());
       return value;
     } catch (error) {
-      observer.transaction(isBusy(error) ? 'busy' : 'rollback', seconds());
+      observer.transaction(isDatabaseBusy(error) ? 'busy' : 'rollback', seconds());
       throw error;
     }
   }
