@@ -178,20 +178,17 @@ function claimOrAnswer<Row extends CreatedRow, Answer, Made, Refusal extends Sto
         return answer(refusalOf(aggregate, row) ?? (await steps.replay(tx, row)));
       }
     }
-    const opened = await steps.open(tx);
-    const refusal =
-      'refusal' in opened
-        ? opened.refusal
-        : merchantReference !== null &&
-            (await tx.manager.exists(aggregate.entity, { where: { merchantId, merchantReference } as FindOptionsWhere<Row> }))
-          ? { kind: 'merchantReferenceInUse' as const, merchantReference }
-          : null;
-    if (refusal !== null) {
-      // A typed "no" is this key's outcome for good: stored with the key and replayed, never decided again.
+    // A typed "no" is this key's outcome for good: stored with the key and replayed, never decided again.
+    const refuse = async (refusal: StoredRefusal) => {
       if (keyed) await deps.idempotency.refuse(tx, keyed, request.refusalResourceId ?? '', refusal);
       return answer({ ...refusal, replayed: false } as CreateOutcome<Made, Refusal>);
+    };
+    const opened = await steps.open(tx);
+    if ('refusal' in opened) return refuse(opened.refusal);
+    if (merchantReference !== null && (await tx.manager.exists(aggregate.entity, { where: { merchantId, merchantReference } as FindOptionsWhere<Row> }))) {
+      return refuse({ kind: 'merchantReferenceInUse', merchantReference });
     }
-    const { row } = opened as { row: Row };
+    const { row } = opened;
     // The row is complete: no re-read of column defaults after the insert (TypeORM's default costs a SELECT).
     await tx.manager
       .createQueryBuilder()
