@@ -148,7 +148,7 @@ describe('createSubscription and the mandate', () => {
       idempotencyKey: 'sub-taken-1',
     };
     const refused = await gw.gql(CreateSubscriptionDocument, { input });
-    expect(refused.data!.createSubscription).toMatchObject({ __typename: 'MerchantReferenceInUseError', merchantReference: 'SUB-TAKEN-1' });
+    expect(refused.data!.createSubscription).toMatchObject({ __typename: 'MerchantReferenceInUseError', code: 'MERCHANT_REFERENCE_IN_USE' });
     expect((await gw.gql(CreateSubscriptionDocument, { input })).data!.createSubscription.__typename).toBe('MerchantReferenceInUseError');
     // Stored with the key: the same key with a free reference is a conflict, not a new subscription.
     const other = await gw.gql(CreateSubscriptionDocument, { input: { ...input, merchantReference: 'SUB-FREE-1' } });
