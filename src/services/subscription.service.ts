@@ -26,6 +26,7 @@ import type { Logger } from '../logger';
 import { UCanPayError, type UCanPaySubscription } from '../ucanpay';
 import { requireMerchant } from './access';
 import type { IdempotencyService } from './idempotency.service';
+import { createOnce, type Aggregate, type CreateOutcome, type ProviderRefused } from './idempotent-create';
 import type { Principal } from './merchant.service';
 import { childrenOf } from './children';
 import { paginate } from './pagination';
@@ -55,12 +56,28 @@ export interface UpdateSubscriptionRequest {
   metadata?: Record<string, unknown> | null;
 }
 
-export type SubscriptionOutcome =
-  | { kind: 'subscription'; subscription: BillingSubscriptionEntity; replayed: boolean }
-  | { kind: 'idempotencyConflict'; idempotencyKey: string }
-  | { kind: 'merchantReferenceInUse'; merchantReference: string }
+/** What createSubscription can come to; the GraphQL layer maps each to a member of CreateSubscriptionResult. */
+export type CreateSubscriptionOutcome = CreateOutcome<SubscriptionMade>;
+
+/** createSubscription made (or replays) a subscription. */
+type SubscriptionMade = { kind: 'subscription'; subscription: BillingSubscriptionEntity; replayed: boolean };
+
+/** What updateSubscription can come to (UpdateSubscriptionResult). */
+export type UpdateSubscriptionOutcome =
+  | { kind: 'subscription'; subscription: BillingSubscriptionEntity }
   | { kind: 'subscriptionClosed'; status: SubscriptionStatus }
-  | { kind: 'providerRefused'; providerCode: string; message: string };
+  | ProviderRefused;
+
+/** What cancelSubscription can come to (CancelSubscriptionResult); `replayed`: it was cancelled already. */
+export type CancelSubscriptionOutcome = { kind: 'subscription'; subscription: BillingSubscriptionEntity; replayed: boolean } | ProviderRefused;
+
+/** Billing subscriptions, to the idempotent create and reconciliation. */
+export const SUBSCRIPTION: Aggregate<BillingSubscriptionEntity> = {
+  name: 'subscription',
+  entity: BillingSubscriptionEntity,
+  unsent: (s) => s.providerSubscriptionId === null && s.status === 'PENDING_AUTHORIZATION',
+  refused: (s) => s.providerSubscriptionId === null && Boolean(s.failureCode),
+};
 
 export interface SubscriptionListFilter {
   status?: SubscriptionStatus | null;
@@ -88,7 +105,7 @@ export class SubscriptionService {
     private readonly log: Logger,
   ) {}
 
-  async create(principal: Principal | null, input: CreateSubscriptionRequest, headerKey?: string): Promise<SubscriptionOutcome> {
+  async create(principal: Principal | null, input: CreateSubscriptionRequest, headerKey?: string): Promise<CreateSubscriptionOutcome> {
     const merchantId = requireMerchant(principal, 'createSubscription');
     const customer = input.customer ?? ({} as CreateSubscriptionRequest['customer']);
     if (typeof customer.email !== 'string' || customer.email.length > 254 || !EMAIL.test(customer.email)) {
@@ -114,99 +131,52 @@ export class SubscriptionService {
       merchantReference: input.merchantReference == null ? null : checkReference('input.merchantReference', input.merchantReference),
       metadata: checkMetadata('input.metadata', input.metadata),
     };
-    const key = idempotencyKeyOf(input.idempotencyKey, headerKey);
-    const hash = requestHash(fields);
-
-    const step = await this.idempotency.claiming(merchantId, key, async (tx) => {
-      const earlier = await this.idempotency.earlier(
-        tx,
-        merchantId,
-        key,
-        'createSubscription',
-        hash,
-        (id) => tx.manager.findOneOrFail(BillingSubscriptionEntity, { where: { id } }),
-        (x) => x.providerSubscriptionId === null && x.status === 'PENDING_AUTHORIZATION',
-      );
-      if (earlier?.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key! });
-      if (earlier?.kind === 'call') return { kind: 'call' as const, sub: earlier.resource, token: earlier.token };
-      if (earlier?.kind === 'replay') return answer(storedOutcome(earlier.resource));
-      if (fields.merchantReference !== null) {
-        const taken = await tx.manager.exists(BillingSubscriptionEntity, { where: { merchantId, merchantReference: fields.merchantReference } });
-        if (taken) return answer({ kind: 'merchantReferenceInUse', merchantReference: fields.merchantReference });
-      }
-      const now = new Date();
-      const id = newId('sub', now.getTime());
-      const sub = Object.assign(new BillingSubscriptionEntity(), {
-        ...fields,
-        id,
-        merchantId,
-        merchantReference: fields.merchantReference ?? id,
-        status: 'PENDING_AUTHORIZATION',
-        authorizationUrl: null,
-        providerSubscriptionId: null,
-        currentPeriodStart: null,
-        currentPeriodEnd: null,
-        nextBillingAt: null,
-        cancelAtPeriodEnd: false,
-        cancelledAt: null,
-        failedRenewalCount: 0,
-        pendingUpdate: null,
-        failureCode: null,
-        failureMessage: null,
-        providerChargeCount: 0,
-        providerUpdatedAt: null,
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
-        syncedAt: null,
-      } satisfies BillingSubscriptionEntity);
-      await tx.manager.insert(BillingSubscriptionEntity, sub);
-      const token = key === null ? undefined : await this.idempotency.claim(tx, merchantId, key, 'createSubscription', hash, id);
-      return { kind: 'call' as const, sub, token };
+    const request = {
+      operation: 'createSubscription',
+      merchantId,
+      key: idempotencyKeyOf(input.idempotencyKey, headerKey),
+      input: fields,
+    };
+    return createOnce<BillingSubscriptionEntity, UCanPaySubscription, SubscriptionMade>({ db: this.db, idempotency: this.idempotency, log: this.log }, request, {
+      aggregate: SUBSCRIPTION,
+      open: async () => ({ row: firstRow(merchantId, fields) }),
+      send: (sub) => this.createAtProvider(sub),
+      save: async (tx, current, snapshot) => ({ kind: 'subscription', subscription: (await this.applyProviderState(tx, current, snapshot)).entity, replayed: false }),
+      saveRefusal: (tx, current, { providerCode, message }) =>
+        writeVersioned(
+          tx,
+          BillingSubscriptionEntity,
+          current,
+          { status: 'CANCELLED', cancelledAt: new Date(), failureCode: providerCode, failureMessage: message },
+          this.writes(),
+        ),
+      replay: async (_tx, subscription) => ({ kind: 'subscription', subscription, replayed: true }),
     });
-    if (step.kind === 'answer') return step.outcome;
+  }
 
-    const { sub, token } = step;
-    // A late writer (its claim taken over) records UCanPay's answer but completes or releases nothing: the token must still match.
-    const result = await this.call(sub, key, (client) =>
-      client.createSubscription(
-        {
-          outSubscriptionNo: sub.merchantReference,
-          customer: { id: sub.customerId, email: sub.customerEmail, name: sub.customerName },
-          amount: sub.amount,
-          currency: sub.currency,
-          interval: sub.interval,
-          intervalCount: sub.intervalCount,
-          startDate: sub.startDate,
-          trialDays: sub.trialDays || undefined,
-          notifyUrl: this.notifyUrl(sub.merchantId),
-          returnUrl: sub.returnUrl ?? undefined,
-          metadata: sub.metadata,
-        },
-        { idempotencyKey: sub.id },
-      ),
-      'create',
-      token,
+  /** Asks UCanPay to create the subscription, under a key derived from our id: every attempt, retry or resumption sends the same key. */
+  private async createAtProvider(sub: BillingSubscriptionEntity): Promise<UCanPaySubscription> {
+    const merchant = await this.db.manager.findOneOrFail(MerchantEntity, { where: { id: sub.merchantId } });
+    return this.providers.for(merchant).createSubscription(
+      {
+        outSubscriptionNo: sub.merchantReference,
+        customer: { id: sub.customerId, email: sub.customerEmail, name: sub.customerName },
+        amount: sub.amount,
+        currency: sub.currency,
+        interval: sub.interval,
+        intervalCount: sub.intervalCount,
+        startDate: sub.startDate,
+        trialDays: sub.trialDays || undefined,
+        notifyUrl: this.notifyUrl(sub.merchantId),
+        returnUrl: sub.returnUrl ?? undefined,
+        metadata: sub.metadata,
+      },
+      { idempotencyKey: sub.id },
     );
-    if (result.kind === 'refused') {
-      await this.save(sub.id, key, token, (current) =>
-        current.status === 'PENDING_AUTHORIZATION' && current.providerSubscriptionId === null
-          ? { status: 'CANCELLED', cancelledAt: new Date(), failureCode: result.code, failureMessage: result.message }
-          : null,
-      );
-      return { kind: 'providerRefused', providerCode: result.code, message: result.message };
-    }
-    const saved = await this.db.transaction(async (tx) => {
-      const current = await this.lock(tx, sub.id);
-      const applied = await this.applyProviderState(tx, current, result.value);
-      if (key !== null) await this.idempotency.complete(tx, current.merchantId, key, token);
-      return applied.entity;
-    });
-    return { kind: 'subscription', subscription: saved, replayed: false };
   }
 
   /** New terms from the next period; the subscription shows them as `pendingUpdate` until then. */
-  async update(principal: Principal | null, input: UpdateSubscriptionRequest): Promise<SubscriptionOutcome> {
+  async update(principal: Principal | null, input: UpdateSubscriptionRequest): Promise<UpdateSubscriptionOutcome> {
     const merchantId = requireMerchant(principal, 'updateSubscription');
     const changes = {
       amount: input.amount == null ? undefined : checkAmount('input.amount', input.amount),
@@ -222,18 +192,18 @@ export class SubscriptionService {
     this.requireCreated(sub);
     // Scoped to the version it changes: a retry of this update replays, a later one is new.
     const key = `${sub.id}:update:${sub.version}:${requestHash(changes).slice(0, 16)}`;
-    const result = await this.call(sub, null, (client) =>
+    const result = await this.call(sub, (client) =>
       client.updateSubscription({ subscriptionId: sub.providerSubscriptionId!, ...stripUndefined(changes) }, { idempotencyKey: key }),
     );
     if (result.kind === 'refused') {
       if (result.code === 'ORDER_CLOSED') return { kind: 'subscriptionClosed', status: (await this.refresh(sub)).status };
       return { kind: 'providerRefused', providerCode: result.code, message: result.message };
     }
-    return { kind: 'subscription', subscription: await this.applyFresh(sub.id, result.value), replayed: false };
+    return { kind: 'subscription', subscription: await this.applyFresh(sub.id, result.value) };
   }
 
   /** Cancels now or at the period's end. Cancelling a cancelled subscription returns it unchanged. */
-  async cancel(principal: Principal | null, input: { id: string; atPeriodEnd?: boolean | null }): Promise<SubscriptionOutcome> {
+  async cancel(principal: Principal | null, input: { id: string; atPeriodEnd?: boolean | null }): Promise<CancelSubscriptionOutcome> {
     const merchantId = requireMerchant(principal, 'cancelSubscription');
     const atPeriodEnd = input.atPeriodEnd ?? false;
     const sub = await this.find(merchantId, input.id);
@@ -241,7 +211,7 @@ export class SubscriptionService {
       return { kind: 'subscription', subscription: sub, replayed: true };
     }
     this.requireCreated(sub);
-    const result = await this.call(sub, null, (client) =>
+    const result = await this.call(sub, (client) =>
       client.cancelSubscription(
         { subscriptionId: sub.providerSubscriptionId!, atPeriodEnd },
         { idempotencyKey: `${sub.id}:cancel:${atPeriodEnd ? 'period-end' : 'now'}` },
@@ -251,13 +221,11 @@ export class SubscriptionService {
     return { kind: 'subscription', subscription: await this.applyFresh(sub.id, result.value), replayed: false };
   }
 
-  /** Calls UCanPay; a retryable failure is thrown as PROVIDER_UNAVAILABLE (after releasing the key), a refusal returned. */
+  /** Calls UCanPay about a created subscription; a retryable failure is thrown as PROVIDER_UNAVAILABLE, a refusal returned (a check's thrown). */
   private async call<T>(
     sub: BillingSubscriptionEntity,
-    key: string | null,
     fn: (client: ReturnType<ProviderClients['for']>) => Promise<T>,
     action: 'create' | 'check' = 'create',
-    token?: string,
   ): Promise<{ kind: 'ok'; value: T } | { kind: 'refused'; code: string; message: string }> {
     const merchant = await this.db.manager.findOneOrFail(MerchantEntity, { where: { id: sub.merchantId } });
     try {
@@ -266,11 +234,7 @@ export class SubscriptionService {
       if (!(error instanceof UCanPayError)) throw error;
       // One mapping for every UCanPay error (provider-facts.ts); a thrown one leaves the key usable.
       const failure = providerFailure(error, 'subscription', action);
-      if (failure.kind === 'thrown') {
-        if (key !== null) await this.idempotency.release(sub.merchantId, key, token);
-        throw failure.error;
-      }
-      if (action === 'check') throw failure.error;
+      if (failure.kind === 'thrown' || action === 'check') throw failure.error;
       return { kind: 'refused', code: failure.providerCode, message: failure.message };
     }
   }
@@ -283,20 +247,6 @@ export class SubscriptionService {
 
   private applyFresh(id: string, snapshot: UCanPaySubscription): Promise<BillingSubscriptionEntity> {
     return this.db.transaction(async (tx) => (await this.applyProviderState(tx, await this.lock(tx, id), snapshot)).entity);
-  }
-
-  private save(
-    id: string,
-    key: string | null,
-    token: string | undefined,
-    change: (current: BillingSubscriptionEntity) => Partial<BillingSubscriptionEntity> | null,
-  ) {
-    return this.db.transaction(async (tx) => {
-      const current = await this.lock(tx, id);
-      const updated = await writeVersioned(tx, BillingSubscriptionEntity, current, change(current), this.writes());
-      if (key !== null) await this.idempotency.complete(tx, current.merchantId, key, token);
-      return updated;
-    });
   }
 
   /** How a billing subscription is written: through its state table, published on `subscriptionUpdated`. */
@@ -399,7 +349,7 @@ export class SubscriptionService {
   /** Asks UCanPay (GET /subscriptions/status) and applies any change. */
   async refresh(sub: BillingSubscriptionEntity): Promise<BillingSubscriptionEntity> {
     if (sub.providerSubscriptionId === null) return sub;
-    const result = await this.call(sub, null, (client) => client.getSubscription({ subscriptionId: sub.providerSubscriptionId! }), 'check');
+    const result = await this.call(sub, (client) => client.getSubscription({ subscriptionId: sub.providerSubscriptionId! }), 'check');
     if (result.kind === 'refused') throw new Error('unreachable: a refused check is thrown');
     return this.applyFresh(sub.id, result.value);
   }
@@ -435,6 +385,52 @@ export class SubscriptionService {
   }
 }
 
+/** A new subscription in its first state (PENDING_AUTHORIZATION, not yet sent to UCanPay). */
+function firstRow(
+  merchantId: string,
+  fields: Pick<
+    BillingSubscriptionEntity,
+    | 'customerId'
+    | 'customerEmail'
+    | 'customerName'
+    | 'amount'
+    | 'currency'
+    | 'interval'
+    | 'intervalCount'
+    | 'startDate'
+    | 'trialDays'
+    | 'returnUrl'
+    | 'metadata'
+  > & { merchantReference: string | null },
+): BillingSubscriptionEntity {
+  const now = new Date();
+  const id = newId('sub', now.getTime());
+  return Object.assign(new BillingSubscriptionEntity(), {
+    ...fields,
+    id,
+    merchantId,
+    merchantReference: fields.merchantReference ?? id,
+    status: 'PENDING_AUTHORIZATION',
+    authorizationUrl: null,
+    providerSubscriptionId: null,
+    currentPeriodStart: null,
+    currentPeriodEnd: null,
+    nextBillingAt: null,
+    cancelAtPeriodEnd: false,
+    cancelledAt: null,
+    failedRenewalCount: 0,
+    pendingUpdate: null,
+    failureCode: null,
+    failureMessage: null,
+    providerChargeCount: 0,
+    providerUpdatedAt: null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    syncedAt: null,
+  } satisfies BillingSubscriptionEntity);
+}
+
 function checkInterval(field: string, value: unknown): BillingInterval {
   if (typeof value !== 'string' || !(BILLING_INTERVALS as readonly string[]).includes(value)) {
     throw invalidInput(field, `must be one of ${BILLING_INTERVALS.join(', ')}`);
@@ -457,15 +453,3 @@ function pendingTerms(snapshot: UCanPaySubscription): PendingTerms | null {
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
-
-function storedOutcome(sub: BillingSubscriptionEntity): SubscriptionOutcome {
-  if (sub.providerSubscriptionId === null && sub.failureCode) {
-    return { kind: 'providerRefused', providerCode: sub.failureCode, message: sub.failureMessage ?? 'UCanPay refused the subscription' };
-  }
-  return { kind: 'subscription', subscription: sub, replayed: true };
-}
-
-function answer(outcome: SubscriptionOutcome) {
-  return { kind: 'answer' as const, outcome };
-}
-
