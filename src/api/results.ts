@@ -5,7 +5,7 @@ import type {
   CancelSubscriptionOutcome,
   CreateSubscriptionOutcome,
   UpdateSubscriptionOutcome,
-} from '../services/subscription.service';
+} from '../services/billing-subscription.service';
 import {
   IdempotencyConflictError,
   MerchantReferenceInUseError,

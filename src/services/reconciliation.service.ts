@@ -2,7 +2,7 @@ import { In, type EntityTarget, type ObjectLiteral, type SelectQueryBuilder } fr
 import type { Database } from '../db/database';
 import { BillingSubscriptionEntity, PaymentEntity, RefundEntity } from '../entities';
 import { REFUND, type RefundService } from './refund.service';
-import { SUBSCRIPTION, type SubscriptionService } from './subscription.service';
+import { SUBSCRIPTION, type BillingSubscriptionService } from './billing-subscription.service';
 import type { IdempotencyService } from './idempotency.service';
 import { PAYMENT, type PaymentService } from './payment.service';
 import { UCanPayError } from '../ucanpay';
@@ -134,7 +134,7 @@ export class ReconciliationService {
   constructor(
     private readonly payments: PaymentService,
     private readonly refunds: RefundService,
-    private readonly subscriptions: SubscriptionService,
+    private readonly subscriptions: BillingSubscriptionService,
     private readonly idempotency: IdempotencyService,
     private readonly db: Database,
     private readonly options: { intervalMs: number; staleAfterSeconds: number; batchSize?: number; now?: () => number },

@@ -14,7 +14,7 @@ import {
 import type { PaymentService } from './payment.service';
 import type { AppliedProviderState, ProviderStateOutcome } from './provider-facts';
 import type { RefundService } from './refund.service';
-import type { SubscriptionService } from './subscription.service';
+import type { BillingSubscriptionService } from './billing-subscription.service';
 
 export interface WebhookLogger {
   info(obj: object, msg?: string): void;
@@ -70,7 +70,7 @@ export class WebhookService {
     private readonly db: Database,
     private readonly payments: PaymentService,
     private readonly refunds: RefundService,
-    private readonly subscriptions: SubscriptionService,
+    private readonly subscriptions: BillingSubscriptionService,
     private readonly log: WebhookLogger,
   ) {
     const order: EventRoute<UCanPayOrder>['apply'] = (tx, merchantId, o) =>

@@ -8,7 +8,7 @@ import { createInMemoryEventBus, type EventBus, type Topics } from '../../src/ev
 import { createFormatError } from '../../src/api/errors/format-error';
 import { PAYMENT_MACHINE, PAYMENT_STATUSES, type PaymentStatus } from '../../src/domain/payment-state';
 import { REFUND_MACHINE, REFUND_STATUSES, type RefundStatus } from '../../src/domain/refund-state';
-import { SUBSCRIPTION_MACHINE, SUBSCRIPTION_STATUSES, type SubscriptionStatus } from '../../src/domain/subscription-state';
+import { SUBSCRIPTION_MACHINE, SUBSCRIPTION_STATUSES, type SubscriptionStatus } from '../../src/domain/billing-subscription-state';
 import { IllegalTransition, type StateMachine } from '../../src/domain/state-machine';
 import { createServices, type Services } from '../../src/services';
 import { writeVersioned } from '../../src/services/versioned';

@@ -7,7 +7,7 @@ import {
   SUBSCRIPTION_STATUSES,
   type Freshness,
   type SubscriptionStatus,
-} from '../../src/domain/subscription-state';
+} from '../../src/domain/billing-subscription-state';
 
 describe('refund state', () => {
   const pairs = REFUND_STATUSES.flatMap((f) => REFUND_STATUSES.map((t) => [f, t] as const));

@@ -9,7 +9,7 @@ import {
   type Freshness,
   SUBSCRIPTION_MACHINE,
   type SubscriptionStatus,
-} from '../domain/subscription-state';
+} from '../domain/billing-subscription-state';
 import {
   checkAmount,
   checkCurrency,
@@ -95,7 +95,7 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
  * answers to update/cancel) goes through `applyProviderState`, which drops stale
  * snapshots, records each charge once and publishes after commit.
  */
-export class SubscriptionService {
+export class BillingSubscriptionService {
   constructor(
     private readonly db: Database,
     private readonly providers: ProviderClients,
