@@ -89,7 +89,8 @@ export class Database {
    * column set, its prepared statement is reused (internals/sqlite-driver.ts), and the
    * row is hydrated the way TypeORM hydrates it (same driver conversions and
    * transformers). With `tx` it reads inside that transaction, and
-   * `forUpdate` adds `FOR UPDATE` on PostgreSQL (like `db.forUpdate`).
+   * `forUpdate` adds `FOR UPDATE` on PostgreSQL. This is the one way services
+   * read a row, inside a transaction or not (docs/architecture.md).
    * Anything but plain string values on plain columns goes to TypeORM.
    */
   async findOneBy<T extends ObjectLiteral>(
@@ -109,7 +110,7 @@ export class Database {
     }
     const values = keys.map((k) => (where as Record<string, unknown>)[k]);
     if (finder === null || values.some((v) => typeof v !== 'string')) {
-      return manager.findOne(target, { where, ...(options.forUpdate ? this.forUpdate : {}) } as never);
+      return manager.findOne(target, { where, ...(options.forUpdate ? this.lockForUpdate : {}) } as never);
     }
     const rows = (await manager.query(finder.sql, values)) as Array<Record<string, unknown>>;
     if (!rows.length) return null;
@@ -128,7 +129,7 @@ export class Database {
   }
 
   /** `FOR UPDATE` on PostgreSQL; nothing on SQLite, where transactions are serialized already. */
-  get forUpdate(): { lock?: { mode: 'pessimistic_write' } } {
+  private get lockForUpdate(): { lock?: { mode: 'pessimistic_write' } } {
     return this.kind === 'postgres' ? { lock: { mode: 'pessimistic_write' } } : {};
   }
 

@@ -156,7 +156,7 @@ export class BillingSubscriptionService {
 
   /** Asks UCanPay to create the subscription, under a key derived from our id: every attempt, retry or resumption sends the same key. */
   private async createAtProvider(sub: BillingSubscriptionEntity): Promise<UCanPaySubscription> {
-    const merchant = await this.db.manager.findOneOrFail(MerchantEntity, { where: { id: sub.merchantId } });
+    const merchant = await this.db.findOneByOrFail(MerchantEntity, { id: sub.merchantId });
     return this.providers.for(merchant).createSubscription(
       {
         outSubscriptionNo: sub.merchantReference,
@@ -227,7 +227,7 @@ export class BillingSubscriptionService {
     fn: (client: ReturnType<ProviderClients['for']>) => Promise<T>,
     action: 'create' | 'check' = 'create',
   ): Promise<{ kind: 'ok'; value: T } | { kind: 'refused'; code: string; message: string }> {
-    const merchant = await this.db.manager.findOneOrFail(MerchantEntity, { where: { id: sub.merchantId } });
+    const merchant = await this.db.findOneByOrFail(MerchantEntity, { id: sub.merchantId });
     try {
       return { kind: 'ok', value: await fn(this.providers.for(merchant)) };
     } catch (error) {
@@ -255,7 +255,7 @@ export class BillingSubscriptionService {
   }
 
   private lock(tx: Tx, id: string): Promise<BillingSubscriptionEntity> {
-    return tx.manager.findOneOrFail(BillingSubscriptionEntity, { where: { id }, ...this.db.forUpdate });
+    return this.db.findOneByOrFail(BillingSubscriptionEntity, { id }, { tx, forUpdate: true });
   }
 
   /**
@@ -373,13 +373,13 @@ export class BillingSubscriptionService {
       this.events,
       'subscriptionUpdated',
       id,
-      () => this.db.manager.findOne(BillingSubscriptionEntity, { where: { id, merchantId } }),
+      () => this.db.findOneBy(BillingSubscriptionEntity, { id, merchantId }),
       () => notFound('subscription', id),
     );
   }
 
   private async find(merchantId: string, id: string): Promise<BillingSubscriptionEntity> {
-    const sub = typeof id === 'string' ? await this.db.manager.findOne(BillingSubscriptionEntity, { where: { id, merchantId } }) : null;
+    const sub = typeof id === 'string' ? await this.db.findOneBy(BillingSubscriptionEntity, { id, merchantId }) : null;
     if (!sub) throw notFound('subscription', String(id));
     return sub;
   }

@@ -173,7 +173,7 @@ function claimOrAnswer<Row extends CreatedRow, Answer, Made, Refusal extends Sto
       if (earlier.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: keyed.key });
       if (earlier.kind === 'refused') return answer({ ...earlier.outcome, replayed: true } as CreateOutcome<Made, Refusal>);
       if (earlier.kind !== 'new') {
-        const row = await tx.manager.findOneOrFail(aggregate.entity, { where: { id: earlier.resourceId } as FindOptionsWhere<Row> });
+        const row = await deps.db.findOneByOrFail(aggregate.entity, { id: earlier.resourceId } as Partial<Row>, { tx });
         if (earlier.kind === 'resume' && aggregate.unsent(row)) return { kind: 'send', row, held: { merchantId, key: keyed.key, token: earlier.token } };
         return answer(refusalOf(aggregate, row) ?? (await steps.replay(tx, row)));
       }

@@ -269,7 +269,7 @@ export class PaymentService {
 
   /** Asks UCanPay for the order's status and applies any change (GET /payment/status). */
   async refresh(merchantId: string, id: string): Promise<PaymentEntity> {
-    const payment = await this.db.manager.findOne(PaymentEntity, { where: { id, merchantId } });
+    const payment = await this.db.findOneBy(PaymentEntity, { id, merchantId });
     if (!payment) throw notFound('payment', id);
     const merchant = await this.merchant(merchantId);
     let order: UCanPayOrder;
@@ -285,7 +285,7 @@ export class PaymentService {
       throw error;
     }
     return this.db.transaction(async (tx) => {
-      const current = await tx.manager.findOneOrFail(PaymentEntity, { where: { id }, ...this.db.forUpdate });
+      const current = await this.db.findOneByOrFail(PaymentEntity, { id }, { tx, forUpdate: true });
       return (await this.applyProviderState(tx, current, order)).entity;
     });
   }
@@ -302,7 +302,7 @@ export class PaymentService {
   private async abandonIfNeverCreated(payment: PaymentEntity): Promise<PaymentEntity> {
     if (this.deadline(payment) > this.now()) return payment;
     return this.db.transaction(async (tx) => {
-      const current = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: payment.id }, ...this.db.forUpdate });
+      const current = await this.db.findOneByOrFail(PaymentEntity, { id: payment.id }, { tx, forUpdate: true });
       if (!PAYMENT.unsent(current)) return current;
       if (await this.idempotency.inFlight(current.id, tx)) return current;
       return this.applyChange(tx, current, NEVER_CREATED);

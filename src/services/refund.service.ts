@@ -101,7 +101,7 @@ export class RefundService {
       saveRefusal: (tx, current, { providerCode, message }) =>
         this.applyRefundChange(tx, current, { status: 'FAILED', failureCode: providerCode, failureMessage: message }),
       replay: async (tx, refund) => {
-        const payment = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: refund.paymentId } });
+        const payment = await this.db.findOneByOrFail(PaymentEntity, { id: refund.paymentId }, { tx });
         return { kind: 'refund', refund, payment, replayed: true };
       },
     });
@@ -116,7 +116,7 @@ export class RefundService {
     merchantId: string,
     fields: { paymentId: string; amount: number | null; reason: string; merchantReference: string | null },
   ): Promise<{ row: RefundEntity } | { refusal: RefundRefusal }> {
-    const payment = await tx.manager.findOne(PaymentEntity, { where: { id: fields.paymentId, merchantId }, ...this.db.forUpdate });
+    const payment = await this.db.findOneBy(PaymentEntity, { id: fields.paymentId, merchantId }, { tx, forUpdate: true });
     if (!payment) throw notFound('payment', fields.paymentId);
     if (!REFUNDABLE_STATUSES.has(payment.status)) {
       return { refusal: { kind: 'notRefundable', paymentStatus: payment.status, reason: `the payment is ${payment.status}, not paid` } };
@@ -157,8 +157,8 @@ export class RefundService {
 
   /** Asks UCanPay to refund, under a key derived from our refund id: every attempt, retry or resumption sends the same key. */
   private async createAtProvider(refund: RefundEntity): Promise<UCanPayRefund> {
-    const payment = await this.db.manager.findOneOrFail(PaymentEntity, { where: { id: refund.paymentId } });
-    const merchant = await this.db.manager.findOneOrFail(MerchantEntity, { where: { id: refund.merchantId } });
+    const payment = await this.db.findOneByOrFail(PaymentEntity, { id: refund.paymentId });
+    const merchant = await this.db.findOneByOrFail(MerchantEntity, { id: refund.merchantId });
     return this.providers.for(merchant).createRefund(
       { transactionId: payment.transactionId ?? '', outRefundNo: refund.merchantReference, amount: refund.amount, reason: refund.reason },
       { idempotencyKey: refund.id },
@@ -192,7 +192,7 @@ export class RefundService {
   ): Promise<{ refund: RefundEntity; payment: PaymentEntity; changed: boolean }> {
     const before = refund.version;
     const updated = await writeVersioned(tx, RefundEntity, refund, changes, { states: REFUND_MACHINE, events: this.events, topic: 'refundUpdated', log: this.log });
-    const payment = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: refund.paymentId }, ...this.db.forUpdate });
+    const payment = await this.db.findOneByOrFail(PaymentEntity, { id: refund.paymentId }, { tx, forUpdate: true });
     if (updated.version === before || updated.status !== 'SUCCEEDED') return { refund: updated, payment, changed: updated.version !== before };
     const refunds = await tx.manager.find(RefundEntity, { where: { paymentId: payment.id }, select: { status: true, amount: true } });
     const { refundedAmount } = refundTotals(payment.amount, refunds);
@@ -229,7 +229,7 @@ export class RefundService {
 
   async get(principal: Principal | null, id: string, refresh = false): Promise<RefundEntity> {
     if (!principal) throw unauthenticated();
-    const refund = await this.db.manager.findOne(RefundEntity, { where: { id, merchantId: principal.merchantId } });
+    const refund = await this.db.findOneBy(RefundEntity, { id, merchantId: principal.merchantId });
     if (!refund) throw notFound('refund', id);
     requirePaymentReader(principal, refund.paymentId, 'refund', id);
     return refresh ? this.refresh(refund) : refund;
@@ -237,7 +237,7 @@ export class RefundService {
 
   /** Asks UCanPay (GET /payment/refund/status) and applies any change. */
   async refresh(refund: RefundEntity): Promise<RefundEntity> {
-    const merchant = await this.db.manager.findOneOrFail(MerchantEntity, { where: { id: refund.merchantId } });
+    const merchant = await this.db.findOneByOrFail(MerchantEntity, { id: refund.merchantId });
     let snapshot: UCanPayRefund;
     try {
       snapshot = await this.providers
@@ -251,7 +251,7 @@ export class RefundService {
       throw error;
     }
     return this.db.transaction(async (tx) => {
-      const current = await tx.manager.findOneOrFail(RefundEntity, { where: { id: refund.id }, ...this.db.forUpdate });
+      const current = await this.db.findOneByOrFail(RefundEntity, { id: refund.id }, { tx, forUpdate: true });
       return (await this.applyProviderState(tx, current, snapshot)).entity;
     });
   }
@@ -265,7 +265,7 @@ export class RefundService {
   private async abandonIfNeverCreated(refund: RefundEntity): Promise<RefundEntity> {
     if (Date.now() - refund.createdAt.getTime() < ABANDON_AFTER_MS) return refund;
     return this.db.transaction(async (tx) => {
-      const current = await tx.manager.findOneOrFail(RefundEntity, { where: { id: refund.id }, ...this.db.forUpdate });
+      const current = await this.db.findOneByOrFail(RefundEntity, { id: refund.id }, { tx, forUpdate: true });
       if (!REFUND.unsent(current)) return current;
       if (await this.idempotency.inFlight(current.id, tx)) return current;
       const changes = { status: 'FAILED', failureCode: 'PROVIDER_UNAVAILABLE', failureMessage: 'UCanPay could not be reached; nothing was refunded' } as const;
@@ -292,7 +292,7 @@ export class RefundService {
       this.events,
       'refundUpdated',
       id,
-      () => this.db.manager.findOne(RefundEntity, { where: { id, merchantId: refund.merchantId } }),
+      () => this.db.findOneBy(RefundEntity, { id, merchantId: refund.merchantId }),
       () => notFound('refund', id),
     );
   }

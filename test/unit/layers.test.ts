@@ -62,4 +62,19 @@ describe('layers', () => {
       .map(([file, spec]) => `${path.relative(process.cwd(), file)} imports ${spec}`);
     expect(offenders).toEqual([]);
   });
+  it('services read a row one way: db.findOneBy / findOneByOrFail (with { tx, forUpdate } inside a transaction), never manager.findOne', () => {
+    const services = path.resolve('src/services');
+    const offenders = fs
+      .readdirSync(services)
+      .filter((name) => name.endsWith('.ts'))
+      .flatMap((name) =>
+        fs
+          .readFileSync(path.join(services, name), 'utf8')
+          .split('\n')
+          .map((line, i) => [name, i + 1, line] as const)
+          .filter(([, , line]) => /manager\.findOne(OrFail)?\(/.test(line)),
+      )
+      .map(([name, line]) => `src/services/${name}:${line}`);
+    expect(offenders).toEqual([]);
+  });
 });
