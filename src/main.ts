@@ -7,7 +7,7 @@ import { startTracingFromEnv } from './telemetry/tracing';
 
 /** `npm start`: the gateway (and, unless UCANPAY_BASE_URL is set, the embedded UCanPay sandbox). */
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (error) {

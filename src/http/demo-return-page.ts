@@ -1,4 +1,4 @@
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** What came back: UCanPay's checkout adds order_id/out_trade_no for a payment, subscription_id/out_subscription_no for a mandate. */
@@ -25,7 +25,7 @@ const ADVICE = {
 export function demoReturnPage(params: URLSearchParams): string {
   const kind = returnKind(params);
   const title = kind === 'subscription' ? 'Back from the UCanPay mandate page' : 'Back from UCanPay checkout';
-  const rows = [...params.entries()].map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(v)}</td></tr>`).join('');
+  const rows = [...params.entries()].map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}th{text-align:left;padding-right:1rem}</style></head>
 <body><h1>${title}</h1><table>${rows}</table>

@@ -54,7 +54,7 @@ describe('the SQLite file locked by another process', () => {
   it('a lock held past the busy timeout is a retryable DATABASE_BUSY: nothing written, nothing sent; the same key then makes one order', async () => {
     const [payments, orders] = [await paymentCount(), await orderCount()];
     await exec('BEGIN IMMEDIATE');
-    let res;
+    let res: Awaited<ReturnType<typeof create>>;
     try {
       res = await create('busy-past-1');
     } finally {

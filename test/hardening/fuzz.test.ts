@@ -66,6 +66,7 @@ function hostileScalar(r: Rng): unknown {
     1.5,
     -2147483649,
     2147483648,
+    // biome-ignore lint/correctness/noPrecisionLoss: the fuzz sends a number no double holds exactly, on purpose
     9007199254740993,
     1e308,
     '',

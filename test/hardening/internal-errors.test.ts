@@ -27,7 +27,7 @@ afterAll(async () => {
 describe('internal errors in production', () => {
   it('a database fault: generic message, code, retryable and request id; the log has the SQL error under that id', async () => {
     await gw.app.db.dataSource.query('ALTER TABLE refunds RENAME TO refunds_gone');
-    let res;
+    let res: Awaited<ReturnType<typeof rawGql>>;
     try {
       res = await rawGql(gw, 'query { refunds(first: 5) { edges { node { id } } } }', undefined, { headers: { 'x-request-id': '6f1c2a0e-5b7d-4c39-9e21-3d4b8a7f0c11' } });
     } finally {
@@ -49,7 +49,7 @@ describe('internal errors in production', () => {
 
   it('without X-Request-Id the gateway makes one, and the response header, the error and the log agree', async () => {
     await gw.app.db.dataSource.query('ALTER TABLE refunds RENAME TO refunds_gone');
-    let res;
+    let res: Awaited<ReturnType<typeof rawGql>>;
     try {
       res = await rawGql(gw, 'query { refunds(first: 1) { edges { node { id } } } }');
     } finally {

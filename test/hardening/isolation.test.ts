@@ -72,7 +72,7 @@ describe.each(OWNED_KINDS.map((kind) => [kind.name, kind] as const))('%s objects
   it("B's list never contains A's objects (and does contain B's)", async () => {
     const { a, b } = owned.get(kind.name)!;
     const res = await rawGql(gw, listQuery(kind), undefined, { token: B.apiKey });
-    const ids = (res.json?.data?.[`${kind.name}s`].edges as Array<{ node: { id: string } }>).map((e) => e.node.id);
+    const ids = ((res.json?.data?.[`${kind.name}s`]?.edges ?? []) as Array<{ node: { id: string } }>).map((e) => e.node.id);
     expect(ids).toContain(b.id);
     expect(ids).not.toContain(a.id);
   });

@@ -97,7 +97,9 @@ describe('eventCreated across two instances (PostgreSQL + Redis)', () => {
     // Live: A's stream is woken by B's notice through Redis (its poll is a minute away).
     const live = collect(wsClientFor(a.app.wsUrl, TEST_API_KEY, clients), EVENT_CREATED, { after: start });
     const liveIds = await createPayments(b, 2);
-    await live.until((v) => v.data?.eventCreated.objectId === liveIds[1] && v.data.eventCreated.type === 'PAYMENT_UPDATED', 30_000);
+    // The two were created in parallel: their events may commit in either order, so wait for both payments' last event.
+    const updated = (id: string) => live.values.some((v) => v.data?.eventCreated.objectId === id && v.data.eventCreated.type === 'PAYMENT_UPDATED');
+    await live.until(() => liveIds.every(updated), 30_000);
     const heard = live.values.map((v) => v.data!.eventCreated);
     expect(heard.map((e) => e.id)).toEqual((await logAfter(a, start)).slice(0, heard.length).map((e) => e.id));
     expect(heard).toHaveLength(4);
