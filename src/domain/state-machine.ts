@@ -9,12 +9,21 @@ export type TransitionTable<S extends string> = Readonly<Record<S, readonly S[]>
  * writes any status, so a status no table allows is never stored.
  */
 export class StateMachine<S extends string> {
+  /**
+   * For each status, every status one or more transitions lead to. The table
+   * is fixed, so this is computed once here: `allows` runs on every status
+   * write (twice per applied webhook) and must not search the table each time.
+   */
+  private readonly reachableFrom: Readonly<Record<S, ReadonlySet<S>>>;
+
   constructor(
     /** The aggregate, as errors and log lines name it ("payment"). */
     readonly name: string,
     readonly transitions: TransitionTable<S>,
     readonly corrections?: TransitionTable<S>,
-  ) {}
+  ) {
+    this.reachableFrom = reachability(transitions);
+  }
 
   /** `to` directly follows `from` in the table. */
   canTransition(from: S, to: S): boolean {
@@ -23,17 +32,7 @@ export class StateMachine<S extends string> {
 
   /** `to` follows `from` through one or more transitions (a snapshot may skip states it implies: PENDING → REFUNDED via PAID). */
   isReachable(from: S, to: S): boolean {
-    const seen = new Set<S>();
-    const stack = [...this.transitions[from]];
-    while (stack.length) {
-      const next = stack.pop()!;
-      if (next === to) return true;
-      if (!seen.has(next)) {
-        seen.add(next);
-        stack.push(...this.transitions[next]);
-      }
-    }
-    return false;
+    return this.reachableFrom[from].has(to);
   }
 
   /** `from` → `to` is one of the table's corrections (never a forward transition). */
@@ -54,6 +53,24 @@ export class StateMachine<S extends string> {
   allows(from: S, to: S): boolean {
     return from === to || this.isReachable(from, to) || this.isCorrection(from, to);
   }
+}
+
+/** The transitive closure of `table`: for each status, the statuses reachable from it in one or more transitions. */
+function reachability<S extends string>(table: TransitionTable<S>): Record<S, ReadonlySet<S>> {
+  const closure = {} as Record<S, ReadonlySet<S>>;
+  for (const from of Object.keys(table) as S[]) {
+    const seen = new Set<S>();
+    const stack = [...table[from]];
+    while (stack.length) {
+      const next = stack.pop()!;
+      if (!seen.has(next)) {
+        seen.add(next);
+        stack.push(...table[next]);
+      }
+    }
+    closure[from] = seen;
+  }
+  return closure;
 }
 
 /**
