@@ -175,7 +175,12 @@ function claimOrAnswer<Row extends CreatedRow, Answer, Made, Refusal extends Sto
       if (earlier.kind === 'refused') return answer({ ...earlier.outcome, replayed: true } as CreateOutcome<Made, Refusal>);
       if (earlier.kind !== 'new') {
         const row = await deps.db.findOneByOrFail(aggregate.entity, { id: earlier.resourceId } as Partial<Row>, { tx });
-        if (earlier.kind === 'resume' && aggregate.unsent(row)) return { kind: 'send', row, held: { merchantId, key: keyed.key, token: earlier.token } };
+        if (earlier.kind === 'resume') {
+          const held = { merchantId, key: keyed.key, token: earlier.token };
+          if (aggregate.unsent(row)) return { kind: 'send', row, held };
+          // A late writer already recorded UCanPay's answer: that is the key's answer, final now (the next retry replays, never waits).
+          await deps.idempotency.complete(tx, held);
+        }
         return answer(refusalOf(aggregate, row) ?? (await steps.replay(tx, row)));
       }
     }

@@ -333,6 +333,28 @@ describe.each(['sqlite', 'postgres'] as const)('the idempotent create (%s)', (ki
     expect(await w.create(w.idempotency('boot-9', 'gw-2'), p.send, 'k1', input())).toMatchObject({ orderId: 'ord_late', replayed: true });
   });
 
+  it('a retry that takes over a lapsed claim on a row already answered replays it and completes the key (the next retry is not IN_USE)', async () => {
+    const w = await world(kind);
+    if (!w) return;
+    const answers = [deferred<string>(), deferred<string>()];
+    const p = provider((n) => answers[n - 1].promise);
+    const first = w.create(w.idempotency('boot-1'), p.send, 'k1', input());
+    await p.called(1);
+    w.advance(LEASE_MS + 1);
+    const second = w.create(w.idempotency('boot-9', 'gw-2'), p.send, 'k1', input());
+    await p.called(2);
+    answers[0].resolve('ord_1'); // the first request, a late writer now, records UCanPay's order
+    await first;
+    w.advance(LEASE_MS + 1); // the second request hangs past its own lease
+
+    expect(await w.create(w.idempotency('boot-3', 'gw-3'), p.send, 'k1', input())).toMatchObject({ orderId: 'ord_1', replayed: true });
+    expect(await w.keyRow('k1')).toMatchObject({ state: 'COMPLETED' });
+    expect(await w.create(w.idempotency('boot-3', 'gw-3'), p.send, 'k1', input())).toMatchObject({ orderId: 'ord_1', replayed: true });
+    expect(p.keys).toHaveLength(2);
+    answers[1].resolve('ord_1');
+    await second;
+  });
+
   it('without a key nothing is claimed: every call makes a new row', async () => {
     const w = await world(kind);
     if (!w) return;
