@@ -11,6 +11,8 @@ import { createServices, type Services } from './services';
 import { ensureDemoMerchant, type DemoMerchant } from './seed';
 import { buildGatewaySchema } from './api/schema';
 import { createApollo } from './api/apollo';
+import { createPayloadShaper } from './api/webhook-payload';
+import type { Resolver } from './services/outbound-url';
 import { shippedOperationNames, TrustedDocuments } from './api/trusted-documents';
 import { bearerToken, type GatewayContext } from './api/context';
 import { createLoaders, type Loaders } from './api/loaders';
@@ -41,6 +43,8 @@ export interface AppOptions {
   tracing?: boolean;
   /** Redis event bus (REDIS_URL): channel prefix (default `ucanpay-gw:`; tests use one per run) and reconnect delay. */
   redis?: { channelPrefix?: string; reconnectDelayMs?: (attempt: number) => number };
+  /** DNS for outbound webhook URLs (tests: answers that change between save and send). */
+  webhookResolver?: Resolver;
 }
 
 /** A running gateway. `stop()` closes everything it started. */
@@ -171,10 +175,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ucanpayBaseUrl: ucanpayUrl,
       onUCanPayAttempt: metrics ? ucanpayAttemptObserver(metrics) : undefined,
       ucanpayFetch: traceLinks ? tracedFetch(traceLinks) : undefined,
+      webhookResolver: options.webhookResolver,
     });
     const demo = await ensureDemoMerchant(config, services.merchants, options.dataDir ?? path.resolve('data'));
 
     const schema = await buildGatewaySchema();
+    services.webhookDeliveries.shaper = createPayloadShaper(schema, services, log.child({ module: 'webhook-payload' }));
     const production = config.nodeEnv === 'production';
     // Same switch as Apollo's landing page (GRAPHQL_INTROSPECTION, off in production).
     const withIde = config.introspection && ideAvailable();
@@ -265,6 +271,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     cleanup.push(() => services.reconciliation.stop());
     services.retention.start();
     cleanup.push(() => services.retention.stop());
+    services.webhookDeliveries.start();
+    cleanup.push(() => services.webhookDeliveries.stop());
 
     return {
       url,
@@ -294,7 +302,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
         const finished = await Promise.race([
           // Background loops stop between items; requests finish (a createPayment that called UCanPay saves its answer).
-          Promise.all([httpDrain.idle(), services.reconciliation.stop(), services.retention.stop()]).then(() => true as const),
+          Promise.all([httpDrain.idle(), services.reconciliation.stop(), services.retention.stop(), services.webhookDeliveries.stop()]).then(() => true as const),
           deadline,
         ]);
         clearTimeout(timer);

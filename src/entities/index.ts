@@ -6,9 +6,11 @@ import { MerchantEntity } from './merchant.entity';
 import { PaymentEntity } from './payment.entity';
 import { RefundEntity } from './refund.entity';
 import { WebhookEventEntity } from './webhook-event.entity';
+import { WebhookEndpointEntity } from './webhook-endpoint.entity';
+import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity, type DeliveredEvent, type WebhookDeliveryStatus } from './webhook-delivery.entity';
 
-export type { PendingTerms, StoredRefusal };
-export { ApiKeyEntity, BillingSubscriptionEntity, SubscriptionChargeEntity, IdempotencyKeyEntity, MerchantEntity, PaymentEntity, RefundEntity, WebhookEventEntity };
+export type { PendingTerms, StoredRefusal, DeliveredEvent, WebhookDeliveryStatus };
+export { ApiKeyEntity, BillingSubscriptionEntity, SubscriptionChargeEntity, IdempotencyKeyEntity, MerchantEntity, PaymentEntity, RefundEntity, WebhookEventEntity, WebhookEndpointEntity, WebhookDeliveryEntity, WebhookDeliveryAttemptEntity };
 
 /** Every entity, listed explicitly (no globs: ts-node, vitest and builds agree). */
-export const entities = [MerchantEntity, ApiKeyEntity, PaymentEntity, RefundEntity, BillingSubscriptionEntity, SubscriptionChargeEntity, IdempotencyKeyEntity, WebhookEventEntity];
+export const entities = [MerchantEntity, ApiKeyEntity, PaymentEntity, RefundEntity, BillingSubscriptionEntity, SubscriptionChargeEntity, IdempotencyKeyEntity, WebhookEventEntity, WebhookEndpointEntity, WebhookDeliveryEntity, WebhookDeliveryAttemptEntity];

@@ -12,6 +12,12 @@ import { RefundService } from './refund.service';
 import { RetentionService } from './retention.service';
 import { SubscriptionService } from './subscription.service';
 import { WebhookService } from './webhook.service';
+import { WebhookDeliveryService } from './webhook-delivery';
+import { WebhookEndpointService } from './webhook-endpoints.service';
+import type { Resolver } from './outbound-url';
+
+/** Placeholder until the event log's list arrives (issue 16, first half). */
+const EVENT_TYPES = ['payment.created', 'payment.paid', 'payment.failed', 'refund.succeeded', 'webhook_endpoint.disabled'];
 
 /** The service layer, wired once per gateway instance. */
 export interface Services {
@@ -22,6 +28,9 @@ export interface Services {
   webhooks: WebhookService;
   reconciliation: ReconciliationService;
   retention: RetentionService;
+  /** Outbound webhooks: the delivery worker and the endpoints' management. */
+  webhookDeliveries: WebhookDeliveryService;
+  webhookEndpoints: WebhookEndpointService;
 }
 
 export function createServices(deps: {
@@ -36,6 +45,8 @@ export function createServices(deps: {
   ucanpayFetch?: typeof fetch;
   /** The gateway's clock (tests move it; default Date.now). */
   now?: () => number;
+  /** DNS for webhook URLs (tests: a resolver whose answers change). */
+  webhookResolver?: Resolver;
 }): Services {
   const { config, db, events, log } = deps;
   const providers = ProviderClients.fromConfig(config, deps.ucanpayBaseUrl, log.child({ module: 'ucanpay' }), {
@@ -60,5 +71,11 @@ export function createServices(deps: {
     },
     log.child({ module: 'retention' }),
   );
-  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation, retention };
+  const webhookDeliveries = new WebhookDeliveryService(db, config.webhooks, log.child({ module: 'webhook-delivery' }), { now, resolve: deps.webhookResolver });
+  const webhookEndpoints = new WebhookEndpointService(db, webhookDeliveries, EVENT_TYPES, {
+    secretGraceMs: config.webhooks.secretGraceMs,
+    now,
+    resolve: deps.webhookResolver,
+  });
+  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation, retention, webhookDeliveries, webhookEndpoints };
 }

@@ -1,0 +1,478 @@
+import http from 'node:http';
+import https from 'node:https';
+import { Webhook } from 'standardwebhooks';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import type { Database, Tx } from '../db/database';
+import { newId, randomToken } from '../domain/ids';
+import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity, WebhookEndpointEntity, type DeliveredEvent } from '../entities';
+import { scrubSecrets, type Logger } from '../logger';
+import type { WebhookConfig } from '../config';
+import { ForbiddenAddressError, guardedLookup, literalHostProblem, systemResolver, type OutboundPolicy, type Resolver } from './outbound-url';
+
+/** The event type of `testWebhookEndpoint`'s ping (never recorded in the event log, sent whatever the endpoint subscribes to). */
+export const PING_EVENT_TYPE = 'webhook_endpoint.ping';
+
+/** What a delivery keeps of a receiver's answer. */
+export const RESPONSE_EXCERPT_BYTES = 1024;
+
+/** A shaped payload: the endpoint's GraphQL document run for one event (implemented by the API layer, set by app.ts). */
+export interface PayloadShaper {
+  /** Null when `document` is a valid payload query for the schema, else the GraphQL error's message. */
+  check(document: string): string | null;
+  /** Runs the document with the merchant as the only principal; resolves to its result (`data`, maybe `errors`). */
+  run(merchantId: string, document: string, variables: PayloadVariables): Promise<Record<string, unknown>>;
+}
+
+/** The variables a payload query may declare (docs/events-and-webhooks.md#payload-shaping). */
+export interface PayloadVariables {
+  eventId: string;
+  eventType: string;
+  objectId: string;
+  objectType: string;
+  objectVersion: number;
+}
+
+/** Records `webhook_endpoint.disabled` in the event log, in the transaction that disables the endpoint. */
+export type EndpointDisabledRecorder = (tx: Tx, endpoint: WebhookEndpointEntity, reason: string) => Promise<void>;
+
+/** One HTTP attempt's result as the delivery log keeps it. */
+interface AttemptResult {
+  httpStatus: number | null;
+  excerpt: string | null;
+  error: string | null;
+  durationMs: number;
+}
+
+/**
+ * Outbound webhook delivery: at least once, from durable rows.
+ *
+ * `enqueue` writes one `webhook_deliveries` row per matching enabled endpoint
+ * in the event's own transaction and wakes the worker after commit. The
+ * worker (one per instance) claims due rows with a lease (`locked_until`,
+ * `lease`; on PostgreSQL `FOR UPDATE SKIP LOCKED`), so one instance at a time
+ * attempts a delivery; a lease outlives the attempt's timeout, and after a
+ * crash it lapses and another instance (or the restarted one) sends the row.
+ * Besides the wake-ups it polls every `pollIntervalMs`, and each retry it
+ * schedules wakes it at that time.
+ */
+export class WebhookDeliveryService {
+  /** Set by app.ts once the schema is built. */
+  shaper?: PayloadShaper;
+  /** Set by the composition root: how a disabling is recorded as an event. */
+  onDisabled?: EndpointDisabledRecorder;
+  private poll: NodeJS.Timeout | undefined;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private pumping: Promise<void> | undefined;
+  private pumpAgain = false;
+  private inFlight = new Set<Promise<unknown>>();
+  private stopping = false;
+  private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly lookup: ReturnType<typeof guardedLookup>;
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly db: Database,
+    private readonly config: WebhookConfig,
+    private readonly log: Logger,
+    private readonly options: { now?: () => number; resolve?: Resolver; random?: () => number } = {},
+  ) {
+    this.lookup = guardedLookup(this.policy, options.resolve ?? systemResolver);
+    // Keep-alive: a busy endpoint is one TLS handshake, not one per event. Every new socket goes through the guarded lookup.
+    this.agents = {
+      http: new http.Agent({ keepAlive: true, maxSockets: config.concurrency }),
+      https: new https.Agent({ keepAlive: true, maxSockets: config.concurrency }),
+    };
+    // An attempt is cut at timeoutMs; the lease keeps other instances off it for longer than that.
+    this.leaseMs = config.timeoutMs + 10_000;
+  }
+
+  /** How long a delivery keeps being retried (WEBHOOK_RETRY_FOR_SECONDS). */
+  get retryForMs(): number {
+    return this.config.retryForMs;
+  }
+
+  get policy(): OutboundPolicy {
+    return { httpsOnly: this.config.httpsOnly, allowLoopback: this.config.allowLoopback };
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /**
+   * Inside the event's transaction: a delivery for every enabled endpoint of
+   * the merchant that subscribes to the event's type. Returns how many.
+   */
+  async enqueue(tx: Tx, merchantId: string, event: DeliveredEvent): Promise<number> {
+    const endpoints = await tx.manager.find(WebhookEndpointEntity, { where: { merchantId, enabled: true } });
+    const subscribed = endpoints.filter((e) => e.eventTypes.includes(event.type));
+    if (!subscribed.length) return 0;
+    const now = new Date(this.now());
+    await insertDeliveries(tx, subscribed.map((endpoint) => this.newDelivery(merchantId, endpoint.id, event, now)));
+    tx.afterCommit(() => this.wake());
+    return subscribed.length;
+  }
+
+  newDelivery(merchantId: string, endpointId: string, event: DeliveredEvent, now: Date, retryForMs = this.config.retryForMs): WebhookDeliveryEntity {
+    return Object.assign(new WebhookDeliveryEntity(), {
+      id: newId('whd', now.getTime()),
+      merchantId,
+      endpointId,
+      eventId: event.id,
+      eventType: event.type,
+      event,
+      payload: null,
+      status: 'PENDING',
+      attemptCount: 0,
+      nextAttemptAt: now,
+      retryUntil: new Date(now.getTime() + retryForMs),
+      lockedUntil: null,
+      lease: null,
+      lastAttemptAt: null,
+      lastHttpStatus: null,
+      lastError: null,
+      createdAt: now,
+      updatedAt: now,
+    } satisfies WebhookDeliveryEntity);
+  }
+
+  start(): void {
+    if (this.config.pollIntervalMs <= 0 || this.poll) return;
+    this.stopping = false;
+    this.poll = setInterval(() => this.wake(), this.config.pollIntervalMs);
+    this.poll.unref();
+    this.wake();
+  }
+
+  /** Stops claiming; attempts in flight finish (each is bounded by the timeout). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.poll);
+    this.poll = undefined;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    await this.pumping?.catch(() => undefined);
+    await Promise.allSettled([...this.inFlight]);
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  /** Looks for due deliveries now (after a commit, a retry's time, the poll). */
+  wake(): void {
+    if (this.stopping || this.config.pollIntervalMs <= 0) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = this.pump()
+      .catch((error) => this.log.warn({ err: error }, 'webhook delivery: claiming due deliveries failed'))
+      .finally(() => {
+        this.pumping = undefined;
+        if (this.pumpAgain) {
+          this.pumpAgain = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      const free = this.config.concurrency - this.inFlight.size;
+      if (this.stopping || free <= 0) return;
+      const claimed = await this.claimDue(free);
+      for (const delivery of claimed) this.track(this.attempt(delivery));
+      if (claimed.length < free) return;
+    }
+  }
+
+  private track(work: Promise<unknown>): void {
+    const tracked = work
+      .catch((error) => this.log.error({ err: error }, 'webhook delivery attempt failed unexpectedly'))
+      .finally(() => {
+        this.inFlight.delete(tracked);
+        // A slot is free: more may be due.
+        this.wake();
+      });
+    this.inFlight.add(tracked);
+  }
+
+  /** Claims up to `limit` due deliveries for this instance (a lease each); returns them. */
+  async claimDue(limit: number): Promise<WebhookDeliveryEntity[]> {
+    const lease = randomToken(12);
+    const now = this.now();
+    return this.db.transaction(async (tx) => {
+      const due = tx.manager
+        .createQueryBuilder(WebhookDeliveryEntity, 'd')
+        .select('d.id', 'id')
+        .where(`d.status = 'PENDING' AND d.next_attempt_at <= :now AND (d.locked_until IS NULL OR d.locked_until < :now)`, { now })
+        .orderBy('d.next_attempt_at', 'ASC')
+        .limit(limit);
+      // Two instances claiming at once take different rows instead of waiting for each other.
+      if (this.db.kind === 'postgres') due.setLock('pessimistic_write').setOnLocked('skip_locked');
+      const ids = (await due.getRawMany<{ id: string }>()).map((row) => row.id);
+      if (!ids.length) return [];
+      await tx.manager
+        .createQueryBuilder()
+        .update(WebhookDeliveryEntity)
+        .set({ lease, lockedUntil: new Date(now + this.leaseMs) })
+        .where('id IN (:...ids)', { ids })
+        .andWhere(`status = 'PENDING' AND (locked_until IS NULL OR locked_until < :now)`, { now })
+        .execute();
+      return tx.manager.find(WebhookDeliveryEntity, { where: { lease } });
+    });
+  }
+
+  /**
+   * Claims one delivery now (a redelivery, a ping): resolves to it, or null
+   * when another attempt holds it right now.
+   */
+  async claimOne(tx: Tx, deliveryId: string): Promise<WebhookDeliveryEntity | null> {
+    const now = this.now();
+    const lease = randomToken(12);
+    const result = await tx.manager
+      .createQueryBuilder()
+      .update(WebhookDeliveryEntity)
+      .set({ lease, lockedUntil: new Date(now + this.leaseMs), status: 'PENDING', nextAttemptAt: new Date(now), updatedAt: new Date(now) })
+      .where('id = :deliveryId AND (locked_until IS NULL OR locked_until < :now)', { deliveryId, now })
+      .execute();
+    if (!result.affected) return null;
+    return tx.manager.findOneBy(WebhookDeliveryEntity, { id: deliveryId });
+  }
+
+  /**
+   * One attempt of a claimed delivery: build (once) and sign the body, POST
+   * it, then in one transaction log the attempt and settle the delivery —
+   * success, a retry with backoff, or failure — and the endpoint's failure
+   * count (disabling it on 410 or after too many failures). The outcome is
+   * written only while the lease is still this attempt's.
+   */
+  async attempt(delivery: WebhookDeliveryEntity, options: { evenIfDisabled?: boolean } = {}): Promise<WebhookDeliveryEntity> {
+    const endpoint = await this.db.findOneBy(WebhookEndpointEntity, { id: delivery.endpointId });
+    if (!endpoint || (!endpoint.enabled && !options.evenIfDisabled)) {
+      return this.settleUnsent(delivery, endpoint ? 'not sent: the endpoint is disabled' : 'not sent: the endpoint was deleted');
+    }
+    const payload = delivery.payload ?? (await this.render(endpoint, delivery.event));
+    const started = this.now();
+    const result = await this.send(endpoint, delivery.eventId, payload, started);
+    return this.settle(delivery, endpoint, payload, started, result);
+  }
+
+  /** The body: the endpoint's payload query's result, or the default `{ id, type, timestamp, data: { object } }`. */
+  private async render(endpoint: WebhookEndpointEntity, event: DeliveredEvent): Promise<string> {
+    const envelope = {
+      id: event.id,
+      type: event.type,
+      timestamp: new Date(event.createdAt).toISOString(),
+      objectType: event.objectType,
+      objectId: event.objectId,
+      objectVersion: event.objectVersion,
+    };
+    if (!endpoint.payloadQuery || !this.shaper || event.type === PING_EVENT_TYPE) {
+      return JSON.stringify({ ...envelope, data: { object: event.data } });
+    }
+    const variables: PayloadVariables = {
+      eventId: event.id,
+      eventType: event.type,
+      objectId: event.objectId,
+      objectType: event.objectType,
+      objectVersion: event.objectVersion,
+    };
+    const result = await this.shaper.run(endpoint.merchantId, endpoint.payloadQuery, variables);
+    return JSON.stringify({ ...envelope, ...result });
+  }
+
+  /** Standard Webhooks headers: one `v1,` signature per live secret (the old one too during a rotation's grace period). */
+  signatureHeaders(endpoint: WebhookEndpointEntity, msgId: string, payload: string, at: number): Record<string, string> {
+    const when = new Date(at);
+    const secrets = [endpoint.secret];
+    if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt.getTime() > at) secrets.push(endpoint.previousSecret);
+    return {
+      'webhook-id': msgId,
+      'webhook-timestamp': String(Math.floor(at / 1000)),
+      'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(msgId, when, payload)).join(' '),
+    };
+  }
+
+  /** POSTs the signed body: bounded by the timeout, redirects not followed, every connection's address checked. */
+  private send(endpoint: WebhookEndpointEntity, msgId: string, payload: string, at: number): Promise<AttemptResult> {
+    const startedHr = process.hrtime.bigint();
+    const elapsed = () => Math.round(Number(process.hrtime.bigint() - startedHr) / 1e6);
+    return new Promise<AttemptResult>((resolve) => {
+      let settled = false;
+      const finish = (result: Omit<AttemptResult, 'durationMs'>) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ ...result, durationMs: elapsed() });
+      };
+      const fail = (error: string) => finish({ httpStatus: null, excerpt: null, error });
+      let url: URL;
+      try {
+        url = new URL(endpoint.url);
+      } catch {
+        return fail('the endpoint URL is not valid');
+      }
+      if (this.policy.httpsOnly && url.protocol !== 'https:') return fail('not sent: only https URLs are allowed');
+      const literal = literalHostProblem(url, this.policy);
+      if (literal) return fail(`not sent: ${literal}`);
+      const transport = url.protocol === 'https:' ? https : http;
+      const body = Buffer.from(payload);
+      const req = transport.request(url, {
+        method: 'POST',
+        agent: url.protocol === 'https:' ? this.agents.https : this.agents.http,
+        lookup: this.lookup as never,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(body.length),
+          'user-agent': 'UCanPay-GraphQL-Gateway-Webhooks/1',
+          ...this.signatureHeaders(endpoint, msgId, payload, at),
+        },
+      });
+      const timer = setTimeout(() => {
+        req.destroy();
+        fail(`timed out after ${this.config.timeoutMs} ms`);
+      }, this.config.timeoutMs);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        fail(error instanceof ForbiddenAddressError ? `not sent: ${error.message}` : `${error.code ?? 'error'}: ${error.message}`.slice(0, 500));
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (kept < RESPONSE_EXCERPT_BYTES) {
+            chunks.push(chunk.subarray(0, RESPONSE_EXCERPT_BYTES - kept));
+            kept += Math.min(chunk.length, RESPONSE_EXCERPT_BYTES - kept);
+          }
+        });
+        const done = () =>
+          finish({ httpStatus: res.statusCode ?? null, excerpt: chunks.length ? redactExcerpt(Buffer.concat(chunks).toString('utf8')) : null, error: null });
+        res.on('end', done);
+        res.on('error', done);
+        res.on('aborted', done);
+      });
+      req.end(body);
+    });
+  }
+
+  /** Backoff before attempt n+1: base·2^(n-1), capped, ±20 % jitter (growing gaps, no thundering herd). */
+  retryDelayMs(attempts: number): number {
+    const exact = Math.min(this.config.retryBaseMs * 2 ** Math.min(attempts - 1, 40), this.config.retryMaxDelayMs);
+    return Math.round(exact * (0.8 + 0.4 * (this.options.random ?? Math.random)()));
+  }
+
+  private async settle(
+    delivery: WebhookDeliveryEntity,
+    endpoint: WebhookEndpointEntity,
+    payload: string,
+    started: number,
+    result: AttemptResult,
+  ): Promise<WebhookDeliveryEntity> {
+    const ok = result.httpStatus !== null && result.httpStatus >= 200 && result.httpStatus < 300;
+    const gone = result.httpStatus === 410;
+    const attempts = delivery.attemptCount + 1;
+    const now = this.now();
+    const retryAt = ok || gone ? null : now + this.retryDelayMs(attempts);
+    const nextRetryAt = retryAt !== null && retryAt <= delivery.retryUntil.getTime() ? new Date(retryAt) : null;
+    const error = result.error ?? (ok ? null : result.httpStatus === null ? 'no answer' : `HTTP ${result.httpStatus}`);
+    const settled = await this.db.transaction(async (tx) => {
+      await tx.manager.insert(WebhookDeliveryAttemptEntity, {
+        id: newId('wha', started),
+        deliveryId: delivery.id,
+        startedAt: new Date(started),
+        durationMs: result.durationMs,
+        httpStatus: result.httpStatus,
+        responseExcerpt: result.excerpt,
+        error: result.error ?? (ok ? null : error),
+        nextRetryAt,
+      });
+      // Fenced by the lease: if it lapsed and another attempt took the row over, that attempt settles it.
+      await tx.manager
+        .createQueryBuilder()
+        .update(WebhookDeliveryEntity)
+        .set({
+          payload,
+          status: ok ? 'SUCCEEDED' : nextRetryAt ? 'PENDING' : 'FAILED',
+          attemptCount: () => 'attempt_count + 1',
+          nextAttemptAt: nextRetryAt,
+          lockedUntil: null,
+          lease: null,
+          lastAttemptAt: new Date(started),
+          lastHttpStatus: result.httpStatus,
+          lastError: ok ? null : error,
+          updatedAt: new Date(now),
+        })
+        .where('id = :id AND lease = :lease', { id: delivery.id, lease: delivery.lease })
+        .execute();
+      await this.countOutcome(tx, endpoint, ok, gone);
+      return tx.manager.findOneByOrFail(WebhookDeliveryEntity, { id: delivery.id });
+    });
+    if (nextRetryAt) this.wakeAt(nextRetryAt.getTime());
+    this.log.debug({ deliveryId: delivery.id, endpointId: endpoint.id, eventId: delivery.eventId, status: result.httpStatus, error: result.error, ms: result.durationMs }, 'webhook attempt');
+    return settled;
+  }
+
+  /** The endpoint's consecutive failures: reset by a success; a 410 or the configured count disables it, recording the event once. */
+  private async countOutcome(tx: Tx, endpoint: WebhookEndpointEntity, ok: boolean, gone: boolean): Promise<void> {
+    const update = tx.manager.createQueryBuilder().update(WebhookEndpointEntity).where('id = :id', { id: endpoint.id });
+    if (ok) {
+      await update.set({ consecutiveFailures: 0 }).andWhere('consecutive_failures <> 0').execute();
+      return;
+    }
+    await update.set({ consecutiveFailures: () => 'consecutive_failures + 1' }).execute();
+    const current = await tx.manager.findOneBy(WebhookEndpointEntity, { id: endpoint.id });
+    if (!current?.enabled) return;
+    const limit = this.config.disableAfterFailures;
+    let reason: string | null = null;
+    if (gone) reason = 'the endpoint answered 410 Gone';
+    else if (limit > 0 && current.consecutiveFailures >= limit) reason = `${current.consecutiveFailures} consecutive failed deliveries`;
+    if (reason) await this.disable(tx, current, reason);
+  }
+
+  /** Disables an enabled endpoint (once, whoever races) and records `webhook_endpoint.disabled`. */
+  async disable(tx: Tx, endpoint: WebhookEndpointEntity, reason: string): Promise<void> {
+    const now = new Date(this.now());
+    const result = await tx.manager
+      .createQueryBuilder()
+      .update(WebhookEndpointEntity)
+      .set({ enabled: false, disabledReason: reason, version: () => 'version + 1', updatedAt: now })
+      .where('id = :id AND enabled = :enabled', { id: endpoint.id, enabled: true })
+      .execute();
+    if (!result.affected) return;
+    const disabled = await tx.manager.findOneByOrFail(WebhookEndpointEntity, { id: endpoint.id });
+    this.log.warn({ endpointId: endpoint.id, merchantId: endpoint.merchantId, reason }, 'webhook endpoint disabled');
+    await this.onDisabled?.(tx, disabled, reason);
+  }
+
+  /** A claimed delivery that cannot be sent (its endpoint is disabled or gone): FAILED, no attempt logged. */
+  private async settleUnsent(delivery: WebhookDeliveryEntity, reason: string): Promise<WebhookDeliveryEntity> {
+    return this.db.transaction(async (tx) => {
+      await tx.manager
+        .createQueryBuilder()
+        .update(WebhookDeliveryEntity)
+        .set({ status: 'FAILED', nextAttemptAt: null, lockedUntil: null, lease: null, lastError: reason, updatedAt: new Date(this.now()) })
+        .where('id = :id AND lease = :lease', { id: delivery.id, lease: delivery.lease })
+        .execute();
+      return (await tx.manager.findOneBy(WebhookDeliveryEntity, { id: delivery.id })) ?? delivery;
+    });
+  }
+
+  private wakeAt(at: number): void {
+    if (this.stopping) return;
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.wake();
+    }, Math.max(0, at - this.now()) + 5);
+    timer.unref();
+    this.retryTimers.add(timer);
+  }
+}
+
+/** Inserts delivery rows (TypeORM's deep-partial type cannot follow the JSON column's `unknown` values). */
+export async function insertDeliveries(tx: Tx, rows: WebhookDeliveryEntity[]): Promise<void> {
+  await tx.manager.insert(WebhookDeliveryEntity, rows as QueryDeepPartialEntity<WebhookDeliveryEntity>[]);
+}
+
+/** A receiver's answer as logged: credential-shaped strings and card-number-like digit runs replaced. */
+export function redactExcerpt(text: string): string {
+  return scrubSecrets(text).replace(/\b(?:\d[ -]?){12,18}\d\b/g, '[redacted]');
+}
