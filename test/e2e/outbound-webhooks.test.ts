@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import {
+  CreatePaymentDocument,
   CreateWebhookEndpointDocument,
   DeleteWebhookEndpointDocument,
   RotateWebhookEndpointSecretDocument,
@@ -165,7 +166,6 @@ describe('webhook endpoints', () => {
 
 describe('only the merchant API key manages webhooks, over HTTP and graphql-ws alike', () => {
   it('a client secret is refused (FORBIDDEN) on both transports; no credentials is UNAUTHENTICATED', async () => {
-    const { CreatePaymentDocument } = await import('../../src/client/generated/graphql');
     const created = (await gw.gql(CreatePaymentDocument, { input: { amount: 500, currency: 'USD', description: 'x', returnUrl: 'https://shop.example/r' } })).data!.createPayment;
     if (created.__typename !== 'CreatePaymentPayload') throw new Error('payment not created');
     const clientSecret = created.payment.clientSecret!;

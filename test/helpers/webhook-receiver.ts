@@ -16,12 +16,15 @@ export interface ReceivedWebhook {
   answered: number;
 }
 
+/** A status code, or a status code and the body to answer with. */
+export type Answer = number | { status: number; body: string };
+
 export interface WebhookReceiver {
   url: string;
   port: number;
   received: ReceivedWebhook[];
-  /** The answer to each request (default 200); may wait (a slow receiver). */
-  respond: (req: ReceivedWebhook) => number | Promise<number>;
+  /** The answer to each request (default 200 "ok"); may wait (a slow receiver). */
+  respond: (req: ReceivedWebhook) => Answer | Promise<Answer>;
   /** Stops listening (connections refused) until `up()`; the port stays this receiver's. */
   down(): Promise<void>;
   up(): Promise<void>;
@@ -73,14 +76,15 @@ export async function startWebhookReceiver(port = 0): Promise<WebhookReceiver> {
             endedAt: 0,
             answered: 0,
           };
-          let status = 500;
+          let answer: Answer = 500;
           try {
-            status = await receiver.respond(entry);
+            answer = await receiver.respond(entry);
           } finally {
+            const status = typeof answer === 'number' ? answer : answer.status;
             entry.endedAt = Date.now();
             entry.answered = status;
             received.push(entry);
-            res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : `status ${status}`);
+            res.writeHead(status, { 'content-type': 'text/plain' }).end(typeof answer === 'number' ? (status < 300 ? 'ok' : `status ${status}`) : answer.body);
           }
         });
       });

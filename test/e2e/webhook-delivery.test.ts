@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CreatePaymentDocument,
+  CreateWebhookEndpointDocument,
+  RedeliverEventDocument,
+  WebhookDeliveriesDocument,
+  WebhookEndpointDocument,
+} from '../../src/client/generated/graphql';
+import { newId } from '../../src/domain/ids';
+import { eventually, startGateway, type TestGateway } from '../helpers/gateway';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
+
+/**
+ * The delivery engine against real receivers, with short settings: retries
+ * from 100 ms, doubling, ±20 % jitter, for at most 2 s per event; an
+ * endpoint is disabled after 8 consecutive failures.
+ */
+let gw: TestGateway;
+const receivers: WebhookReceiver[] = [];
+
+beforeAll(async () => {
+  gw = await startGateway({
+    WEBHOOK_RETRY_BASE_MS: '100',
+    WEBHOOK_RETRY_FOR_SECONDS: '2',
+    WEBHOOK_DISABLE_AFTER_FAILURES: '8',
+    WEBHOOK_POLL_INTERVAL_MS: '1000',
+    WEBHOOK_DELIVERY_TIMEOUT_MS: '1000',
+  });
+});
+afterAll(async () => {
+  await gw?.stop();
+  await Promise.all(receivers.map((r) => r.stop()));
+});
+
+async function receiver(): Promise<WebhookReceiver> {
+  const r = await startWebhookReceiver();
+  receivers.push(r);
+  return r;
+}
+
+async function endpointFor(r: WebhookReceiver, input: { eventTypes?: string[]; payloadQuery?: string } = {}) {
+  const res = await gw.gql(CreateWebhookEndpointDocument, { input: { url: r.url, eventTypes: input.eventTypes ?? ['payment.paid'], payloadQuery: input.payloadQuery } });
+  expect(res.errors).toBeUndefined();
+  return res.data!.createWebhookEndpoint;
+}
+
+/** Records an event of the demo merchant as the event log does: its deliveries are written in the event's transaction. */
+async function recordEvent(type = 'payment.paid', objectId = newId('pay'), objectVersion = 2) {
+  const event = { id: newId('evt'), type, createdAt: Date.now(), objectType: 'payment', objectId, objectVersion, data: { id: objectId, status: 'PAID', version: objectVersion } };
+  await gw.app.db.transaction((tx) => gw.app.services.webhookDeliveries.enqueue(tx, gw.app.demo.merchantId, event));
+  return event;
+}
+
+async function deliveriesOf(endpointId: string) {
+  const res = await gw.gql(WebhookDeliveriesDocument, { endpointId, first: 100 });
+  expect(res.errors).toBeUndefined();
+  return res.data!.webhookDeliveries.edges.map((e) => e.node);
+}
+
+describe('outbound webhook delivery', () => {
+  it('a receiver that is down, then comes back, gets every event, each verified with the stock verifier', async () => {
+    const r = await receiver();
+    const { endpoint, secret } = await endpointFor(r);
+    await r.down();
+    const events = [];
+    for (let i = 0; i < 5; i++) events.push(await recordEvent());
+    // Every delivery failed at least once (connection refused) while it was down.
+    await eventually(async () => (await deliveriesOf(endpoint.id)).filter((d) => d.attemptCount >= 1).length === 5);
+    const failed = await deliveriesOf(endpoint.id);
+    expect(failed.every((d) => d.status === 'PENDING' && d.lastHttpStatus === null && /ECONNREFUSED/.test(d.lastError ?? ''))).toBe(true);
+    await r.up();
+    await eventually(async () => (await deliveriesOf(endpoint.id)).every((d) => d.status === 'SUCCEEDED'));
+    for (const event of events) {
+      const got = r.received.filter((x) => x.id === event.id);
+      expect(got.length).toBeGreaterThanOrEqual(1);
+      expect(r.verify(got[0], secret)).toMatchObject({
+        id: event.id,
+        type: 'payment.paid',
+        objectType: 'payment',
+        objectId: event.objectId,
+        objectVersion: 2,
+        data: { object: { id: event.objectId, status: 'PAID', version: 2 } },
+      });
+    }
+  });
+
+  it('a receiver answering 500 sees the retries with growing gaps until the retry window ends; the log shows each attempt', async () => {
+    const r = await receiver();
+    r.respond = () => 500;
+    const { endpoint } = await endpointFor(r);
+    const event = await recordEvent();
+    const delivery = await eventually(async () => (await deliveriesOf(endpoint.id)).find((d) => d.status === 'FAILED'), 8000);
+    // 100, 200, 400, 800 ms (±20 %) fit the 2 s window; the next (1.6 s) would not.
+    expect(delivery.attemptCount).toBe(5);
+    const times = r.received.filter((x) => x.id === event.id).map((x) => x.startedAt);
+    expect(times).toHaveLength(5);
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]).toBeGreaterThan(gaps[i - 1]);
+    expect(gaps[0]).toBeGreaterThanOrEqual(70);
+    expect(delivery.attempts.map((a) => a.httpStatus)).toEqual([500, 500, 500, 500, 500]);
+    expect(delivery.attempts.map((a) => a.error)).toEqual(Array(5).fill('HTTP 500'));
+    expect(delivery.attempts.slice(0, 4).every((a, i) => Date.parse(a.nextRetryAt!) <= Date.parse(delivery.attempts[i + 1].startedAt) + 5)).toBe(true);
+    expect(delivery.attempts[4].nextRetryAt).toBeNull();
+    expect(delivery.attempts[0].responseExcerpt).toBe('status 500');
+    // redeliverEvent sends it again now, with the same webhook-id.
+    r.respond = () => 204;
+    const again = await gw.gql(RedeliverEventDocument, { eventId: event.id, endpointId: endpoint.id });
+    expect(again.data!.redeliverEvent).toMatchObject({ status: 'SUCCEEDED', attemptCount: 6, lastHttpStatus: 204 });
+    expect(r.received.filter((x) => x.id === event.id)).toHaveLength(6);
+  });
+
+  it('410 Gone disables the endpoint at once: no retry, nothing more delivered', async () => {
+    const r = await receiver();
+    r.respond = () => 410;
+    const { endpoint } = await endpointFor(r);
+    const event = await recordEvent();
+    const ep = await eventually(async () => {
+      const e = (await gw.gql(WebhookEndpointDocument, { id: endpoint.id })).data!.webhookEndpoint!;
+      return e.enabled ? null : e;
+    });
+    expect(ep.disabledReason).toBe('the endpoint answered 410 Gone');
+    const [delivery] = await deliveriesOf(endpoint.id);
+    expect(delivery).toMatchObject({ eventId: event.id, status: 'FAILED', attemptCount: 1, lastHttpStatus: 410, nextAttemptAt: null });
+    await recordEvent();
+    expect(await deliveriesOf(endpoint.id)).toHaveLength(1);
+    const refused = await gw.gql(RedeliverEventDocument, { eventId: event.id, endpointId: endpoint.id });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'endpointId' });
+  });
+
+  it('after 8 consecutive failures the endpoint is disabled; its pending deliveries stop', async () => {
+    const r = await receiver();
+    r.respond = () => 503;
+    const { endpoint } = await endpointFor(r);
+    await recordEvent();
+    await recordEvent();
+    const ep = await eventually(async () => {
+      const e = (await gw.gql(WebhookEndpointDocument, { id: endpoint.id })).data!.webhookEndpoint!;
+      return e.enabled ? null : e;
+    }, 8000);
+    expect(ep.disabledReason).toBe('8 consecutive failed deliveries');
+    const settled = await eventually(async () => {
+      const ds = await deliveriesOf(endpoint.id);
+      return ds.every((d) => d.status === 'FAILED') ? ds : null;
+    }, 5000);
+    expect(settled.reduce((n, d) => n + d.attemptCount, 0)).toBe(8);
+    expect(r.received).toHaveLength(8);
+  });
+
+  it('a slow receiver is cut at the timeout; the attempt says so', async () => {
+    const r = await receiver();
+    let slow = true;
+    r.respond = async () => {
+      if (slow) await new Promise((resolve) => setTimeout(resolve, 1500));
+      return 200;
+    };
+    const { endpoint } = await endpointFor(r);
+    await recordEvent();
+    const d = await eventually(async () => (await deliveriesOf(endpoint.id)).find((x) => x.attemptCount >= 1));
+    slow = false;
+    expect(d.attempts[0]).toMatchObject({ httpStatus: null, error: 'timed out after 1000 ms' });
+    expect(d.attempts[0].durationMs).toBeGreaterThanOrEqual(990);
+    await eventually(async () => (await deliveriesOf(endpoint.id))[0].status === 'SUCCEEDED');
+  });
+
+  it('the response excerpt is bounded to 1 KiB and redacted', async () => {
+    const r = await receiver();
+    r.respond = () => ({ status: 400, body: `bad: sk_test_abcdef0123456789 card 4242 4242 4242 4242 ${'x'.repeat(4000)}` });
+    const { endpoint } = await endpointFor(r);
+    await recordEvent();
+    const d = await eventually(async () => (await deliveriesOf(endpoint.id)).find((x) => x.attemptCount >= 1));
+    const excerpt = d.attempts[0].responseExcerpt!;
+    expect(Buffer.byteLength(excerpt)).toBeLessThanOrEqual(1024 + 40);
+    expect(excerpt).toMatch(/^bad: \[redacted\] card \[redacted\] x+$/);
+    r.respond = () => 200;
+  });
+
+  it('only enabled endpoints subscribed to the type get a delivery', async () => {
+    const r = await receiver();
+    const paid = await endpointFor(r, { eventTypes: ['payment.paid'] });
+    const refunds = await endpointFor(r, { eventTypes: ['refund.succeeded'] });
+    await recordEvent('payment.paid');
+    await eventually(async () => (await deliveriesOf(paid.endpoint.id)).length === 1);
+    expect(await deliveriesOf(refunds.endpoint.id)).toEqual([]);
+  });
+
+  it('payload shaping: the endpoint’s query runs with its merchant as the only principal; variables name the event', async () => {
+    const created = (await gw.gql(CreatePaymentDocument, { input: { amount: 1234, currency: 'USD', description: 'shaped', returnUrl: 'https://shop.example/r' } })).data!.createPayment;
+    if (created.__typename !== 'CreatePaymentPayload') throw new Error('payment not created');
+    const r = await receiver();
+    const { endpoint, secret } = await endpointFor(r, {
+      payloadQuery: 'query Shaped($objectId: ID!) { payment(id: $objectId) { id amount currency description clientSecret } }',
+    });
+    expect(endpoint.payloadQuery).toMatch(/query Shaped/);
+    const event = await recordEvent('payment.paid', created.payment.id, 1);
+    const got = await eventually(async () => r.received.find((x) => x.id === event.id));
+    expect(r.verify(got, secret)).toMatchObject({
+      id: event.id,
+      type: 'payment.paid',
+      objectId: created.payment.id,
+      objectVersion: 1,
+      data: { payment: { id: created.payment.id, amount: 1234, currency: 'USD', description: 'shaped', clientSecret: created.payment.clientSecret } },
+    });
+    expect(got.json).not.toHaveProperty('errors');
+  });
+});
