@@ -35,6 +35,12 @@ export interface PayloadVariables {
 /** Records `webhook_endpoint.disabled` in the event log, in the transaction that disables the endpoint. */
 export type EndpointDisabledRecorder = (tx: Tx, endpoint: WebhookEndpointEntity, reason: string) => Promise<void>;
 
+/** A delivery this instance holds the lease of, and the attempt the claim opened in the log. */
+export type ClaimedDelivery = WebhookDeliveryEntity & { attemptId: string };
+
+/** What an attempt says until its outcome is written: a crash during the attempt leaves it so. */
+export const INTERRUPTED = 'no outcome: the instance attempting it stopped before the answer was recorded';
+
 /** One HTTP attempt's result as the delivery log keeps it. */
 interface AttemptResult {
   httpStatus: number | null;
@@ -82,8 +88,8 @@ export class WebhookDeliveryService {
       http: new http.Agent({ keepAlive: true, maxSockets: config.concurrency }),
       https: new https.Agent({ keepAlive: true, maxSockets: config.concurrency }),
     };
-    // An attempt is cut at timeoutMs; the lease keeps other instances off it for longer than that.
-    this.leaseMs = config.timeoutMs + 10_000;
+    // An attempt is cut at timeoutMs; the lease keeps other instances off it for longer than that (up to 10 s more).
+    this.leaseMs = config.timeoutMs + Math.min(10_000, Math.max(1_000, config.timeoutMs));
   }
 
   /** How long a delivery keeps being retried (WEBHOOK_RETRY_FOR_SECONDS). */
@@ -196,9 +202,12 @@ export class WebhookDeliveryService {
     this.inFlight.add(tracked);
   }
 
-  /** Claims up to `limit` due deliveries for this instance (a lease each); returns them. */
-  async claimDue(limit: number): Promise<WebhookDeliveryEntity[]> {
-    const lease = randomToken(12);
+  /**
+   * Claims up to `limit` due deliveries for this instance (a lease each) and
+   * opens their attempts in the delivery log, in one transaction: an attempt
+   * a crash cuts short stays in the log as one with no outcome.
+   */
+  async claimDue(limit: number): Promise<ClaimedDelivery[]> {
     const now = this.now();
     return this.db.transaction(async (tx) => {
       const due = tx.manager
@@ -211,32 +220,44 @@ export class WebhookDeliveryService {
       if (this.db.kind === 'postgres') due.setLock('pessimistic_write').setOnLocked('skip_locked');
       const ids = (await due.getRawMany<{ id: string }>()).map((row) => row.id);
       if (!ids.length) return [];
-      await tx.manager
-        .createQueryBuilder()
-        .update(WebhookDeliveryEntity)
-        .set({ lease, lockedUntil: new Date(now + this.leaseMs) })
-        .where('id IN (:...ids)', { ids })
-        .andWhere(`status = 'PENDING' AND (locked_until IS NULL OR locked_until < :now)`, { now })
-        .execute();
-      return tx.manager.find(WebhookDeliveryEntity, { where: { lease } });
+      return this.lease(tx, ids, now, `status = 'PENDING' AND (locked_until IS NULL OR locked_until < :now)`);
     });
   }
 
   /**
-   * Claims one delivery now (a redelivery, a ping): resolves to it, or null
-   * when another attempt holds it right now.
+   * Claims one delivery now, whatever its status (a redelivery, a ping):
+   * resolves to it, or null when another attempt holds it right now.
    */
-  async claimOne(tx: Tx, deliveryId: string): Promise<WebhookDeliveryEntity | null> {
-    const now = this.now();
+  async claimOne(tx: Tx, deliveryId: string): Promise<ClaimedDelivery | null> {
+    const [claimed] = await this.lease(tx, [deliveryId], this.now(), '(locked_until IS NULL OR locked_until < :now)');
+    return claimed ?? null;
+  }
+
+  /** Leases the rows of `ids` still matching `free`, counts their attempt and opens its log row. */
+  private async lease(tx: Tx, ids: string[], now: number, free: string): Promise<ClaimedDelivery[]> {
     const lease = randomToken(12);
-    const result = await tx.manager
+    const at = new Date(now);
+    await tx.manager
       .createQueryBuilder()
       .update(WebhookDeliveryEntity)
-      .set({ lease, lockedUntil: new Date(now + this.leaseMs), status: 'PENDING', nextAttemptAt: new Date(now), updatedAt: new Date(now) })
-      .where('id = :deliveryId AND (locked_until IS NULL OR locked_until < :now)', { deliveryId, now })
+      // Due again once the lease lapses, should this instance die during the attempt.
+      .set({ lease, lockedUntil: new Date(now + this.leaseMs), status: 'PENDING', nextAttemptAt: at, attemptCount: () => 'attempt_count + 1', lastAttemptAt: at, updatedAt: at })
+      .where('id IN (:...ids)', { ids })
+      .andWhere(free, { now })
       .execute();
-    if (!result.affected) return null;
-    return tx.manager.findOneBy(WebhookDeliveryEntity, { id: deliveryId });
+    const claimed = await tx.manager.find(WebhookDeliveryEntity, { where: { lease } });
+    const attempts = claimed.map((d) => ({
+      id: newId('wha', now),
+      deliveryId: d.id,
+      startedAt: at,
+      durationMs: 0,
+      httpStatus: null,
+      responseExcerpt: null,
+      error: INTERRUPTED,
+      nextRetryAt: null,
+    }));
+    if (attempts.length) await tx.manager.insert(WebhookDeliveryAttemptEntity, attempts);
+    return claimed.map((d, i) => Object.assign(d, { attemptId: attempts[i].id }));
   }
 
   /**
@@ -246,14 +267,14 @@ export class WebhookDeliveryService {
    * count (disabling it on 410 or after too many failures). The outcome is
    * written only while the lease is still this attempt's.
    */
-  async attempt(delivery: WebhookDeliveryEntity, options: { evenIfDisabled?: boolean } = {}): Promise<WebhookDeliveryEntity> {
+  async attempt(delivery: ClaimedDelivery, options: { evenIfDisabled?: boolean } = {}): Promise<WebhookDeliveryEntity> {
     const endpoint = await this.db.findOneBy(WebhookEndpointEntity, { id: delivery.endpointId });
     if (!endpoint || (!endpoint.enabled && !options.evenIfDisabled)) {
       return this.settleUnsent(delivery, endpoint ? 'not sent: the endpoint is disabled' : 'not sent: the endpoint was deleted');
     }
     const payload = delivery.payload ?? (await this.render(endpoint, delivery.event));
-    const started = this.now();
-    const result = await this.send(endpoint, delivery.eventId, payload, started);
+    const started = delivery.lastAttemptAt?.getTime() ?? this.now();
+    const result = await this.send(endpoint, delivery.eventId, payload, this.now());
     return this.settle(delivery, endpoint, payload, started, result);
   }
 
@@ -361,7 +382,7 @@ export class WebhookDeliveryService {
   }
 
   private async settle(
-    delivery: WebhookDeliveryEntity,
+    delivery: ClaimedDelivery,
     endpoint: WebhookEndpointEntity,
     payload: string,
     started: number,
@@ -369,22 +390,16 @@ export class WebhookDeliveryService {
   ): Promise<WebhookDeliveryEntity> {
     const ok = result.httpStatus !== null && result.httpStatus >= 200 && result.httpStatus < 300;
     const gone = result.httpStatus === 410;
-    const attempts = delivery.attemptCount + 1;
     const now = this.now();
-    const retryAt = ok || gone ? null : now + this.retryDelayMs(attempts);
+    const retryAt = ok || gone ? null : now + this.retryDelayMs(delivery.attemptCount);
     const nextRetryAt = retryAt !== null && retryAt <= delivery.retryUntil.getTime() ? new Date(retryAt) : null;
     const error = result.error ?? (ok ? null : result.httpStatus === null ? 'no answer' : `HTTP ${result.httpStatus}`);
     const settled = await this.db.transaction(async (tx) => {
-      await tx.manager.insert(WebhookDeliveryAttemptEntity, {
-        id: newId('wha', started),
-        deliveryId: delivery.id,
-        startedAt: new Date(started),
-        durationMs: result.durationMs,
-        httpStatus: result.httpStatus,
-        responseExcerpt: result.excerpt,
-        error: result.error ?? (ok ? null : error),
-        nextRetryAt,
-      });
+      await tx.manager.update(
+        WebhookDeliveryAttemptEntity,
+        { id: delivery.attemptId },
+        { durationMs: result.durationMs, httpStatus: result.httpStatus, responseExcerpt: result.excerpt, error, nextRetryAt },
+      );
       // Fenced by the lease: if it lapsed and another attempt took the row over, that attempt settles it.
       await tx.manager
         .createQueryBuilder()
@@ -392,13 +407,11 @@ export class WebhookDeliveryService {
         .set({
           payload,
           status: ok ? 'SUCCEEDED' : nextRetryAt ? 'PENDING' : 'FAILED',
-          attemptCount: () => 'attempt_count + 1',
           nextAttemptAt: nextRetryAt,
           lockedUntil: null,
           lease: null,
-          lastAttemptAt: new Date(started),
           lastHttpStatus: result.httpStatus,
-          lastError: ok ? null : error,
+          lastError: error,
           updatedAt: new Date(now),
         })
         .where('id = :id AND lease = :lease', { id: delivery.id, lease: delivery.lease })
@@ -443,13 +456,14 @@ export class WebhookDeliveryService {
     await this.onDisabled?.(tx, disabled, reason);
   }
 
-  /** A claimed delivery that cannot be sent (its endpoint is disabled or gone): FAILED, no attempt logged. */
-  private async settleUnsent(delivery: WebhookDeliveryEntity, reason: string): Promise<WebhookDeliveryEntity> {
+  /** A claimed delivery that cannot be sent (its endpoint is disabled or gone): FAILED, and the attempt it opened is withdrawn. */
+  private async settleUnsent(delivery: ClaimedDelivery, reason: string): Promise<WebhookDeliveryEntity> {
     return this.db.transaction(async (tx) => {
+      await tx.manager.delete(WebhookDeliveryAttemptEntity, { id: delivery.attemptId });
       await tx.manager
         .createQueryBuilder()
         .update(WebhookDeliveryEntity)
-        .set({ status: 'FAILED', nextAttemptAt: null, lockedUntil: null, lease: null, lastError: reason, updatedAt: new Date(this.now()) })
+        .set({ status: 'FAILED', attemptCount: () => 'attempt_count - 1', nextAttemptAt: null, lockedUntil: null, lease: null, lastError: reason, updatedAt: new Date(this.now()) })
         .where('id = :id AND lease = :lease', { id: delivery.id, lease: delivery.lease })
         .execute();
       return (await tx.manager.findOneBy(WebhookDeliveryEntity, { id: delivery.id })) ?? delivery;
