@@ -9,6 +9,8 @@ export interface Topics {
   refundUpdated: RefundEntity;
   /** A billing subscription changed (its version increased). */
   subscriptionUpdated: BillingSubscriptionEntity;
+  /** A merchant's event log grew (a wake-up for its event streams: they read the log itself, src/services/event-log.ts). */
+  eventsRecorded: { merchantId: string };
 }
 
 /**

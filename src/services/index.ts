@@ -12,12 +12,11 @@ import { RefundService } from './refund.service';
 import { RetentionService } from './retention.service';
 import { SubscriptionService } from './subscription.service';
 import { WebhookService } from './webhook.service';
-import { WebhookDeliveryService } from './webhook-delivery';
+import { EventLog } from './event-log';
+import { connectOutboundWebhooks, WebhookDeliveryService } from './webhook-delivery';
 import { WebhookEndpointService } from './webhook-endpoints.service';
 import type { Resolver } from './outbound-url';
-
-/** Placeholder until the event log's list arrives (issue 16, first half). */
-const EVENT_TYPES = ['payment.created', 'payment.paid', 'payment.failed', 'refund.succeeded', 'webhook_endpoint.disabled'];
+import { EVENT_TYPES } from '../domain/event-types';
 
 /** The service layer, wired once per gateway instance. */
 export interface Services {
@@ -28,6 +27,8 @@ export interface Services {
   webhooks: WebhookService;
   reconciliation: ReconciliationService;
   retention: RetentionService;
+  /** The durable event log (every applied change; listeners run in the change's transaction). */
+  eventLog: EventLog;
   /** Outbound webhooks: the delivery worker and the endpoints' management. */
   webhookDeliveries: WebhookDeliveryService;
   webhookEndpoints: WebhookEndpointService;
@@ -55,6 +56,7 @@ export function createServices(deps: {
   });
   const merchants = new MerchantService(db, config.apiKeyPepper);
   const now = deps.now ?? Date.now;
+  const eventLog = new EventLog(db, events, now);
   const idempotency = new IdempotencyService(db, { leaseMs: config.idempotency.claimLeaseMs, instanceId: config.idempotency.instanceId, now });
   const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl, log.child({ module: 'payments' }), now);
   const refunds = new RefundService(db, providers, events, idempotency, payments, log.child({ module: 'refunds' }));
@@ -77,5 +79,6 @@ export function createServices(deps: {
     now,
     resolve: deps.webhookResolver,
   });
-  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation, retention, webhookDeliveries, webhookEndpoints };
+  connectOutboundWebhooks(eventLog, webhookDeliveries);
+  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation, retention, eventLog, webhookDeliveries, webhookEndpoints };
 }

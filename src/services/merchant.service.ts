@@ -5,7 +5,7 @@ import { newId, randomToken } from '../domain/ids';
 
 /** Who is calling: a merchant's server (API key) or a browser/app holding one payment's client secret. */
 export type Principal =
-  | { kind: 'merchant'; merchantId: string }
+  | { kind: 'merchant'; merchantId: string; /** The API key's id (never the key): what an event names as its cause. */ keyId?: string }
   | { kind: 'client'; merchantId: string; paymentId: string };
 
 export interface NewMerchant {
@@ -116,7 +116,7 @@ export class MerchantService {
     const revocationsBefore = this.revocations;
     const key = await this.db.findOneBy(ApiKeyEntity, { keyHash });
     if (!key || key.revokedAt) return null;
-    const principal: Principal = Object.freeze({ kind: 'merchant', merchantId: key.merchantId });
+    const principal: Principal = Object.freeze({ kind: 'merchant', merchantId: key.merchantId, keyId: key.id });
     if (this.ttlMs > 0 && revocationsBefore === this.revocations) {
       if (this.keyCache.size >= API_KEY_CACHE_MAX_ENTRIES) this.keyCache.delete(this.keyCache.keys().next().value as string);
       this.keyCache.set(keyHash, { principal, until: this.now() + this.ttlMs });

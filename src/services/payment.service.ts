@@ -22,6 +22,7 @@ import { requireMerchant, requirePaymentReader } from './access';
 import { newClientSecret, type Principal } from './merchant.service';
 import { paginate } from './pagination';
 import { followVersions, writeVersioned } from './versioned';
+import { recordCreated } from './event-log';
 import type { IdempotencyService } from './idempotency.service';
 import type { ProviderClients } from './provider';
 import type { Logger } from '../logger';
@@ -154,6 +155,7 @@ export class PaymentService {
       } satisfies PaymentEntity);
       // The row is complete: no re-read of column defaults after the insert (TypeORM's default costs a SELECT).
       await tx.manager.createQueryBuilder().insert().into(PaymentEntity).values(payment).updateEntity(false).execute();
+      await recordCreated(tx, PaymentEntity, payment);
       const token = key === null ? null : await this.idempotency.claim(tx, merchantId, key, 'createPayment', hash, id);
       return { kind: 'call' as const, payment, token };
     });

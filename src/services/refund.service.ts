@@ -17,6 +17,7 @@ import type { Logger } from '../logger';
 import { amountMismatch } from './amount-check';
 import type { ProviderClients } from './provider';
 import { followVersions, writeVersioned } from './versioned';
+import { recordCreated } from './event-log';
 
 export interface RefundPaymentRequest {
   paymentId: string;
@@ -141,6 +142,7 @@ export class RefundService {
         syncedAt: null,
       } satisfies RefundEntity);
       await tx.manager.insert(RefundEntity, refund);
+      await recordCreated(tx, RefundEntity, refund);
       const token = key === null ? null : await this.idempotency.claim(tx, merchantId, key, 'refundPayment', hash, id);
       const snapshot = Object.assign(new RefundEntity(), refund);
       tx.afterCommit(() => this.events.publish('refundUpdated', id, snapshot));

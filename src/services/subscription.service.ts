@@ -29,6 +29,7 @@ import { childrenOf } from './children';
 import { paginate } from './pagination';
 import type { ProviderClients } from './provider';
 import { followVersions, writeVersioned } from './versioned';
+import { recordCreated } from './event-log';
 
 export interface CreateSubscriptionRequest {
   customer: { id: string; email: string; name: string };
@@ -157,6 +158,7 @@ export class SubscriptionService {
         syncedAt: null,
       } satisfies BillingSubscriptionEntity);
       await tx.manager.insert(BillingSubscriptionEntity, sub);
+      await recordCreated(tx, BillingSubscriptionEntity, sub);
       const token = key === null ? undefined : await this.idempotency.claim(tx, merchantId, key, 'createSubscription', hash, id);
       return { kind: 'call' as const, sub, token };
     });

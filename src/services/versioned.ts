@@ -2,6 +2,7 @@ import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Tx } from '../db/database';
 import type { EventBus, Topics } from '../events/pubsub';
 import { invalidInput } from '../domain/errors';
+import { recordChange } from './event-log';
 
 /** A record the gateway versions: every visible change bumps `version` and is published once. */
 export interface Versioned extends ObjectLiteral {
@@ -33,8 +34,10 @@ export async function writeVersioned<T extends Versioned, K extends keyof Topics
     if (changes.syncedAt) await tx.manager.update(target, { id: current.id } as never, { syncedAt: changes.syncedAt } as never);
     return Object.assign(current, changes.syncedAt ? { syncedAt: changes.syncedAt } : {});
   }
+  const before = { ...current };
   const updated = Object.assign(current, changes, { version: current.version + 1, updatedAt: new Date() });
   await tx.manager.update(target, { id: current.id } as never, { ...changes, version: updated.version, updatedAt: updated.updatedAt } as never);
+  await recordChange(tx, target, before, updated); // the event log: one event per visible change, in this transaction
   const snapshot = Object.assign(Object.create(Object.getPrototypeOf(updated)), updated) as T;
   tx.afterCommit(() => publish.events.publish(publish.topic, snapshot.id, snapshot as unknown as Topics[K]));
   return updated;

@@ -7,6 +7,7 @@ import { newId, randomToken } from '../domain/ids';
 import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity, WebhookEndpointEntity, type DeliveredEvent } from '../entities';
 import { scrubSecrets, type Logger } from '../logger';
 import type { WebhookConfig } from '../config';
+import type { EventLog } from './event-log';
 import { ForbiddenAddressError, guardedLookup, literalHostProblem, systemResolver, type OutboundPolicy, type Resolver } from './outbound-url';
 
 /** The event type of `testWebhookEndpoint`'s ping (never recorded in the event log, sent whatever the endpoint subscribes to). */
@@ -479,6 +480,51 @@ export class WebhookDeliveryService {
     timer.unref();
     this.retryTimers.add(timer);
   }
+}
+
+/**
+ * Wires outbound webhooks to the event log: every recorded event gets its
+ * deliveries in its own transaction (so a committed event always has them,
+ * and a rolled-back one none), and an endpoint the worker disables is itself
+ * an event (`webhook_endpoint.disabled`), recorded in the disabling transaction.
+ */
+export function connectOutboundWebhooks(eventLog: EventLog, deliveries: WebhookDeliveryService): void {
+  eventLog.onRecorded(async (tx, event) => {
+    await deliveries.enqueue(tx, event.merchantId, {
+      id: event.id,
+      type: event.type,
+      createdAt: event.createdAt.getTime(),
+      objectType: event.objectType,
+      objectId: event.objectId,
+      objectVersion: event.objectVersion,
+      data: event.data,
+    });
+  });
+  deliveries.onDisabled = async (tx, endpoint) => {
+    await eventLog.record(tx, {
+      merchantId: endpoint.merchantId,
+      type: 'webhook_endpoint.disabled',
+      objectType: 'webhook_endpoint',
+      objectId: endpoint.id,
+      objectVersion: endpoint.version,
+      data: publicEndpoint(endpoint),
+    });
+  };
+}
+
+/** An endpoint as events and pings show it: never its secrets. */
+export function publicEndpoint(endpoint: WebhookEndpointEntity): Record<string, unknown> {
+  return {
+    id: endpoint.id,
+    url: endpoint.url,
+    description: endpoint.description,
+    eventTypes: endpoint.eventTypes,
+    enabled: endpoint.enabled,
+    disabledReason: endpoint.disabledReason,
+    version: endpoint.version,
+    createdAt: endpoint.createdAt.toISOString(),
+    updatedAt: endpoint.updatedAt.toISOString(),
+  };
 }
 
 /** Inserts delivery rows (TypeORM's deep-partial type cannot follow the JSON column's `unknown` values). */

@@ -8,7 +8,7 @@ import { requireMerchant } from './access';
 import type { Principal } from './merchant.service';
 import { checkEndpointUrl, type Resolver } from './outbound-url';
 import { paginate, type Page } from './pagination';
-import { insertDeliveries, PING_EVENT_TYPE, type WebhookDeliveryService } from './webhook-delivery';
+import { insertDeliveries, PING_EVENT_TYPE, publicEndpoint, type WebhookDeliveryService } from './webhook-delivery';
 
 export const MAX_ENDPOINTS_PER_MERCHANT = 20;
 export const MAX_PAYLOAD_QUERY_CHARS = 8000;
@@ -172,7 +172,7 @@ export class WebhookEndpointService {
       objectType: 'webhook_endpoint',
       objectId: endpoint.id,
       objectVersion: endpoint.version,
-      data: { id: endpoint.id, url: endpoint.url, description: endpoint.description, eventTypes: endpoint.eventTypes, enabled: endpoint.enabled },
+      data: publicEndpoint(endpoint),
     };
     // A ping is not retried: its one attempt is the answer.
     const claimed = await this.db.transaction(async (tx) => {

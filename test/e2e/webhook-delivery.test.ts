@@ -7,6 +7,7 @@ import {
   WebhookEndpointDocument,
 } from '../../src/client/generated/graphql';
 import { newId } from '../../src/domain/ids';
+import type { EventType } from '../../src/domain/event-types';
 import { INTERRUPTED } from '../../src/services/webhook-delivery';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
@@ -45,11 +46,18 @@ async function endpointFor(r: WebhookReceiver, input: { eventTypes?: string[]; p
   return res.data!.createWebhookEndpoint;
 }
 
-/** Records an event of the demo merchant as the event log does: its deliveries are written in the event's transaction. */
-async function recordEvent(type = 'payment.paid', objectId = newId('pay'), objectVersion = 2) {
-  const event = { id: newId('evt'), type, createdAt: Date.now(), objectType: 'payment', objectId, objectVersion, data: { id: objectId, status: 'PAID', version: objectVersion } };
-  await gw.app.db.transaction((tx) => gw.app.services.webhookDeliveries.enqueue(tx, gw.app.demo.merchantId, event));
-  return event;
+/** Records an event of the demo merchant in the event log (its listener writes the deliveries in the same transaction). */
+async function recordEvent(type: EventType = 'payment.paid', objectId = newId('pay'), objectVersion = 2) {
+  return gw.app.db.transaction((tx) =>
+    gw.app.services.eventLog.record(tx, {
+      merchantId: gw.app.demo.merchantId,
+      type,
+      objectType: 'payment',
+      objectId,
+      objectVersion,
+      data: { id: objectId, status: 'PAID', version: objectVersion },
+    }),
+  );
 }
 
 /** An attempt whose outcome is recorded (the claim opens each attempt in the log before it is sent). */
@@ -73,7 +81,9 @@ describe('outbound webhook delivery', () => {
     const failed = await deliveriesOf(endpoint.id);
     expect(failed.every((d) => d.status === 'PENDING' && /ECONNREFUSED/.test(finished(d)[0].error ?? ''))).toBe(true);
     await r.up();
-    await eventually(async () => (await deliveriesOf(endpoint.id)).every((d) => d.status === 'SUCCEEDED'));
+    await eventually(async () => (await deliveriesOf(endpoint.id)).every((d) => d.status === 'SUCCEEDED')).catch(async (error) => {
+      throw new Error(`${(error as Error).message}: ${JSON.stringify(await deliveriesOf(endpoint.id), null, 1)}`);
+    });
     for (const event of events) {
       const got = r.received.filter((x) => x.id === event.id);
       expect(got.length).toBeGreaterThanOrEqual(1);

@@ -31,7 +31,7 @@ async function setUp() {
 describe('API key cache', () => {
   it('checks a valid key with the database once per TTL, by its hash only', async () => {
     const { merchants, clock, lookups } = await setUp();
-    const principal = { kind: 'merchant', merchantId: 'mer_a' };
+    const principal = { kind: 'merchant', merchantId: 'mer_a', keyId: expect.stringMatching(/^key_/) };
     for (let i = 0; i < 5; i++) expect(await merchants.authenticate(KEY)).toEqual(principal);
     expect(lookups()).toBe(1);
     clock.advance(API_KEY_CACHE_TTL_MS + 1);
@@ -50,7 +50,7 @@ describe('API key cache', () => {
     const later = 'gw_issued_a_moment_later_0001';
     expect(await merchants.authenticate(later)).toBeNull();
     await merchants.issueApiKey('mer_a', later);
-    expect(await merchants.authenticate(later)).toEqual({ kind: 'merchant', merchantId: 'mer_a' });
+    expect(await merchants.authenticate(later)).toEqual({ kind: 'merchant', merchantId: 'mer_a', keyId: expect.any(String) });
   });
 
   it('revocation: at once on this instance, within the TTL on another', async () => {
