@@ -26,6 +26,7 @@ export class OutboundWebhooks1764800000000 implements MigrationInterface {
           { name: 'previous_secret', type: 'varchar', length: '100', isNullable: true },
           ms('previous_secret_expires_at', true),
           { name: 'consecutive_failures', type: 'integer' },
+          ms('failing_since', true),
           { name: 'version', type: 'integer' },
           ms('created_at'),
           ms('updated_at'),

@@ -88,6 +88,8 @@ export interface WebhookConfig {
   retryMaxDelayMs: number;
   /** Consecutive failed attempts after which an endpoint is disabled; 0 = never (WEBHOOK_DISABLE_AFTER_FAILURES). */
   disableAfterFailures: number;
+  /** …and only once it has been failing (no success) for at least this long (WEBHOOK_DISABLE_AFTER_FAILING_SECONDS): an outage of minutes with many events does not disable it. */
+  disableAfterFailingMs: number;
   /** After a rotation the old secret keeps signing alongside the new one this long (WEBHOOK_SECRET_GRACE_SECONDS). */
   secretGraceMs: number;
   /** Loopback receivers allowed (WEBHOOK_ALLOW_LOOPBACK; default true outside production, false in it). */
@@ -184,7 +186,8 @@ function webhookConfig(
     retryForMs: int('WEBHOOK_RETRY_FOR_SECONDS', 3 * 86_400, 0, 30 * 86_400) * 1000,
     retryBaseMs: int('WEBHOOK_RETRY_BASE_MS', 10_000, 10, 3_600_000),
     retryMaxDelayMs: int('WEBHOOK_RETRY_MAX_DELAY_MS', 6 * 3_600_000, 10, 86_400_000),
-    disableAfterFailures: int('WEBHOOK_DISABLE_AFTER_FAILURES', 100, 0, 1_000_000),
+    disableAfterFailures: int('WEBHOOK_DISABLE_AFTER_FAILURES', 50, 0, 1_000_000),
+    disableAfterFailingMs: int('WEBHOOK_DISABLE_AFTER_FAILING_SECONDS', 86_400, 0, 30 * 86_400) * 1000,
     secretGraceMs: int('WEBHOOK_SECRET_GRACE_SECONDS', 86_400, 0, 30 * 86_400) * 1000,
     allowLoopback: loopbackRaw ? loopbackRaw === 'true' : !production,
     httpsOnly: production,

@@ -50,6 +50,10 @@ export class WebhookEndpointEntity {
   @Column({ name: 'consecutive_failures', type: 'integer' })
   consecutiveFailures!: number;
 
+  /** When the current run of failures began (null after a success). */
+  @Column({ name: 'failing_since', type: 'bigint', nullable: true, transformer: epochMs })
+  failingSince!: Date | null;
+
   @Column({ type: 'integer' })
   version!: number;
 

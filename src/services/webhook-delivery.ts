@@ -425,20 +425,29 @@ export class WebhookDeliveryService {
     return settled;
   }
 
-  /** The endpoint's consecutive failures: reset by a success; a 410 or the configured count disables it, recording the event once. */
+  /**
+   * The endpoint's run of failures: reset by a success. A 410 disables it at
+   * once; otherwise it is disabled after `disableAfterFailures` consecutive
+   * failed attempts spanning at least `disableAfterFailingMs`, recording the event once.
+   */
   private async countOutcome(tx: Tx, endpoint: WebhookEndpointEntity, ok: boolean, gone: boolean): Promise<void> {
     const update = tx.manager.createQueryBuilder().update(WebhookEndpointEntity).where('id = :id', { id: endpoint.id });
     if (ok) {
-      await update.set({ consecutiveFailures: 0 }).andWhere('consecutive_failures <> 0').execute();
+      await update.set({ consecutiveFailures: 0, failingSince: null }).andWhere('consecutive_failures <> 0').execute();
       return;
     }
-    await update.set({ consecutiveFailures: () => 'consecutive_failures + 1' }).execute();
+    const now = this.now();
+    await update
+      .set({ consecutiveFailures: () => 'consecutive_failures + 1', failingSince: () => `COALESCE(failing_since, ${Math.floor(now)})` })
+      .execute();
     const current = await tx.manager.findOneBy(WebhookEndpointEntity, { id: endpoint.id });
     if (!current?.enabled) return;
-    const limit = this.config.disableAfterFailures;
+    const { disableAfterFailures: limit, disableAfterFailingMs: span } = this.config;
     let reason: string | null = null;
     if (gone) reason = 'the endpoint answered 410 Gone';
-    else if (limit > 0 && current.consecutiveFailures >= limit) reason = `${current.consecutiveFailures} consecutive failed deliveries`;
+    else if (limit > 0 && current.consecutiveFailures >= limit && now - (current.failingSince?.getTime() ?? now) >= span) {
+      reason = `${current.consecutiveFailures} consecutive failed deliveries`;
+    }
     if (reason) await this.disable(tx, current, reason);
   }
 

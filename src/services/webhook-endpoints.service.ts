@@ -74,6 +74,7 @@ export class WebhookEndpointService {
       previousSecret: null,
       previousSecretExpiresAt: null,
       consecutiveFailures: 0,
+      failingSince: null,
       version: 1,
       createdAt: now,
       updatedAt: now,
@@ -98,7 +99,7 @@ export class WebhookEndpointService {
     return this.db.transaction(async (tx) => {
       const endpoint = await this.db.findOneBy(WebhookEndpointEntity, { id, merchantId }, { tx, forUpdate: true });
       if (!endpoint) throw notFound('webhook endpoint', id);
-      if (changes.enabled === true && !endpoint.enabled) Object.assign(changes, { disabledReason: null, consecutiveFailures: 0 });
+      if (changes.enabled === true && !endpoint.enabled) Object.assign(changes, { disabledReason: null, consecutiveFailures: 0, failingSince: null });
       if (changes.enabled === false && endpoint.enabled) changes.disabledReason = null;
       Object.assign(endpoint, changes, { version: endpoint.version + 1, updatedAt: new Date(this.now()) });
       await tx.manager.save(endpoint);

@@ -9,13 +9,13 @@ import {
 import { newId } from '../../src/domain/ids';
 import type { EventType } from '../../src/domain/event-types';
 import { INTERRUPTED } from '../../src/services/webhook-delivery';
-import { eventually, startGateway, type TestGateway } from '../helpers/gateway';
+import { checkout, eventually, startGateway, type TestGateway } from '../helpers/gateway';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 
 /**
  * The delivery engine against real receivers, with short settings: retries
  * from 100 ms, doubling, ±20 % jitter, for at most 2 s per event; an
- * endpoint is disabled after 8 consecutive failures.
+ * endpoint is disabled after 20 consecutive failures.
  */
 let gw: TestGateway;
 const receivers: WebhookReceiver[] = [];
@@ -24,7 +24,8 @@ beforeAll(async () => {
   gw = await startGateway({
     WEBHOOK_RETRY_BASE_MS: '100',
     WEBHOOK_RETRY_FOR_SECONDS: '2',
-    WEBHOOK_DISABLE_AFTER_FAILURES: '8',
+    WEBHOOK_DISABLE_AFTER_FAILURES: '20',
+    WEBHOOK_DISABLE_AFTER_FAILING_SECONDS: '0',
     WEBHOOK_POLL_INTERVAL_MS: '1000',
     WEBHOOK_DELIVERY_TIMEOUT_MS: '1000',
   });
@@ -70,14 +71,31 @@ async function deliveriesOf(endpointId: string) {
 }
 
 describe('outbound webhook delivery', () => {
+  it('authorizing a payment at the checkout sends a signed payment.paid carrying the object and its version', async () => {
+    const r = await receiver();
+    const { endpoint, secret } = await endpointFor(r, { eventTypes: ['payment.created', 'payment.paid'] });
+    const created = (await gw.gql(CreatePaymentDocument, { input: { amount: 2500, currency: 'EUR', description: 'webhook e2e', returnUrl: 'https://shop.example/r' } })).data!.createPayment;
+    if (created.__typename !== 'CreatePaymentPayload') throw new Error('payment not created');
+    await checkout(created.payment.checkoutUrl!, 'authorize');
+    const paid = await eventually(async () => r.received.find((x) => x.json.type === 'payment.paid' && x.json.objectId === created.payment.id));
+    const body = r.verify(paid, secret) as { id: string; objectVersion: number; data: { object: Record<string, unknown> } };
+    expect(body).toMatchObject({ objectType: 'payment', data: { object: { id: created.payment.id, status: 'PAID', amount: 2500, currency: 'EUR' } } });
+    expect(body.data.object.version).toBe(body.objectVersion);
+    expect(JSON.stringify(body)).not.toContain(created.payment.clientSecret!);
+    const createdEvent = r.received.find((x) => x.json.type === 'payment.created' && x.json.objectId === created.payment.id);
+    expect(createdEvent && (createdEvent.json.objectVersion as number)).toBeLessThan(body.objectVersion);
+    const log = await deliveriesOf(endpoint.id);
+    expect(log.find((d) => d.eventId === body.id)).toMatchObject({ status: 'SUCCEEDED', eventType: 'payment.paid' });
+  });
+
   it('a receiver that is down, then comes back, gets every event, each verified with the stock verifier', async () => {
     const r = await receiver();
     const { endpoint, secret } = await endpointFor(r);
     await r.down();
     const events = [];
-    for (let i = 0; i < 5; i++) events.push(await recordEvent());
+    for (let i = 0; i < 3; i++) events.push(await recordEvent());
     // Every delivery failed at least once (connection refused) while it was down.
-    await eventually(async () => (await deliveriesOf(endpoint.id)).filter((d) => finished(d).length >= 1).length === 5);
+    await eventually(async () => (await deliveriesOf(endpoint.id)).filter((d) => finished(d).length >= 1).length === 3);
     const failed = await deliveriesOf(endpoint.id);
     expect(failed.every((d) => d.status === 'PENDING' && /ECONNREFUSED/.test(finished(d)[0].error ?? ''))).toBe(true);
     await r.up();
@@ -141,23 +159,36 @@ describe('outbound webhook delivery', () => {
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'endpointId' });
   });
 
-  it('after 8 consecutive failures the endpoint is disabled; its pending deliveries stop', async () => {
+  it('after 20 consecutive failures the endpoint is disabled, which is itself an event; its pending deliveries stop', async () => {
     const r = await receiver();
     r.respond = () => 503;
     const { endpoint } = await endpointFor(r);
-    await recordEvent();
-    await recordEvent();
+    const watcher = await receiver();
+    const watching = await endpointFor(watcher, { eventTypes: ['webhook_endpoint.disabled'] });
+    for (let i = 0; i < 5; i++) await recordEvent();
     const ep = await eventually(async () => {
       const e = (await gw.gql(WebhookEndpointDocument, { id: endpoint.id })).data!.webhookEndpoint!;
       return e.enabled ? null : e;
     }, 8000);
-    expect(ep.disabledReason).toBe('8 consecutive failed deliveries');
+    expect(ep.disabledReason).toBe('20 consecutive failed deliveries');
     const settled = await eventually(async () => {
       const ds = await deliveriesOf(endpoint.id);
       return ds.every((d) => d.status === 'FAILED') ? ds : null;
     }, 5000);
-    expect(settled.reduce((n, d) => n + d.attemptCount, 0)).toBe(8);
-    expect(r.received).toHaveLength(8);
+    // Attempts already under way when the 20th failed still finish; none starts after.
+    const attempts = settled.reduce((n, d) => n + d.attemptCount, 0);
+    expect(attempts).toBeGreaterThanOrEqual(20);
+    expect(attempts).toBeLessThan(25);
+    expect(r.received).toHaveLength(attempts);
+    // The disabling is an event in the log, delivered to the endpoint that subscribes to it.
+    const notice = await eventually(async () => watcher.received.find((x) => x.json.objectId === endpoint.id));
+    expect(watcher.verify(notice, watching.secret)).toMatchObject({
+      type: 'webhook_endpoint.disabled',
+      objectType: 'webhook_endpoint',
+      objectVersion: ep.version,
+      data: { object: { id: endpoint.id, enabled: false, disabledReason: '20 consecutive failed deliveries' } },
+    });
+    expect(JSON.stringify(notice.json)).not.toContain('whsec_');
   });
 
   it('a slow receiver is cut at the timeout; the attempt says so', async () => {
