@@ -22,7 +22,10 @@ export type Answer = number | { status: number; body: string };
 export interface WebhookReceiver {
   url: string;
   port: number;
+  /** Every answered request, in the order answered. */
   received: ReceivedWebhook[];
+  /** Every request as it arrived (answered or not yet: a hanging receiver). */
+  started: ReceivedWebhook[];
   /** The answer to each request (default 200 "ok"); may wait (a slow receiver). */
   respond: (req: ReceivedWebhook) => Answer | Promise<Answer>;
   /** Stops listening (connections refused) until `up()`; the port stays this receiver's. */
@@ -36,12 +39,14 @@ export interface WebhookReceiver {
 /** A real HTTP receiver on a free port of 127.0.0.1 that records every webhook it is sent. */
 export async function startWebhookReceiver(port = 0): Promise<WebhookReceiver> {
   const received: ReceivedWebhook[] = [];
+  const started: ReceivedWebhook[] = [];
   let server: http.Server | undefined;
   let boundPort = port;
   const receiver: WebhookReceiver = {
     url: '',
     port: 0,
     received,
+    started,
     respond: () => 200,
     async down() {
       const s = server;
@@ -76,6 +81,7 @@ export async function startWebhookReceiver(port = 0): Promise<WebhookReceiver> {
             endedAt: 0,
             answered: 0,
           };
+          started.push(entry);
           let answer: Answer = 500;
           try {
             answer = await receiver.respond(entry);
