@@ -210,6 +210,8 @@ async function main() {
   }
   app = await createApp(config, { dataDir: dir, tracing, redis: process.env.BENCH_REDIS_PREFIX ? { channelPrefix: process.env.BENCH_REDIS_PREFIX } : undefined });
   installSqlCounter(app);
+  // BENCH_NO_EVENT_LOG: the "without" side of the outbound-webhooks row: changes record no event (no insert, no listener, no delivery).
+  if (process.env.BENCH_NO_EVENT_LOG === '1') app.services.eventLog.record = async () => ({}) as never;
   const bare = await startBareGateway(app, config.demoMerchantApiKey!);
   const ipc = serve(
     {
@@ -239,6 +241,19 @@ async function main() {
       },
       /** Committed transactions and COMMITs so far (group commit: fewer COMMITs than transactions). */
       dbStats: () => ({ ...((app!.db as { stats?: { transactions: number; commits: number } }).stats ?? { transactions: NaN, commits: NaN }) }),
+      /** Records `n` payment.paid events (for made-up payments), `perTransaction` in each transaction: the outbound deliveries/s row. */
+      recordEvents: async (args: { n: number; perTransaction: number }) => {
+        const a = app!;
+        for (let done = 0; done < args.n; done += args.perTransaction) {
+          await a.db.transaction(async (tx) => {
+            for (let i = done; i < Math.min(args.n, done + args.perTransaction); i++) {
+              const id = newId('pay');
+              await a.services.eventLog.record(tx, { merchantId: a.demo.merchantId, type: 'payment.paid', objectType: 'payment', objectId: id, objectVersion: 2, data: { id, status: 'PAID', version: 2 } });
+            }
+          });
+        }
+        return args.n;
+      },
       /** CLOCK_MONOTONIC in µs: the clock of V8's CPU profile timestamps. */
       hrtimeUs: () => Number(process.hrtime.bigint() / 1000n),
     },

@@ -12,7 +12,7 @@ import { checkUrl } from '../domain/validation';
  * differently).
  */
 export interface OutboundPolicy {
-  /** Production: only https URLs. */
+  /** Production: only https URLs (plain http only to a literal loopback address, and only when loopback is allowed). */
   httpsOnly: boolean;
   /** Loopback (127.0.0.0/8, ::1, `localhost`) allowed: local receivers in development. */
   allowLoopback: boolean;
@@ -120,7 +120,8 @@ export function addressProblem(address: string, policy: OutboundPolicy): string 
 export async function checkEndpointUrl(field: string, value: unknown, policy: OutboundPolicy, resolve: Resolver = systemResolver): Promise<string> {
   const text = checkUrl(field, value);
   const url = new URL(text);
-  if (policy.httpsOnly && url.protocol !== 'https:') throw invalidInput(field, 'must be an https URL (production)');
+  const scheme = schemeProblem(url, policy);
+  if (scheme) throw invalidInput(field, scheme);
   if (url.hash) throw invalidInput(field, 'must not contain a #fragment');
   const problem = await hostProblem(url.hostname, policy, resolve);
   if (problem) throw invalidInput(field, problem);
@@ -176,6 +177,19 @@ export function guardedLookup(policy: OutboundPolicy, resolve: Resolver = system
       (error: NodeJS.ErrnoException) => callback(error, '', 0),
     );
   };
+}
+
+/**
+ * Null when the policy allows the URL's scheme. With `httpsOnly`, plain http
+ * is allowed only to a literal loopback address when loopback is allowed (a
+ * local TLS-terminating sidecar, the benchmark's receiver): nothing else on
+ * the way could read or change it.
+ */
+export function schemeProblem(url: URL, policy: OutboundPolicy): string | null {
+  if (!policy.httpsOnly || url.protocol === 'https:') return null;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (policy.allowLoopback && isIP(host) && classifyAddress(host) === 'loopback') return null;
+  return 'must be an https URL (production)';
 }
 
 /** Checks the URL's host before connecting when it is an IP literal (sockets skip the lookup for those). */

@@ -1,14 +1,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Webhook } from 'standardwebhooks';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Database, Tx } from '../db/database';
 import { newId, randomToken } from '../domain/ids';
 import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity, WebhookEndpointEntity, type DeliveredEvent } from '../entities';
 import { scrubSecrets, type Logger } from '../logger';
 import type { WebhookConfig } from '../config';
 import type { EventLog } from './event-log';
-import { ForbiddenAddressError, guardedLookup, literalHostProblem, systemResolver, type OutboundPolicy, type Resolver } from './outbound-url';
+import { ForbiddenAddressError, guardedLookup, literalHostProblem, schemeProblem, systemResolver, type OutboundPolicy, type Resolver } from './outbound-url';
 
 /** The event type of `testWebhookEndpoint`'s ping (never recorded in the event log, sent whatever the endpoint subscribes to). */
 export const PING_EVENT_TYPE = 'webhook_endpoint.ping';
@@ -76,6 +76,10 @@ export class WebhookDeliveryService {
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly lookup: ReturnType<typeof guardedLookup>;
   private readonly leaseMs: number;
+  /** The hot path's statements, written once per database kind (TypeORM's builders cost more than the queries here). */
+  private readonly sql: ReturnType<typeof deliverySql>;
+  /** Signers by secret: decoding a secret once, not per attempt. */
+  private readonly signers = new Map<string, Webhook>();
 
   constructor(
     private readonly db: Database,
@@ -89,6 +93,7 @@ export class WebhookDeliveryService {
       http: new http.Agent({ keepAlive: true, maxSockets: config.concurrency }),
       https: new https.Agent({ keepAlive: true, maxSockets: config.concurrency }),
     };
+    this.sql = deliverySql(db);
     // An attempt is cut at timeoutMs; the lease keeps other instances off it for longer than that (up to 10 s more).
     this.leaseMs = config.timeoutMs + Math.min(10_000, Math.max(1_000, config.timeoutMs));
   }
@@ -111,13 +116,31 @@ export class WebhookDeliveryService {
    * the merchant that subscribes to the event's type. Returns how many.
    */
   async enqueue(tx: Tx, merchantId: string, event: DeliveredEvent): Promise<number> {
-    const endpoints = await tx.manager.find(WebhookEndpointEntity, { where: { merchantId, enabled: true } });
-    const subscribed = endpoints.filter((e) => e.eventTypes.includes(event.type));
+    const endpoints = (await tx.manager.query(this.sql.subscribed, [merchantId])) as Array<{ id: string; event_types: string }>;
+    const subscribed = endpoints.filter((e) => (JSON.parse(e.event_types) as string[]).includes(event.type));
     if (!subscribed.length) return 0;
     const now = new Date(this.now());
-    await insertDeliveries(tx, subscribed.map((endpoint) => this.newDelivery(merchantId, endpoint.id, event, now)));
+    for (const endpoint of subscribed) await this.insertDelivery(tx, this.newDelivery(merchantId, endpoint.id, event, now));
     tx.afterCommit(() => this.wake());
     return subscribed.length;
+  }
+
+  /** Inserts one delivery row (a prepared statement: this runs in every event's transaction). */
+  async insertDelivery(tx: Tx, d: WebhookDeliveryEntity): Promise<void> {
+    await tx.manager.query(this.sql.insertDelivery, [
+      d.id,
+      d.merchantId,
+      d.endpointId,
+      d.eventId,
+      d.eventType,
+      JSON.stringify(d.event),
+      d.status,
+      d.attemptCount,
+      d.nextAttemptAt!.getTime(),
+      d.retryUntil.getTime(),
+      d.createdAt.getTime(),
+      d.updatedAt.getTime(),
+    ]);
   }
 
   newDelivery(merchantId: string, endpointId: string, event: DeliveredEvent, now: Date, retryForMs = this.config.retryForMs): WebhookDeliveryEntity {
@@ -247,18 +270,13 @@ export class WebhookDeliveryService {
       .andWhere(free, { now })
       .execute();
     const claimed = await tx.manager.find(WebhookDeliveryEntity, { where: { lease } });
-    const attempts = claimed.map((d) => ({
-      id: newId('wha', now),
-      deliveryId: d.id,
-      startedAt: at,
-      durationMs: 0,
-      httpStatus: null,
-      responseExcerpt: null,
-      error: INTERRUPTED,
-      nextRetryAt: null,
-    }));
-    if (attempts.length) await tx.manager.insert(WebhookDeliveryAttemptEntity, attempts);
-    return claimed.map((d, i) => Object.assign(d, { attemptId: attempts[i].id }));
+    return Promise.all(
+      claimed.map(async (d) => {
+        const attemptId = newId('wha', now);
+        await tx.manager.query(this.sql.openAttempt, [attemptId, d.id, now, INTERRUPTED]);
+        return Object.assign(d, { attemptId });
+      }),
+    );
   }
 
   /**
@@ -311,8 +329,18 @@ export class WebhookDeliveryService {
     return {
       'webhook-id': msgId,
       'webhook-timestamp': String(Math.floor(at / 1000)),
-      'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(msgId, when, payload)).join(' '),
+      'webhook-signature': secrets.map((secret) => this.signer(secret).sign(msgId, when, payload)).join(' '),
     };
+  }
+
+  private signer(secret: string): Webhook {
+    let signer = this.signers.get(secret);
+    if (!signer) {
+      if (this.signers.size >= 1000) this.signers.clear();
+      signer = new Webhook(secret);
+      this.signers.set(secret, signer);
+    }
+    return signer;
   }
 
   /** POSTs the signed body: bounded by the timeout, redirects not followed, every connection's address checked. */
@@ -334,7 +362,8 @@ export class WebhookDeliveryService {
       } catch {
         return fail('the endpoint URL is not valid');
       }
-      if (this.policy.httpsOnly && url.protocol !== 'https:') return fail('not sent: only https URLs are allowed');
+      const scheme = schemeProblem(url, this.policy);
+      if (scheme) return fail(`not sent: the URL ${scheme}`);
       const literal = literalHostProblem(url, this.policy);
       if (literal) return fail(`not sent: ${literal}`);
       const transport = url.protocol === 'https:' ? https : http;
@@ -395,31 +424,14 @@ export class WebhookDeliveryService {
     const retryAt = ok || gone ? null : now + this.retryDelayMs(delivery.attemptCount);
     const nextRetryAt = retryAt !== null && retryAt <= delivery.retryUntil.getTime() ? new Date(retryAt) : null;
     const error = result.error ?? (ok ? null : result.httpStatus === null ? 'no answer' : `HTTP ${result.httpStatus}`);
-    const settled = await this.db.transaction(async (tx) => {
-      await tx.manager.update(
-        WebhookDeliveryAttemptEntity,
-        { id: delivery.attemptId },
-        { durationMs: result.durationMs, httpStatus: result.httpStatus, responseExcerpt: result.excerpt, error, nextRetryAt },
-      );
+    const status = ok ? 'SUCCEEDED' : nextRetryAt ? 'PENDING' : 'FAILED';
+    await this.db.transaction(async (tx) => {
+      await tx.manager.query(this.sql.closeAttempt, [result.durationMs, result.httpStatus, result.excerpt, error, nextRetryAt?.getTime() ?? null, delivery.attemptId]);
       // Fenced by the lease: if it lapsed and another attempt took the row over, that attempt settles it.
-      await tx.manager
-        .createQueryBuilder()
-        .update(WebhookDeliveryEntity)
-        .set({
-          payload,
-          status: ok ? 'SUCCEEDED' : nextRetryAt ? 'PENDING' : 'FAILED',
-          nextAttemptAt: nextRetryAt,
-          lockedUntil: null,
-          lease: null,
-          lastHttpStatus: result.httpStatus,
-          lastError: error,
-          updatedAt: new Date(now),
-        })
-        .where('id = :id AND lease = :lease', { id: delivery.id, lease: delivery.lease })
-        .execute();
+      await tx.manager.query(this.sql.settleDelivery, [payload, status, nextRetryAt?.getTime() ?? null, result.httpStatus, error, now, delivery.id, delivery.lease]);
       await this.countOutcome(tx, endpoint, ok, gone);
-      return tx.manager.findOneByOrFail(WebhookDeliveryEntity, { id: delivery.id });
     });
+    const settled = Object.assign(delivery, { payload, status, nextAttemptAt: nextRetryAt, lockedUntil: null, lease: null, lastHttpStatus: result.httpStatus, lastError: error, updatedAt: new Date(now) });
     if (nextRetryAt) this.wakeAt(nextRetryAt.getTime());
     this.log.debug({ deliveryId: delivery.id, endpointId: endpoint.id, eventId: delivery.eventId, status: result.httpStatus, error: result.error, ms: result.durationMs }, 'webhook attempt');
     return settled;
@@ -433,7 +445,8 @@ export class WebhookDeliveryService {
   private async countOutcome(tx: Tx, endpoint: WebhookEndpointEntity, ok: boolean, gone: boolean): Promise<void> {
     const update = tx.manager.createQueryBuilder().update(WebhookEndpointEntity).where('id = :id', { id: endpoint.id });
     if (ok) {
-      await update.set({ consecutiveFailures: 0, failingSince: null }).andWhere('consecutive_failures <> 0').execute();
+      // Most successes follow successes: no write then (the endpoint as read for this attempt).
+      if (endpoint.consecutiveFailures !== 0) await update.set({ consecutiveFailures: 0, failingSince: null }).execute();
       return;
     }
     const now = this.now();
@@ -536,9 +549,34 @@ export function publicEndpoint(endpoint: WebhookEndpointEntity): Record<string, 
   };
 }
 
-/** Inserts delivery rows (TypeORM's deep-partial type cannot follow the JSON column's `unknown` values). */
-export async function insertDeliveries(tx: Tx, rows: WebhookDeliveryEntity[]): Promise<void> {
-  await tx.manager.insert(WebhookDeliveryEntity, rows as QueryDeepPartialEntity<WebhookDeliveryEntity>[]);
+/** The delivery path's statements for this database (`?` on SQLite, `$n` on PostgreSQL; tables schema-qualified). */
+function deliverySql(db: Database) {
+  const postgres = db.kind === 'postgres';
+  const driver = db.dataSource.driver;
+  const table = (entity: EntityTarget<ObjectLiteral>) =>
+    db.dataSource
+      .getMetadata(entity)
+      .tablePath.split('.')
+      .map((part) => driver.escape(part))
+      .join('.');
+  const params = (text: string) => {
+    let i = 0;
+    return postgres ? text.replace(/\?/g, () => `$${++i}`) : text;
+  };
+  const endpoints = table(WebhookEndpointEntity);
+  const deliveries = table(WebhookDeliveryEntity);
+  const attempts = table(WebhookDeliveryAttemptEntity);
+  return {
+    subscribed: params(`SELECT id, event_types FROM ${endpoints} WHERE merchant_id = ? AND enabled = ${postgres ? 'true' : '1'}`),
+    insertDelivery: params(
+      `INSERT INTO ${deliveries} (id, merchant_id, endpoint_id, event_id, event_type, event, status, attempt_count, next_attempt_at, retry_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    openAttempt: params(`INSERT INTO ${attempts} (id, delivery_id, started_at, duration_ms, error) VALUES (?, ?, ?, 0, ?)`),
+    closeAttempt: params(`UPDATE ${attempts} SET duration_ms = ?, http_status = ?, response_excerpt = ?, error = ?, next_retry_at = ? WHERE id = ?`),
+    settleDelivery: params(
+      `UPDATE ${deliveries} SET payload = ?, status = ?, next_attempt_at = ?, locked_until = NULL, lease = NULL, last_http_status = ?, last_error = ?, updated_at = ? WHERE id = ? AND lease = ?`,
+    ),
+  };
 }
 
 /** A receiver's answer as logged: credential-shaped strings and card-number-like digit runs replaced. */

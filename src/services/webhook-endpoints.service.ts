@@ -8,7 +8,7 @@ import { requireMerchant } from './access';
 import type { Principal } from './merchant.service';
 import { checkEndpointUrl, type Resolver } from './outbound-url';
 import { paginate, type Page } from './pagination';
-import { insertDeliveries, PING_EVENT_TYPE, publicEndpoint, type WebhookDeliveryService } from './webhook-delivery';
+import { PING_EVENT_TYPE, publicEndpoint, type WebhookDeliveryService } from './webhook-delivery';
 
 export const MAX_ENDPOINTS_PER_MERCHANT = 20;
 export const MAX_PAYLOAD_QUERY_CHARS = 8000;
@@ -178,7 +178,7 @@ export class WebhookEndpointService {
     // A ping is not retried: its one attempt is the answer.
     const claimed = await this.db.transaction(async (tx) => {
       const delivery = this.delivery.newDelivery(merchantId, endpoint.id, ping, now, 0);
-      await insertDeliveries(tx, [delivery]);
+      await this.delivery.insertDelivery(tx, delivery);
       return this.delivery.claimOne(tx, delivery.id);
     });
     return this.delivery.attempt(claimed!, { evenIfDisabled: true });

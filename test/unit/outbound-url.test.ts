@@ -77,6 +77,11 @@ describe('outbound webhook addresses (no SSRF)', () => {
     await expect(checkEndpointUrl('input.url', 'https://[fe80::1]/', production, dns)).rejects.toThrow(/link-local/);
     await expect(checkEndpointUrl('input.url', 'https://192.168.0.10/', development, dns)).rejects.toThrow(/private/);
     await expect(checkEndpointUrl('input.url', 'https://nowhere.example/', production, dns)).rejects.toThrow(/does not resolve/);
+    // Production with loopback allowed (a local TLS sidecar): plain http to a literal loopback address only.
+    const sidecar = { httpsOnly: true, allowLoopback: true };
+    await expect(checkEndpointUrl('input.url', 'http://127.0.0.1:9000/w', sidecar, dns)).resolves.toBe('http://127.0.0.1:9000/w');
+    await expect(checkEndpointUrl('input.url', 'http://localhost:9000/w', sidecar, dns)).rejects.toThrow(/https/);
+    await expect(checkEndpointUrl('input.url', 'http://hooks.shop.example/w', sidecar, dns)).rejects.toThrow(/https/);
     await expect(checkEndpointUrl('input.url', 'ftp://hooks.shop.example/', development, dns)).rejects.toThrow(/http or https/);
     await expect(checkEndpointUrl('input.url', 'https://user:pw@hooks.shop.example/', production, dns)).rejects.toThrow(/credentials/);
   });
