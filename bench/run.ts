@@ -25,7 +25,7 @@ import { killAllChildren, setUpPinning, startServer, type ServerChild } from './
 import { gatewayEnv, type GatewayReady } from './lib/gateway-env';
 import { newestProfile, summarizeProfile, type ProfileSummary } from './lib/profile';
 import { runLoad } from './lib/load';
-import { round } from './lib/stats';
+import { median, round } from './lib/stats';
 import { probeDisk, type DiskProbe } from './lib/disk';
 import { closeWebhookAgent } from './lib/webhook-events';
 import { CREATE_PAYMENT, KEYS, LABELS, runOverhead, specs, type OverheadResult } from './scenarios/overhead';
@@ -110,6 +110,8 @@ interface Results {
   settings: typeof SETTINGS & { connections: number; pushRatePerS: number };
   overhead?: OverheadResult;
   webhooks?: WebhookResult;
+  /** The same ingestion on a gateway whose event log records nothing (BENCH_EVENT_LOG=off), and the CPU-per-event ratio (with / without; target ≤ 1.25). */
+  eventLogCost?: { without: WebhookResult; withCpuMsPerEvent: number; withoutCpuMsPerEvent: number; cpuRatio: number; pass: boolean };
   push?: PushResult;
   fanout?: FanoutResult;
   nPlusOne?: NPlusOneResult;
@@ -213,6 +215,12 @@ function printSummary(r: Results): void {
     log('');
     log(
       `webhook ingestion: ${Math.round(w.median.appliedPerS)} events/s applied (target ≥ 1000 on one core) ${verdict(w.target.pass)}; ack p50 ${w.median.p50.toFixed(2)} ms, p99 ${w.median.p99.toFixed(2)} ms; ${w.median.cpuMsPerEvent.toFixed(3)} ms server CPU per event; ${w.transactionsPerCommit?.toFixed(1) ?? '?'} transactions per COMMIT${w.exhausted ? ' (payment pool EXHAUSTED: later events were duplicates)' : ''}`,
+    );
+  }
+  if (r.webhooks && r.eventLogCost) {
+    const o = r.eventLogCost.without;
+    log(
+      `event log cost (alternating rounds): webhook ingestion ${r.eventLogCost.withCpuMsPerEvent.toFixed(3)} ms CPU/event with the event log vs ${r.eventLogCost.withoutCpuMsPerEvent.toFixed(3)} without (${Math.round(o.median.appliedPerS)} events/s): ratio ${r.eventLogCost.cpuRatio.toFixed(3)} (target ≤ 1.25) ${verdict(r.eventLogCost.pass)}`,
     );
   }
   if (r.push) {
@@ -450,6 +458,31 @@ async function main(): Promise<number> {
     const g = gateway;
     results.webhooks = await runWebhooks(g.ready, (n) => seed(g, { n }), { ...SETTINGS, warmupPool: SETTINGS.webhookPool, log, dbStats: () => g.call('dbStats') });
     log(`  seeded ${results.webhooks.pool.join(' + ')} PENDING payments (warm-up + each round)`);
+  }, 'webhooks');
+
+  await step('2b. webhook ingestion without the event log (its cost)', async () => {
+    if (!gateway || !results.webhooks) throw new Error('no webhook ingestion result to compare with');
+    const withLog = gateway;
+    const g = await startServer<GatewayReady>('gateway.ts', { env: { ...gatewayEnv(), BENCH_EVENT_LOG: 'off' } });
+    try {
+      // Alternating single rounds on the two gateways, so that a change in the machine's load hits both sides alike.
+      const once = (child: ServerChild<GatewayReady>) =>
+        runWebhooks(child.ready, (n) => seed(child, { n }), { ...SETTINGS, rounds: 1, warmupPool: SETTINGS.webhookPool, log, dbStats: () => child.call('dbStats') });
+      const on: number[] = [];
+      const off: number[] = [];
+      let without: WebhookResult | undefined;
+      for (let r = 0; r < SETTINGS.rounds; r++) {
+        log(`  alternation ${r + 1}: without the event log`);
+        without = await once(g);
+        off.push(without.median.cpuMsPerEvent);
+        log(`  alternation ${r + 1}: with the event log`);
+        on.push((await once(withLog)).median.cpuMsPerEvent);
+      }
+      const cpuRatio = median(on) / median(off);
+      results.eventLogCost = { without: without!, withCpuMsPerEvent: median(on), withoutCpuMsPerEvent: median(off), cpuRatio, pass: cpuRatio <= 1.25 };
+    } finally {
+      await g.stop();
+    }
   }, 'webhooks');
 
   await step('5. N+1', async () => {

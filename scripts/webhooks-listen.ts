@@ -18,7 +18,11 @@ import { Webhook, WebhookVerificationError } from 'standardwebhooks';
  */
 const gatewayUrl = process.env.GATEWAY_URL ?? 'http://127.0.0.1:4000/graphql';
 const port = Number(process.env.WEBHOOKS_LISTEN_PORT ?? 4500);
-const eventTypes = (process.env.WEBHOOK_EVENT_TYPES ?? 'payment.paid,payment.failed,refund.succeeded').split(',').map((t) => t.trim()).filter(Boolean);
+/** payment.paid or PAYMENT_PAID: the GraphQL enum names. */
+const eventTypes = (process.env.WEBHOOK_EVENT_TYPES ?? 'payment.paid,payment.failed,refund.succeeded')
+  .split(',')
+  .map((t) => t.trim().toUpperCase().replace(/\./g, '_'))
+  .filter(Boolean);
 
 function apiKey(): string | undefined {
   if (process.env.GATEWAY_API_KEY) return process.env.GATEWAY_API_KEY;
@@ -78,7 +82,7 @@ async function main(): Promise<void> {
     console.log(`ping: ${ping.testWebhookEndpoint.status}`);
   } else if (!verifier) {
     console.log('no API key (GATEWAY_API_KEY or ./data/demo-merchant-api-key) and no WEBHOOK_SECRET: register this URL yourself:');
-    console.log(`  mutation { createWebhookEndpoint(input: { url: "${url}", eventTypes: ["payment.paid"] }) { secret endpoint { id } } }`);
+    console.log(`  mutation { createWebhookEndpoint(input: { url: "${url}", eventTypes: [PAYMENT_PAID] }) { secret endpoint { id } } }`);
     console.log('then restart with WEBHOOK_SECRET=<the secret> to verify signatures');
   }
 

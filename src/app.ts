@@ -8,6 +8,7 @@ import { createInMemoryEventBus, type EventBus } from './events/pubsub';
 import { createRedisEventBus } from './events/redis-event-bus';
 import { createLogger, type Logger } from './logger';
 import { createServices, type Services } from './services';
+import { causeOfPrincipal, inCauseScope, setCause } from './services/cause';
 import { ensureDemoMerchant, type DemoMerchant } from './seed';
 import { buildGatewaySchema } from './api/schema';
 import { createApollo } from './api/apollo';
@@ -45,6 +46,8 @@ export interface AppOptions {
   redis?: { channelPrefix?: string; reconnectDelayMs?: (attempt: number) => number };
   /** DNS for outbound webhook URLs (tests: answers that change between save and send). */
   webhookResolver?: Resolver;
+  /** false: the event log records nothing. Only for `npm run bench` (webhook ingestion with vs without it); default true. */
+  eventLog?: boolean;
 }
 
 /** A running gateway. `stop()` closes everything it started. */
@@ -176,6 +179,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       onUCanPayAttempt: metrics ? ucanpayAttemptObserver(metrics) : undefined,
       ucanpayFetch: traceLinks ? tracedFetch(traceLinks) : undefined,
       webhookResolver: options.webhookResolver,
+      eventLog: options.eventLog,
     });
     const demo = await ensureDemoMerchant(config, services.merchants, options.dataDir ?? path.resolve('data'));
 
@@ -208,6 +212,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // live: a subscription's context outlives one result, so its loaders must not cache between pushes.
     const contextFor = async (authorization: unknown, req: IncomingMessage, live = false): Promise<GatewayContext> => {
       const principal = await principalOf(authorization);
+      // Over HTTP, inside the request's cause scope (below): what this operation writes names its key.
+      setCause(causeOfPrincipal(principal));
       const requestId = requestIdOf(req);
       const idem = req.headers['idempotency-key'];
       // Made when first used: most requests need neither the loaders nor a log line of their own.
@@ -237,8 +243,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (metrics) webhooks = instrumentWebhooks(webhooks, metrics);
     if (traceLinks) webhooks = tracedWebhooks(webhooks, traceLinks);
 
+    const graphqlRoute = traceLinks ? tracedGraphqlHandler(graphqlHandler) : graphqlHandler;
     routes = {
-      graphql: traceLinks ? tracedGraphqlHandler(graphqlHandler) : graphqlHandler,
+      graphql: (req, res, search) => inCauseScope(() => graphqlRoute(req, res, search)),
       webhooks,
       // Ready = migrations done (routes exist only after), the database answers, and Redis does when configured.
       // UCanPay's health does not gate readiness (docs/operations.md).

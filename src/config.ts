@@ -58,6 +58,12 @@ export interface Config {
     webhookInboxHours: number;
     /** Rows deleted per transaction. */
     batchSize: number;
+    /** Events of the event log are deleted once older than this (≥ 30). */
+    eventDays: number;
+  };
+  events: {
+    /** How often an eventCreated stream reads the log without a notice (the safety net for a lost Redis message). */
+    streamPollMs: number;
   };
   introspection: boolean;
   rateLimit: {
@@ -394,6 +400,10 @@ export function loadConfig(env: Env = process.env): Config {
       idempotencyKeyHours: int('IDEMPOTENCY_KEY_RETENTION_HOURS', 48, 24, 24 * 3650),
       webhookInboxHours: int('WEBHOOK_INBOX_RETENTION_HOURS', 168, 1, 24 * 3650),
       batchSize: int('RETENTION_BATCH_SIZE', 500, 1, 100_000),
+      eventDays: int('EVENT_RETENTION_DAYS', 30, 30, 3650),
+    },
+    events: {
+      streamPollMs: int('EVENT_STREAM_POLL_MS', 3000, 100, 60_000),
     },
     introspection: introspectionRaw ? introspectionRaw === 'true' : nodeEnv !== 'production',
     rateLimit: {

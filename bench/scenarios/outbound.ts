@@ -84,7 +84,7 @@ async function subscribe(g: ServerChild<GatewayReady>, url: string): Promise<voi
     headers: { 'content-type': 'application/json', authorization: `Bearer ${g.ready.apiKey}` },
     body: JSON.stringify({
       query: 'mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }',
-      variables: { input: { url, eventTypes: ['payment.paid'] } },
+      variables: { input: { url, eventTypes: ['PAYMENT_PAID'] } },
     }),
   });
   const created = (await res.json()) as { data?: { createWebhookEndpoint?: { endpoint: { id: string } } }; errors?: unknown };
@@ -95,7 +95,7 @@ const lagOf = (xs: number[]) => ({ p50: round(percentile(xs, 50)), p99: round(pe
 
 /**
  * Outbound webhooks, three gateways started alike: without the event log
- * (BENCH_NO_EVENT_LOG), with it + one subscribed endpoint and the delivery
+ * (BENCH_EVENT_LOG=off), with it + one subscribed endpoint and the delivery
  * worker off (the ratio), and with it + the endpoint + the worker on (CPU
  * with the delivery, the lag, deliveries/s from a bulk backlog).
  */
@@ -108,7 +108,7 @@ export async function runOutbound(
   const env = { WEBHOOK_ALLOW_LOOPBACK: 'true', WEBHOOK_CONCURRENCY: '32' };
   const gateways: Array<ServerChild<GatewayReady>> = [];
   try {
-    const without = await start({ ...env, BENCH_NO_EVENT_LOG: '1' });
+    const without = await start({ ...env, BENCH_EVENT_LOG: 'off' });
     gateways.push(without);
     const logOnly = await start({ ...env, WEBHOOK_POLL_INTERVAL_MS: '0' });
     gateways.push(logOnly);

@@ -208,10 +208,14 @@ async function main() {
     const discard = { export: (_spans: unknown[], done: (r: { code: number }) => void) => done({ code: 0 }), shutdown: async () => undefined };
     new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(discard)] }).register();
   }
-  app = await createApp(config, { dataDir: dir, tracing, redis: process.env.BENCH_REDIS_PREFIX ? { channelPrefix: process.env.BENCH_REDIS_PREFIX } : undefined });
+  app = await createApp(config, {
+    dataDir: dir,
+    tracing,
+    redis: process.env.BENCH_REDIS_PREFIX ? { channelPrefix: process.env.BENCH_REDIS_PREFIX } : undefined,
+    // BENCH_EVENT_LOG=off: the "without the event log" side of the webhook ingestion comparison.
+    eventLog: process.env.BENCH_EVENT_LOG !== 'off',
+  });
   installSqlCounter(app);
-  // BENCH_NO_EVENT_LOG: the "without" side of the outbound-webhooks row: changes record no event (no insert, no listener, no delivery).
-  if (process.env.BENCH_NO_EVENT_LOG === '1') app.services.eventLog.record = async () => ({}) as never;
   const bare = await startBareGateway(app, config.demoMerchantApiKey!);
   const ipc = serve(
     {

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { EntityNotFoundError, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { compileFinder, hydrate, type Finder } from './internals/finder';
 import { forgetFailedTransaction } from './internals/transaction-state';
@@ -161,7 +162,9 @@ export class Database {
   private submit<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.kind === 'postgres') return this.run(work);
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      // Bound to the submitter's async context: the drain loop runs it, yet what it reads from
+      // AsyncLocalStorage (the cause its event log entries record) is its own caller's.
+      this.pending.push({ work: AsyncResource.bind(work), resolve: resolve as (value: unknown) => void, reject });
       this.draining ??= this.drain();
     });
   }

@@ -43,6 +43,8 @@ export interface ObjectChange {
   /** Subscriptions: UCanPay's count of charges before and after (a new charge raises it). */
   chargeCount?: number;
   previousChargeCount?: number;
+  /** Subscriptions with a new charge: that charge's status (SUCCEEDED, FAILED, PENDING). */
+  newChargeStatus?: string;
 }
 
 const PAYMENT_STATUS_EVENTS: Record<string, EventType> = {
@@ -87,12 +89,11 @@ export function eventTypeOf(objectType: EventObjectType, change: ObjectChange): 
       return (statusChanged && REFUND_STATUS_EVENTS[change.status]) || 'refund.updated';
     case 'billing_subscription': {
       const charged = (change.chargeCount ?? 0) > (change.previousChargeCount ?? 0);
-      // A renewal's success brings a PAST_DUE subscription back to ACTIVE: that is the renewal.
-      if (charged && change.status === 'ACTIVE' && change.previousStatus !== 'PENDING_AUTHORIZATION' && change.previousStatus !== 'TRIALING') {
-        return 'subscription.renewed';
-      }
+      const firstCharge = change.previousStatus === 'PENDING_AUTHORIZATION' || change.previousStatus === 'TRIALING';
+      // A renewal's success (also one that brings a PAST_DUE subscription back to ACTIVE) is the renewal.
+      if (charged && change.newChargeStatus === 'SUCCEEDED' && !firstCharge) return 'subscription.renewed';
       if (statusChanged && SUBSCRIPTION_STATUS_EVENTS[change.status]) return SUBSCRIPTION_STATUS_EVENTS[change.status];
-      if (charged) return change.status === 'PAST_DUE' || change.status === 'UNPAID' ? 'subscription.renewal_failed' : 'subscription.renewed';
+      if (charged && change.newChargeStatus === 'FAILED') return 'subscription.renewal_failed';
       return 'subscription.updated';
     }
     case 'webhook_endpoint':

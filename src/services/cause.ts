@@ -51,3 +51,8 @@ export function causeOfPrincipal(principal: Principal | null): Cause {
   if (principal.kind === 'client') return { kind: 'client_secret', id: principal.paymentId };
   return { kind: 'api_key', id: principal.keyId ?? null };
 }
+
+/** The cause of a refresh a client asked for (`payment(id, refresh: true)`…): `refresh`, with the API key's id (or the client secret's payment). */
+export function refreshCause(principal: Principal | null): Cause {
+  return { kind: 'refresh', id: causeOfPrincipal(principal).id };
+}

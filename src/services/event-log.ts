@@ -1,6 +1,6 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Database, Tx } from '../db/database';
-import { BillingSubscriptionEntity, EventEntity, PaymentEntity, RefundEntity } from '../entities';
+import { BillingSubscriptionEntity, EventEntity, PaymentEntity, RefundEntity, SubscriptionChargeEntity } from '../entities';
 import { GatewayError } from '../domain/errors';
 import { createdEventOf, eventTypeOf, type EventObjectType, type EventType } from '../domain/event-types';
 import { newId } from '../domain/ids';
@@ -24,6 +24,11 @@ export interface LoggedEvent {
   createdAt: Date;
   /** The API key's id (never the key), the payment of a client secret, the UCanPay webhook event… */
   cause: Cause;
+}
+
+/** An event as read back from the log, with its position there (pass it as `after` to read on from it). */
+export interface ReadEvent extends LoggedEvent {
+  cursor: string;
 }
 
 export type NewEvent = Omit<LoggedEvent, 'id' | 'createdAt' | 'cause'> & { cause?: Cause };
@@ -83,6 +88,8 @@ export class EventLog {
     private readonly db: Database,
     private readonly events: EventBus,
     private readonly now: () => number = Date.now,
+    /** false: the write path records nothing (the benchmark's "without the event log" side; never in service). */
+    attach = true,
   ) {
     const driver = db.dataSource.driver;
     this.table = db.dataSource
@@ -95,7 +102,7 @@ export class EventLog {
       db.kind === 'postgres'
         ? `INSERT INTO ${this.table} ${columns} VALUES (pg_current_xact_id()::text::bigint, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
         : `INSERT INTO ${this.table} ${columns} VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-    attached.set(db.dataSource, this);
+    if (attach) attached.set(db.dataSource, this);
   }
 
   /** Records one event inside `tx` (the change's transaction); its listeners run there too. */
@@ -147,7 +154,7 @@ export class EventLog {
   }
 
   /** A page of a merchant's events in cursor order (oldest first), filtered. */
-  async page(merchantId: string, filter: EventFilter): Promise<Page<LoggedEvent>> {
+  async page(merchantId: string, filter: EventFilter): Promise<Page<ReadEvent>> {
     const after = filter.after ? decodeEventCursor(filter.after) : null;
     const q = this.select(merchantId, after);
     if (filter.objectId) q.where.push(`object_id = ${q.param(filter.objectId)}`);
@@ -161,7 +168,7 @@ export class EventLog {
    * Timelines of several objects of one merchant, each a page of its events
    * oldest first, in one query (the object `events` field's DataLoader).
    */
-  async timelines(merchantId: string, objectIds: readonly string[], first: number, after: string | null): Promise<Map<string, Page<LoggedEvent>>> {
+  async timelines(merchantId: string, objectIds: readonly string[], first: number, after: string | null): Promise<Map<string, Page<ReadEvent>>> {
     const position = after ? decodeEventCursor(after) : null;
     const q = this.select(merchantId, position);
     q.where.push(`object_id IN (${objectIds.map((id) => q.param(id)).join(', ')})`);
@@ -175,7 +182,7 @@ export class EventLog {
     return new Map([...byObject].map(([id, list]) => [id, toPage(list, first, Boolean(position))]));
   }
 
-  async get(merchantId: string, id: string): Promise<LoggedEvent | null> {
+  async get(merchantId: string, id: string): Promise<ReadEvent | null> {
     const q = this.select(merchantId, null);
     q.where.push(`id = ${q.param(id)}`);
     const rows = (await this.db.manager.query(q.sql(), q.params)) as EventRow[];
@@ -199,10 +206,8 @@ export class EventLog {
     };
     const where = [`merchant_id = ${param(merchantId)}`];
     if (postgres) where.push('xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint');
-    if (after) {
-      const x = param(after.xid);
-      where.push(`(xid > ${x} OR (xid = ${param(after.xid)} AND seq > ${param(after.seq)}))`);
-    }
+    // One index range on (merchant_id, xid, seq): a row-value comparison on PostgreSQL; on SQLite xid is always 0.
+    if (after) where.push(postgres ? `(xid, seq) > (${param(after.xid)}, ${param(after.seq)})` : `xid = 0 AND seq > ${param(after.seq)}`);
     return {
       params,
       param,
@@ -231,8 +236,9 @@ function positionOf(row: EventRow): Position {
   return { xid: Number(row.xid), seq: Number(row.seq) };
 }
 
-function toEvent(row: EventRow): LoggedEvent {
+function toEvent(row: EventRow): ReadEvent {
   return {
+    cursor: encodeEventCursor(positionOf(row)),
     id: row.id,
     merchantId: row.merchant_id,
     type: row.type as EventType,
@@ -245,9 +251,11 @@ function toEvent(row: EventRow): LoggedEvent {
   };
 }
 
-function toPage(rows: EventRow[], first: number, hasPrevious: boolean): Page<LoggedEvent> {
-  const page = rows.slice(0, first);
-  const edges = page.map((row) => ({ node: toEvent(row), cursor: encodeEventCursor(positionOf(row)) }));
+function toPage(rows: EventRow[], first: number, hasPrevious: boolean): Page<ReadEvent> {
+  const edges = rows.slice(0, first).map((row) => {
+    const node = toEvent(row);
+    return { node, cursor: node.cursor };
+  });
   return {
     edges,
     pageInfo: {
@@ -307,6 +315,7 @@ export async function recordChange(tx: Tx, target: EntityTarget<ObjectLiteral>, 
     previousRefundedAmount: before.refundedAmount as number | undefined,
     chargeCount: (row as BillingSubscriptionEntity).providerChargeCount,
     previousChargeCount: before.providerChargeCount as number | undefined,
+    newChargeStatus: await newChargeStatus(tx, logged.objectType, before, row),
   });
   await log.record(tx, {
     merchantId: row.merchantId,
@@ -316,6 +325,19 @@ export async function recordChange(tx: Tx, target: EntityTarget<ObjectLiteral>, 
     objectVersion: row.version,
     data: logged.data(row as never),
   });
+}
+
+/** A subscription write that came with a new charge (inserted just before, in `tx`): that charge's status. */
+async function newChargeStatus(tx: Tx, objectType: EventObjectType, before: ObjectLiteral, row: Logged): Promise<string | undefined> {
+  if (objectType !== 'billing_subscription') return undefined;
+  const sub = row as BillingSubscriptionEntity;
+  if (!(sub.providerChargeCount > ((before.providerChargeCount as number | undefined) ?? 0))) return undefined;
+  const newest = await tx.manager.findOne(SubscriptionChargeEntity, {
+    where: { subscriptionId: sub.id },
+    order: { periodStart: 'DESC', createdAt: 'DESC' },
+    select: { status: true },
+  });
+  return newest?.status;
 }
 
 /** Records the `created` event of a new payment, refund or subscription row (inserted in `tx`). */

@@ -17,6 +17,7 @@ import { connectOutboundWebhooks, WebhookDeliveryService } from './webhook-deliv
 import { WebhookEndpointService } from './webhook-endpoints.service';
 import type { Resolver } from './outbound-url';
 import { EVENT_TYPES } from '../domain/event-types';
+import { EventService } from './event.service';
 
 /** The service layer, wired once per gateway instance. */
 export interface Services {
@@ -32,6 +33,8 @@ export interface Services {
   /** Outbound webhooks: the delivery worker and the endpoints' management. */
   webhookDeliveries: WebhookDeliveryService;
   webhookEndpoints: WebhookEndpointService;
+  /** The event log over GraphQL: pages, timelines, the eventCreated stream. */
+  events: EventService;
 }
 
 export function createServices(deps: {
@@ -48,6 +51,8 @@ export function createServices(deps: {
   now?: () => number;
   /** DNS for webhook URLs (tests: a resolver whose answers change). */
   webhookResolver?: Resolver;
+  /** false: nothing is recorded in the event log (bench only: webhook ingestion with vs without it). */
+  eventLog?: boolean;
 }): Services {
   const { config, db, events, log } = deps;
   const providers = ProviderClients.fromConfig(config, deps.ucanpayBaseUrl, log.child({ module: 'ucanpay' }), {
@@ -56,7 +61,7 @@ export function createServices(deps: {
   });
   const merchants = new MerchantService(db, config.apiKeyPepper);
   const now = deps.now ?? Date.now;
-  const eventLog = new EventLog(db, events, now);
+  const eventLog = new EventLog(db, events, now, deps.eventLog !== false);
   const idempotency = new IdempotencyService(db, { leaseMs: config.idempotency.claimLeaseMs, instanceId: config.idempotency.instanceId, now });
   const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl, log.child({ module: 'payments' }), now);
   const refunds = new RefundService(db, providers, events, idempotency, payments, log.child({ module: 'refunds' }));
@@ -70,6 +75,7 @@ export function createServices(deps: {
       idempotencyKeyRetentionMs: config.retention.idempotencyKeyHours * 3600_000,
       webhookInboxRetentionMs: config.retention.webhookInboxHours * 3600_000,
       batchSize: config.retention.batchSize,
+      eventRetentionMs: config.retention.eventDays * 86_400_000,
     },
     log.child({ module: 'retention' }),
   );
@@ -80,5 +86,6 @@ export function createServices(deps: {
     resolve: deps.webhookResolver,
   });
   connectOutboundWebhooks(eventLog, webhookDeliveries);
-  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation, retention, eventLog, webhookDeliveries, webhookEndpoints };
+  const eventService = new EventService(eventLog, events, { pollMs: config.events.streamPollMs });
+  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation, retention, eventLog, events: eventService, webhookDeliveries, webhookEndpoints };
 }

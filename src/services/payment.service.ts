@@ -23,6 +23,7 @@ import { newClientSecret, type Principal } from './merchant.service';
 import { paginate } from './pagination';
 import { followVersions, writeVersioned } from './versioned';
 import { recordCreated } from './event-log';
+import { refreshCause, withCause } from './cause';
 import type { IdempotencyService } from './idempotency.service';
 import type { ProviderClients } from './provider';
 import type { Logger } from '../logger';
@@ -336,7 +337,7 @@ export class PaymentService {
 
   async get(principal: Principal | null, id: string, refresh = false): Promise<PaymentEntity> {
     const merchantId = requirePaymentReader(principal, id);
-    if (refresh) return this.refresh(merchantId, id);
+    if (refresh) return withCause(refreshCause(principal), () => this.refresh(merchantId, id));
     const payment = await this.db.findOneBy(PaymentEntity, { id, merchantId });
     if (!payment) throw notFound('payment', id);
     return payment;

@@ -6,6 +6,10 @@ import type { SubscriptionService } from './subscription.service';
 import type { IdempotencyService } from './idempotency.service';
 import type { PaymentService } from './payment.service';
 import { UCanPayError } from '../ucanpay';
+import { withCause, type Cause } from './cause';
+
+/** What the event log names as the cause of reconciliation's writes. */
+const RECONCILIATION: Cause = { kind: 'reconciliation', id: null };
 
 export interface ReconcileLogger {
   info(obj: object, msg?: string): void;
@@ -218,7 +222,7 @@ export class ReconciliationService {
   /** One pass; concurrent calls share the pass in flight. Returns how many objects changed. */
   runOnce(): Promise<number> {
     if (!this.running) {
-      this.running = this.pass().finally(() => {
+      this.running = withCause(RECONCILIATION, () => this.pass()).finally(() => {
         this.running = undefined;
       });
     }

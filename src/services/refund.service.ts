@@ -18,6 +18,7 @@ import { amountMismatch } from './amount-check';
 import type { ProviderClients } from './provider';
 import { followVersions, writeVersioned } from './versioned';
 import { recordCreated } from './event-log';
+import { refreshCause, withCause } from './cause';
 
 export interface RefundPaymentRequest {
   paymentId: string;
@@ -271,7 +272,7 @@ export class RefundService {
     const refund = await this.db.manager.findOne(RefundEntity, { where: { id, merchantId: principal.merchantId } });
     if (!refund) throw notFound('refund', id);
     requirePaymentReader(principal, refund.paymentId, 'refund', id);
-    return refresh ? this.refresh(refund) : refund;
+    return refresh ? withCause(refreshCause(principal), () => this.refresh(refund)) : refund;
   }
 
   /** Asks UCanPay (GET /payment/refund/status) and applies any change. */

@@ -1,6 +1,6 @@
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Database } from '../db/database';
-import { IdempotencyKeyEntity, WebhookEventEntity } from '../entities';
+import { EventEntity, IdempotencyKeyEntity, WebhookEventEntity } from '../entities';
 import { KEY_RETENTION_MS } from './idempotency.service';
 
 export interface RetentionLogger {
@@ -15,6 +15,8 @@ export interface RetentionOptions {
   idempotencyKeyRetentionMs: number;
   /** Webhook inbox rows are deleted once received longer ago than this (beyond UCanPay's redelivery horizon). */
   webhookInboxRetentionMs: number;
+  /** Events of the event log are deleted once older than this (EVENT_RETENTION_DAYS, at least 30 days). Absent: kept. */
+  eventRetentionMs?: number;
   /** Rows deleted per transaction: what one batch holds the SQLite writer or its PostgreSQL row locks for. */
   batchSize: number;
   /** Pause between two batches of a pass, so queued writes run in between (default 5 ms). */
@@ -25,6 +27,7 @@ export interface RetentionOptions {
 export interface RetentionReport {
   idempotencyKeys: number;
   webhookEvents: number;
+  events: number;
   batches: number;
 }
 
@@ -89,6 +92,17 @@ export class RetentionService {
         orderBy: 'received_at',
         params: (now) => [now - options.webhookInboxRetentionMs],
       },
+      ...(options.eventRetentionMs === undefined
+        ? []
+        : [
+            {
+              name: 'events' as const,
+              entity: EventEntity,
+              due: 'created_at < ?',
+              orderBy: 'created_at',
+              params: (now: number) => [now - options.eventRetentionMs!],
+            },
+          ]),
     ];
   }
 
@@ -119,7 +133,7 @@ export class RetentionService {
   }
 
   private async pass(): Promise<RetentionReport> {
-    const report: RetentionReport = { idempotencyKeys: 0, webhookEvents: 0, batches: 0 };
+    const report: RetentionReport = { idempotencyKeys: 0, webhookEvents: 0, events: 0, batches: 0 };
     const now = Date.now();
     for (const target of this.targets) {
       let from: number | undefined;
@@ -138,7 +152,7 @@ export class RetentionService {
         await new Promise((resolve) => setTimeout(resolve, this.options.pauseMs ?? 5));
       }
     }
-    if (report.idempotencyKeys || report.webhookEvents) this.log.info({ ...report }, 'retention pass deleted expired rows');
+    if (report.idempotencyKeys || report.webhookEvents || report.events) this.log.info({ ...report }, 'retention pass deleted expired rows');
     return report;
   }
 

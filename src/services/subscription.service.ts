@@ -30,6 +30,7 @@ import { paginate } from './pagination';
 import type { ProviderClients } from './provider';
 import { followVersions, writeVersioned } from './versioned';
 import { recordCreated } from './event-log';
+import { refreshCause, withCause } from './cause';
 
 export interface CreateSubscriptionRequest {
   customer: { id: string; email: string; name: string };
@@ -386,7 +387,7 @@ export class SubscriptionService {
   async get(principal: Principal | null, id: string, refresh = false): Promise<BillingSubscriptionEntity> {
     const merchantId = requireMerchant(principal, 'subscription');
     const sub = await this.find(merchantId, id);
-    return refresh ? this.refresh(sub) : sub;
+    return refresh ? withCause(refreshCause(principal), () => this.refresh(sub)) : sub;
   }
 
   /** Asks UCanPay (GET /subscriptions/status) and applies any change. */

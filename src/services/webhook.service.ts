@@ -8,6 +8,7 @@ import { ORDER_EVENT_TYPES, REFUND_EVENT_TYPES, SUBSCRIPTION_EVENT_TYPES, toWebh
 import type { PaymentService } from './payment.service';
 import type { RefundService } from './refund.service';
 import type { SubscriptionService } from './subscription.service';
+import { withCause } from './cause';
 
 export interface WebhookLogger {
   info(obj: object, msg?: string): void;
@@ -75,7 +76,8 @@ export class WebhookService {
     if (!effect) return reject(400, `event type ${event.type} does not match object status ${event.object.status}`);
 
     try {
-      return await this.db.transaction(async (tx) => {
+      // The event log names this UCanPay event as the cause of what it changes (src/services/cause.ts).
+      return await withCause({ kind: 'ucanpay_webhook', id: event.id }, () => this.db.transaction(async (tx) => {
         if (await this.db.findOneBy(WebhookEventEntity, { merchantId, eventId: event.id }, { tx })) return accept('duplicate');
         let objectId: string | null = null;
         let changed = false;
@@ -122,7 +124,7 @@ export class WebhookService {
           receivedAt: new Date(),
         });
         return accept(outcome);
-      });
+      }));
     } catch (error) {
       // PostgreSQL: the same event arrived at two instances at once; the other one applied it.
       if (isUniqueViolation(error)) return accept('duplicate');

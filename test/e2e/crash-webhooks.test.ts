@@ -51,7 +51,7 @@ describe('webhook deliveries across a kill -9', () => {
   it('every event is delivered at least once after the restart; the log shows each attempt', async () => {
     const port = await freePort();
     const first = await gateway('W1', port);
-    const created = await first.gql(CreateWebhookEndpointDocument, { input: { url: receiver.url, eventTypes: ['payment.created'] } });
+    const created = await first.gql(CreateWebhookEndpointDocument, { input: { url: receiver.url, eventTypes: ['PAYMENT_CREATED'] } });
     const secret = created.data!.createWebhookEndpoint.secret;
     const hang = new Promise<void>((resolve) => (release = resolve));
     receiver.respond = async () => {

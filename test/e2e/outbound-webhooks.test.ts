@@ -10,6 +10,7 @@ import {
   WebhookDeliveriesDocument,
   WebhookEndpointsDocument,
 } from '../../src/client/generated/graphql';
+import type { EventType } from '../../src/client/generated/graphql';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 
@@ -36,8 +37,8 @@ afterAll(async () => {
   await receiver?.stop();
 });
 
-async function createEndpoint(input: Partial<{ url: string; eventTypes: string[]; description: string; enabled: boolean; payloadQuery: string }> = {}) {
-  const res = await gw.gql(CreateWebhookEndpointDocument, { input: { url: receiver.url, eventTypes: ['payment.paid'], ...input } });
+async function createEndpoint(input: Partial<{ url: string; eventTypes: EventType[]; description: string; enabled: boolean; payloadQuery: string }> = {}) {
+  const res = await gw.gql(CreateWebhookEndpointDocument, { input: { url: receiver.url, eventTypes: ['PAYMENT_PAID'], ...(input as { eventTypes?: EventType[] }) } });
   expect(res.errors).toBeUndefined();
   return res.data!.createWebhookEndpoint;
 }
@@ -46,7 +47,7 @@ describe('webhook endpoints', () => {
   it('createWebhookEndpoint shows a whsec_ secret once; the list never shows it', async () => {
     const { endpoint, secret } = await createEndpoint({ description: 'orders' });
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
-    expect(endpoint).toMatchObject({ url: receiver.url, eventTypes: ['payment.paid'], enabled: true, description: 'orders', version: 1 });
+    expect(endpoint).toMatchObject({ url: receiver.url, eventTypes: ['PAYMENT_PAID'], enabled: true, description: 'orders', version: 1 });
     const list = await gw.gql(WebhookEndpointsDocument, { first: 100 });
     const listed = list.data!.webhookEndpoints.edges.map((e) => e.node).find((n) => n.id === endpoint.id);
     expect(listed).toMatchObject({ id: endpoint.id, url: receiver.url });
@@ -63,8 +64,7 @@ describe('webhook endpoints', () => {
     [{ url: 'http://0.0.0.0:8080/' }, 'input.url'],
     [{ url: 'http://nowhere.invalid/' }, 'input.url'],
     [{ eventTypes: [] }, 'input.eventTypes'],
-    [{ eventTypes: ['payment.paid', 'payment.nope'] }, 'input.eventTypes[1]'],
-    [{ eventTypes: ['payment.paid', 'payment.paid'] }, 'input.eventTypes[1]'],
+    [{ eventTypes: ['PAYMENT_PAID', 'PAYMENT_PAID'] }, 'input.eventTypes[1]'],
     [{ description: 'x'.repeat(501) }, 'input.description'],
     [{ payloadQuery: '{ payment(id: $objectId) { id } ' }, 'input.payloadQuery'],
     [{ payloadQuery: 'query($objectId: ID!) { payment(id: $objectId) { nope } }' }, 'input.payloadQuery'],
@@ -72,7 +72,7 @@ describe('webhook endpoints', () => {
     [{ payloadQuery: 'query($secret: String) { payments { edges { cursor } } }' }, 'input.payloadQuery'],
   ])('bad input %j → BAD_USER_INPUT naming %s, nothing saved', async (input, field) => {
     const before = (await gw.gql(WebhookEndpointsDocument, { first: 100 })).data!.webhookEndpoints.edges.length;
-    const res = await gw.gql(CreateWebhookEndpointDocument, { input: { url: receiver.url, eventTypes: ['payment.paid'], ...input } });
+    const res = await gw.gql(CreateWebhookEndpointDocument, { input: { url: receiver.url, eventTypes: ['PAYMENT_PAID'], ...(input as { eventTypes?: EventType[] }) } });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect(res.errors![0].message.startsWith(field)).toBe(true);
     expect((await gw.gql(WebhookEndpointsDocument, { first: 100 })).data!.webhookEndpoints.edges.length).toBe(before);
@@ -80,17 +80,21 @@ describe('webhook endpoints', () => {
 
   it('a bad payloadQuery names the GraphQL error', async () => {
     const res = await gw.gql(CreateWebhookEndpointDocument, {
-      input: { url: receiver.url, eventTypes: ['payment.paid'], payloadQuery: 'query($objectId: ID!) { payment(id: $objectId) { nope } }' },
+      input: { url: receiver.url, eventTypes: ['PAYMENT_PAID'], payloadQuery: 'query($objectId: ID!) { payment(id: $objectId) { nope } }' },
     });
     expect(res.errors![0].message).toMatch(/input\.payloadQuery is not a valid payload query: Cannot query field "nope" on type "Payment"/);
   });
 
   it('updateWebhookEndpoint changes only what is given; a bad field changes nothing', async () => {
     const { endpoint } = await createEndpoint();
-    const bad = await gw.gql(UpdateWebhookEndpointDocument, { id: endpoint.id, input: { description: 'new', eventTypes: ['nope'] } });
-    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.eventTypes[0]' });
+    const bad = await gw.gql(UpdateWebhookEndpointDocument, { id: endpoint.id, input: { description: 'new', eventTypes: [] } });
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.eventTypes' });
+    // An unknown type is refused by GraphQL's own coercion, naming the same path.
+    const unknown = await gw.gql(UpdateWebhookEndpointDocument, { id: endpoint.id, input: { description: 'new', eventTypes: ['PAYMENT_PAID', 'PAYMENT_NOPE'] as never } });
+    expect(unknown.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(unknown.errors![0].message).toMatch(/input\.eventTypes\[1\]/);
     const ok = await gw.gql(UpdateWebhookEndpointDocument, { id: endpoint.id, input: { description: 'new', enabled: false } });
-    expect(ok.data!.updateWebhookEndpoint).toMatchObject({ description: 'new', enabled: false, eventTypes: ['payment.paid'], url: receiver.url, version: 2 });
+    expect(ok.data!.updateWebhookEndpoint).toMatchObject({ description: 'new', enabled: false, eventTypes: ['PAYMENT_PAID'], url: receiver.url, version: 2 });
     const missing = await gw.gql(UpdateWebhookEndpointDocument, { id: 'we_01jd0000000000000000000000', input: { enabled: true } });
     expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
@@ -169,7 +173,7 @@ describe('only the merchant API key manages webhooks, over HTTP and graphql-ws a
     const created = (await gw.gql(CreatePaymentDocument, { input: { amount: 500, currency: 'USD', description: 'x', returnUrl: 'https://shop.example/r' } })).data!.createPayment;
     if (created.__typename !== 'CreatePaymentPayload') throw new Error('payment not created');
     const clientSecret = created.payment.clientSecret!;
-    const input = { url: receiver.url, eventTypes: ['payment.paid'] };
+    const input = { url: receiver.url, eventTypes: ['PAYMENT_PAID' as const] };
     const http = await gw.gql(CreateWebhookEndpointDocument, { input }, { token: clientSecret });
     expect(http.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const listHttp = await gw.gql(WebhookEndpointsDocument, {}, { token: clientSecret });

@@ -8,6 +8,7 @@ import {
 } from '../../src/client/generated/graphql';
 import { newId } from '../../src/domain/ids';
 import type { EventType } from '../../src/domain/event-types';
+import type { EventType as GqlEventType } from '../../src/client/generated/graphql';
 import { INTERRUPTED } from '../../src/services/webhook-delivery';
 import { checkout, eventually, startGateway, type TestGateway } from '../helpers/gateway';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
@@ -41,8 +42,8 @@ async function receiver(): Promise<WebhookReceiver> {
   return r;
 }
 
-async function endpointFor(r: WebhookReceiver, input: { eventTypes?: string[]; payloadQuery?: string } = {}) {
-  const res = await gw.gql(CreateWebhookEndpointDocument, { input: { url: r.url, eventTypes: input.eventTypes ?? ['payment.paid'], payloadQuery: input.payloadQuery } });
+async function endpointFor(r: WebhookReceiver, input: { eventTypes?: GqlEventType[]; payloadQuery?: string } = {}) {
+  const res = await gw.gql(CreateWebhookEndpointDocument, { input: { url: r.url, eventTypes: input.eventTypes ?? ['PAYMENT_PAID'], payloadQuery: input.payloadQuery } });
   expect(res.errors).toBeUndefined();
   return res.data!.createWebhookEndpoint;
 }
@@ -73,7 +74,7 @@ async function deliveriesOf(endpointId: string) {
 describe('outbound webhook delivery', () => {
   it('authorizing a payment at the checkout sends a signed payment.paid carrying the object and its version', async () => {
     const r = await receiver();
-    const { endpoint, secret } = await endpointFor(r, { eventTypes: ['payment.created', 'payment.paid'] });
+    const { endpoint, secret } = await endpointFor(r, { eventTypes: ['PAYMENT_CREATED', 'PAYMENT_PAID'] });
     const created = (await gw.gql(CreatePaymentDocument, { input: { amount: 2500, currency: 'EUR', description: 'webhook e2e', returnUrl: 'https://shop.example/r' } })).data!.createPayment;
     if (created.__typename !== 'CreatePaymentPayload') throw new Error('payment not created');
     await checkout(created.payment.checkoutUrl!, 'authorize');
@@ -164,7 +165,7 @@ describe('outbound webhook delivery', () => {
     r.respond = () => 503;
     const { endpoint } = await endpointFor(r);
     const watcher = await receiver();
-    const watching = await endpointFor(watcher, { eventTypes: ['webhook_endpoint.disabled'] });
+    const watching = await endpointFor(watcher, { eventTypes: ['WEBHOOK_ENDPOINT_DISABLED'] });
     for (let i = 0; i < 5; i++) await recordEvent();
     const ep = await eventually(async () => {
       const e = (await gw.gql(WebhookEndpointDocument, { id: endpoint.id })).data!.webhookEndpoint!;
@@ -221,8 +222,8 @@ describe('outbound webhook delivery', () => {
 
   it('only enabled endpoints subscribed to the type get a delivery', async () => {
     const r = await receiver();
-    const paid = await endpointFor(r, { eventTypes: ['payment.paid'] });
-    const refunds = await endpointFor(r, { eventTypes: ['refund.succeeded'] });
+    const paid = await endpointFor(r, { eventTypes: ['PAYMENT_PAID'] });
+    const refunds = await endpointFor(r, { eventTypes: ['REFUND_SUCCEEDED'] });
     await recordEvent('payment.paid');
     await eventually(async () => (await deliveriesOf(paid.endpoint.id)).length === 1);
     expect(await deliveriesOf(refunds.endpoint.id)).toEqual([]);

@@ -69,14 +69,20 @@ export async function quiesce(world: World): Promise<string[]> {
   return notes;
 }
 
-interface GwRefund {
+/** An object's timeline (the event log): one event per version, oldest first. */
+interface Timeline {
+  version: number;
+  /** The first page (20: a literal `first` would multiply the query's cost past its limit); these objects have a few versions. */
+  events: { edges: Array<{ node: { objectVersion: number } }>; pageInfo: { hasNextPage: boolean } };
+}
+interface GwRefund extends Timeline {
   id: string;
   status: string;
   amount: number;
   merchantReference: string;
   providerRefundId: string | null;
 }
-interface GwPayment {
+interface GwPayment extends Timeline {
   id: string;
   status: string;
   amount: number;
@@ -100,7 +106,8 @@ export interface Snapshot {
 export async function snapshot(world: World): Promise<Snapshot> {
   const answer = await world.gql(`{ payments(first: 5) { edges { node {
       id status amount currency merchantReference providerOrderId transactionId checkoutUrl refundedAmount failureCode paidAt
-      refunds { id status amount merchantReference providerRefundId } } } } }`);
+      version events { edges { node { objectVersion } } pageInfo { hasNextPage } }
+      refunds { id status amount merchantReference providerRefundId version events { edges { node { objectVersion } } pageInfo { hasNextPage } } } } } } }`);
   if (answer.kind !== 'answer' || !answer.data?.payments) {
     throw new Error(`harness: could not read the gateway's payments: ${JSON.stringify(answer).slice(0, 500)}`);
   }
@@ -199,6 +206,18 @@ export function violations(model: Model, snap: Snapshot): string[] {
   }
 
   out.push(...keyViolations(model));
+  out.push(...timelineViolations(snap));
+  return out;
+}
+
+/** The event log: every applied change of a payment or refund recorded one event, in version order, whatever crashed or raced. */
+function timelineViolations(snap: Snapshot): string[] {
+  const out: string[] = [];
+  for (const o of snap.payments.flatMap((p): Array<Timeline & { id: string }> => [p, ...p.refunds])) {
+    const versions = o.events.edges.map((e) => e.node.objectVersion);
+    const expected = Array.from({ length: Math.min(o.version, 20) }, (_, i) => i + 1);
+    if (versions.join(',') !== expected.join(',')) out.push(`[event log] ${o.id} at version ${o.version} has events for versions [${versions.join(', ')}]`);
+  }
   return out;
 }
 

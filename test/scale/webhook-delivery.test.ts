@@ -52,7 +52,7 @@ afterAll(async () => {
 describe('outbound webhooks on two instances (PostgreSQL + Redis)', () => {
   it(`${EVENTS} events, one receiver: each delivered, never attempted by both instances at once`, async () => {
     if (!services) return;
-    const created = await a.gql(CreateWebhookEndpointDocument, { input: { url: receiver.url, eventTypes: ['payment.created'] } });
+    const created = await a.gql(CreateWebhookEndpointDocument, { input: { url: receiver.url, eventTypes: ['PAYMENT_CREATED'] } });
     const secret = created.data!.createWebhookEndpoint.secret;
     // A little slow, and the first attempt of every 4th event fails: the retries are claimed by either instance.
     const firstSeen = new Set<string>();

@@ -15,6 +15,7 @@ const FETCH_BY_TYPE: Record<string, (ctx: GatewayContext, id: string) => Promise
   Payment: (ctx, id) => ctx.services.payments.get(ctx.principal, id),
   Refund: (ctx, id) => ctx.services.refunds.get(ctx.principal, id),
   BillingSubscription: (ctx, id) => ctx.services.subscriptions.get(ctx.principal, id),
+  Event: (ctx, id) => ctx.services.events.get(ctx.principal, id),
 };
 
 function fetchNode(ctx: GatewayContext, id: string): Promise<NodeValue> {

@@ -5,6 +5,7 @@ export const NODE_TYPE_BY_PREFIX: Readonly<Record<string, string>> = {
   pay: 'Payment',
   ref: 'Refund',
   sub: 'BillingSubscription',
+  evt: 'Event',
 };
 
 export function nodeTypeOf(id: string): string | undefined {
@@ -18,7 +19,7 @@ export function nodeTypeOf(id: string): string | undefined {
  */
 @InterfaceType({
   description:
-    'An object with a globally unique id that can be fetched again with node(id) or nodes(ids) (Relay global object identification). The id prefix tells the type: pay_ Payment, ref_ Refund, sub_ BillingSubscription.',
+    'An object with a globally unique id that can be fetched again with node(id) or nodes(ids) (Relay global object identification). The id prefix tells the type: pay_ Payment, ref_ Refund, sub_ BillingSubscription, evt_ Event.',
   resolveType: (value: { id: string }) => nodeTypeOf(value.id),
 })
 export abstract class Node {

@@ -1,5 +1,6 @@
 import { DateTimeISOResolver } from 'graphql-scalars';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { EventType } from './event.type';
 import { PageInfo } from './payment-connection.type';
 
 @ObjectType({ simpleResolvers: true, description: 'Where the gateway sends your events: a URL, the event types it wants, and how the payload looks.' })
@@ -13,7 +14,7 @@ export class WebhookEndpoint {
   @Field(() => String, { description: 'Your note about the endpoint (may be empty).' })
   description!: string;
 
-  @Field(() => [String], { description: 'The event types delivered here, e.g. payment.paid.' })
+  @Field(() => [EventType], { description: 'The event types delivered here (payloads name them payment.paid etc.).' })
   eventTypes!: string[];
 
   @Field(() => Boolean, { description: 'False: nothing is delivered (you disabled it, or the gateway did: see disabledReason).' })
@@ -58,7 +59,7 @@ export class CreateWebhookEndpointInput {
   @Field(() => Boolean, { nullable: true, description: 'Default true.' })
   enabled?: boolean | null;
 
-  @Field(() => [String], { description: 'Event types to deliver (at least one, no repeats), e.g. ["payment.paid"].' })
+  @Field(() => [EventType], { description: 'Event types to deliver (at least one, no repeats), e.g. [PAYMENT_PAID].' })
   eventTypes!: string[];
 
   @Field(() => String, {
@@ -79,7 +80,7 @@ export class UpdateWebhookEndpointInput {
   @Field(() => Boolean, { nullable: true, description: 'true re-enables a disabled endpoint (and clears its failure count).' })
   enabled?: boolean | null;
 
-  @Field(() => [String], { nullable: true, description: 'Event types to deliver (at least one, no repeats).' })
+  @Field(() => [EventType], { nullable: true, description: 'Event types to deliver (at least one, no repeats).' })
   eventTypes?: string[] | null;
 
   @Field(() => String, { nullable: true, description: 'A new payload query; null removes it (the default payload again).' })

@@ -90,8 +90,8 @@ export type CreateWebhookEndpointInput = {
   description?: string | null | undefined;
   /** Default true. */
   enabled?: boolean | null | undefined;
-  /** Event types to deliver (at least one, no repeats), e.g. ["payment.paid"]. */
-  eventTypes: Array<string>;
+  /** Event types to deliver (at least one, no repeats), e.g. [PAYMENT_PAID]. */
+  eventTypes: Array<EventType>;
   /** A GraphQL query run for each delivery (variables $eventId, $eventType, $objectId, $objectType, $objectVersion); its result is the payload. Validated now. */
   payloadQuery?: string | null | undefined;
   /** Absolute http(s) URL; https only in production; checked against private, loopback and metadata addresses. */
@@ -122,6 +122,53 @@ export type ErrorCode =
   | 'REFUND_EXCEEDS_PAYMENT'
   /** The subscription is CANCELLED or UNPAID and cannot change. */
   | 'SUBSCRIPTION_CLOSED';
+
+/** What happened, named <object>.<what> in payloads and docs (PAYMENT_PAID is payment.paid). docs/events-and-webhooks.md lists them with examples. */
+export type EventType =
+  /** payment.cancelled: the customer cancelled at checkout (CANCELLED). */
+  | 'PAYMENT_CANCELLED'
+  /** payment.created: createPayment wrote the payment (PENDING, before UCanPay was called). */
+  | 'PAYMENT_CREATED'
+  /** payment.expired: nobody paid before expiresAt (EXPIRED). */
+  | 'PAYMENT_EXPIRED'
+  /** payment.failed: declined, refused by UCanPay, or never created in time (FAILED). */
+  | 'PAYMENT_FAILED'
+  /** payment.paid: the customer paid (PAID). */
+  | 'PAYMENT_PAID'
+  /** payment.partially_refunded: a refund succeeded and part of the amount is refunded. */
+  | 'PAYMENT_PARTIALLY_REFUNDED'
+  /** payment.refunded: the whole paid amount is refunded (REFUNDED). */
+  | 'PAYMENT_REFUNDED'
+  /** payment.updated: another visible change, e.g. the checkout URL attached or the expiry known. */
+  | 'PAYMENT_UPDATED'
+  /** refund.created: refundPayment wrote the refund (PROCESSING). */
+  | 'REFUND_CREATED'
+  /** refund.failed: UCanPay refused or failed the refund (FAILED). */
+  | 'REFUND_FAILED'
+  /** refund.succeeded: UCanPay returned the money (SUCCEEDED). */
+  | 'REFUND_SUCCEEDED'
+  /** refund.updated: another visible change, e.g. UCanPay's refund id attached. */
+  | 'REFUND_UPDATED'
+  /** subscription.activated: authorized and charged, or recovered (ACTIVE). */
+  | 'SUBSCRIPTION_ACTIVATED'
+  /** subscription.cancelled: cancelled, by you or by UCanPay (CANCELLED). */
+  | 'SUBSCRIPTION_CANCELLED'
+  /** subscription.created: createSubscription wrote the subscription (PENDING_AUTHORIZATION). */
+  | 'SUBSCRIPTION_CREATED'
+  /** subscription.past_due: a renewal failed; UCanPay retries (PAST_DUE). */
+  | 'SUBSCRIPTION_PAST_DUE'
+  /** subscription.renewal_failed: a new charge failed while past due. */
+  | 'SUBSCRIPTION_RENEWAL_FAILED'
+  /** subscription.renewed: a new charge succeeded (a renewal, or a retry of one). */
+  | 'SUBSCRIPTION_RENEWED'
+  /** subscription.trialing: the mandate is authorized and the trial runs (TRIALING). */
+  | 'SUBSCRIPTION_TRIALING'
+  /** subscription.unpaid: the retries are exhausted (UNPAID). */
+  | 'SUBSCRIPTION_UNPAID'
+  /** subscription.updated: another visible change, e.g. the authorization URL, pending terms, cancelAtPeriodEnd. */
+  | 'SUBSCRIPTION_UPDATED'
+  /** webhook_endpoint.disabled: an outbound webhook endpoint was disabled after failing deliveries. */
+  | 'WEBHOOK_ENDPOINT_DISABLED';
 
 /** PENDING → PAID | FAILED | CANCELLED | EXPIRED; PAID → PARTIALLY_REFUNDED → REFUNDED. */
 export type PaymentStatus =
@@ -184,7 +231,7 @@ export type UpdateWebhookEndpointInput = {
   /** true re-enables a disabled endpoint (and clears its failure count). */
   enabled?: boolean | null | undefined;
   /** Event types to deliver (at least one, no repeats). */
-  eventTypes?: Array<string> | null | undefined;
+  eventTypes?: Array<EventType> | null | undefined;
   /** A new payload query; null removes it (the default payload again). */
   payloadQuery?: string | null | undefined;
   /** A new URL (same rules as when created). */
@@ -355,7 +402,7 @@ export type SubscriptionUpdatedSubscriptionVariables = Exact<{
 
 export type SubscriptionUpdatedSubscription = { subscriptionUpdated: { id: string, status: BillingSubscriptionStatus, amount: number, currency: string, interval: BillingInterval, intervalCount: number, startDate: string, trialDays: number, merchantReference: string, authorizationUrl: string | null, providerSubscriptionId: string | null, currentPeriodStart: string | null, currentPeriodEnd: string | null, nextBillingAt: string | null, cancelAtPeriodEnd: boolean, cancelledAt: string | null, failedRenewalCount: number, failureCode: string | null, metadata: Record<string, unknown>, version: number, createdAt: string, updatedAt: string, customer: { id: string, email: string, name: string }, pendingUpdate: { amount: number | null, interval: BillingInterval | null, intervalCount: number | null, effectiveAt: string | null } | null, charges: Array<{ id: string, amount: number, currency: string, status: string, failureCode: string | null, periodStart: string, periodEnd: string, createdAt: string }> } };
 
-export type WebhookEndpointFieldsFragment = { id: string, url: string, description: string, eventTypes: Array<string>, enabled: boolean, disabledReason: string | null, payloadQuery: string | null, previousSecretExpiresAt: string | null, consecutiveFailures: number, version: number, createdAt: string, updatedAt: string };
+export type WebhookEndpointFieldsFragment = { id: string, url: string, description: string, eventTypes: Array<EventType>, enabled: boolean, disabledReason: string | null, payloadQuery: string | null, previousSecretExpiresAt: string | null, consecutiveFailures: number, version: number, createdAt: string, updatedAt: string };
 
 export type WebhookDeliveryFieldsFragment = { id: string, endpointId: string, eventId: string, eventType: string, status: WebhookDeliveryStatus, attemptCount: number, nextAttemptAt: string | null, lastAttemptAt: string | null, lastHttpStatus: number | null, lastError: string | null, createdAt: string, attempts: Array<{ startedAt: string, durationMs: number, httpStatus: number | null, responseExcerpt: string | null, error: string | null, nextRetryAt: string | null }> };
 
@@ -364,7 +411,7 @@ export type CreateWebhookEndpointMutationVariables = Exact<{
 }>;
 
 
-export type CreateWebhookEndpointMutation = { createWebhookEndpoint: { secret: string, endpoint: { id: string, url: string, description: string, eventTypes: Array<string>, enabled: boolean, disabledReason: string | null, payloadQuery: string | null, previousSecretExpiresAt: string | null, consecutiveFailures: number, version: number, createdAt: string, updatedAt: string } } };
+export type CreateWebhookEndpointMutation = { createWebhookEndpoint: { secret: string, endpoint: { id: string, url: string, description: string, eventTypes: Array<EventType>, enabled: boolean, disabledReason: string | null, payloadQuery: string | null, previousSecretExpiresAt: string | null, consecutiveFailures: number, version: number, createdAt: string, updatedAt: string } } };
 
 export type UpdateWebhookEndpointMutationVariables = Exact<{
   id: string;
@@ -372,7 +419,7 @@ export type UpdateWebhookEndpointMutationVariables = Exact<{
 }>;
 
 
-export type UpdateWebhookEndpointMutation = { updateWebhookEndpoint: { id: string, url: string, description: string, eventTypes: Array<string>, enabled: boolean, disabledReason: string | null, payloadQuery: string | null, previousSecretExpiresAt: string | null, consecutiveFailures: number, version: number, createdAt: string, updatedAt: string } };
+export type UpdateWebhookEndpointMutation = { updateWebhookEndpoint: { id: string, url: string, description: string, eventTypes: Array<EventType>, enabled: boolean, disabledReason: string | null, payloadQuery: string | null, previousSecretExpiresAt: string | null, consecutiveFailures: number, version: number, createdAt: string, updatedAt: string } };
 
 export type DeleteWebhookEndpointMutationVariables = Exact<{
   id: string;
@@ -387,7 +434,7 @@ export type RotateWebhookEndpointSecretMutationVariables = Exact<{
 }>;
 
 
-export type RotateWebhookEndpointSecretMutation = { rotateWebhookEndpointSecret: { secret: string, endpoint: { id: string, url: string, description: string, eventTypes: Array<string>, enabled: boolean, disabledReason: string | null, payloadQuery: string | null, previousSecretExpiresAt: string | null, consecutiveFailures: number, version: number, createdAt: string, updatedAt: string } } };
+export type RotateWebhookEndpointSecretMutation = { rotateWebhookEndpointSecret: { secret: string, endpoint: { id: string, url: string, description: string, eventTypes: Array<EventType>, enabled: boolean, disabledReason: string | null, payloadQuery: string | null, previousSecretExpiresAt: string | null, consecutiveFailures: number, version: number, createdAt: string, updatedAt: string } } };
 
 export type TestWebhookEndpointMutationVariables = Exact<{
   id: string;
@@ -410,14 +457,14 @@ export type WebhookEndpointsQueryVariables = Exact<{
 }>;
 
 
-export type WebhookEndpointsQuery = { webhookEndpoints: { edges: Array<{ cursor: string, node: { id: string, url: string, description: string, eventTypes: Array<string>, enabled: boolean, disabledReason: string | null, payloadQuery: string | null, previousSecretExpiresAt: string | null, consecutiveFailures: number, version: number, createdAt: string, updatedAt: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type WebhookEndpointsQuery = { webhookEndpoints: { edges: Array<{ cursor: string, node: { id: string, url: string, description: string, eventTypes: Array<EventType>, enabled: boolean, disabledReason: string | null, payloadQuery: string | null, previousSecretExpiresAt: string | null, consecutiveFailures: number, version: number, createdAt: string, updatedAt: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type WebhookEndpointQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type WebhookEndpointQuery = { webhookEndpoint: { id: string, url: string, description: string, eventTypes: Array<string>, enabled: boolean, disabledReason: string | null, payloadQuery: string | null, previousSecretExpiresAt: string | null, consecutiveFailures: number, version: number, createdAt: string, updatedAt: string } | null };
+export type WebhookEndpointQuery = { webhookEndpoint: { id: string, url: string, description: string, eventTypes: Array<EventType>, enabled: boolean, disabledReason: string | null, payloadQuery: string | null, previousSecretExpiresAt: string | null, consecutiveFailures: number, version: number, createdAt: string, updatedAt: string } | null };
 
 export type WebhookDeliveriesQueryVariables = Exact<{
   endpointId?: string | null | undefined;

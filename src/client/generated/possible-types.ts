@@ -33,6 +33,7 @@
     ],
     "Node": [
       "BillingSubscription",
+      "Event",
       "Payment",
       "Refund"
     ],
