@@ -61,6 +61,8 @@ export class OutboundWebhooks1764800000000 implements MigrationInterface {
           new TableIndex({ name: 'uq_webhook_deliveries_endpoint_event', columnNames: ['endpoint_id', 'event_id'], isUnique: true }),
           new TableIndex({ name: 'ix_webhook_deliveries_due', columnNames: ['status', 'next_attempt_at'] }),
           new TableIndex({ name: 'ix_webhook_deliveries_merchant_created', columnNames: ['merchant_id', 'created_at', 'id'] }),
+          // Retention: settled deliveries, oldest first.
+          new TableIndex({ name: 'ix_webhook_deliveries_updated', columnNames: ['updated_at'] }),
         ],
       }),
     );
@@ -77,7 +79,10 @@ export class OutboundWebhooks1764800000000 implements MigrationInterface {
           { name: 'error', type: 'varchar', length: '500', isNullable: true },
           ms('next_retry_at', true),
         ],
-        indices: [new TableIndex({ name: 'ix_webhook_delivery_attempts_delivery', columnNames: ['delivery_id', 'started_at'] })],
+        indices: [
+          new TableIndex({ name: 'ix_webhook_delivery_attempts_delivery', columnNames: ['delivery_id', 'started_at'] }),
+          new TableIndex({ name: 'ix_webhook_delivery_attempts_started', columnNames: ['started_at'] }),
+        ],
       }),
     );
   }

@@ -24,6 +24,7 @@ export interface DeliveredEvent {
 @Index('uq_webhook_deliveries_endpoint_event', ['endpointId', 'eventId'], { unique: true })
 @Index('ix_webhook_deliveries_due', ['status', 'nextAttemptAt'])
 @Index('ix_webhook_deliveries_merchant_created', ['merchantId', 'createdAt', 'id'])
+@Index('ix_webhook_deliveries_updated', ['updatedAt'])
 export class WebhookDeliveryEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id!: string;
@@ -89,6 +90,7 @@ export class WebhookDeliveryEntity {
 /** One HTTP attempt of a delivery: the delivery log. */
 @Entity({ name: 'webhook_delivery_attempts' })
 @Index('ix_webhook_delivery_attempts_delivery', ['deliveryId', 'startedAt'])
+@Index('ix_webhook_delivery_attempts_started', ['startedAt'])
 export class WebhookDeliveryAttemptEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id!: string;

@@ -84,6 +84,7 @@ export function createServices(deps: {
     secretGraceMs: config.webhooks.secretGraceMs,
     now,
     resolve: deps.webhookResolver,
+    events: eventLog,
   });
   connectOutboundWebhooks(eventLog, webhookDeliveries);
   const eventService = new EventService(eventLog, events, { pollMs: config.events.streamPollMs });

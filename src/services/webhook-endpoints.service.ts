@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Database } from '../db/database';
+import { isUniqueViolation, type Database } from '../db/database';
+import type { EventLog } from './event-log';
 import { invalidInput, notFound } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { checkIntRange, checkText } from '../domain/validation';
@@ -45,7 +46,13 @@ export class WebhookEndpointService {
     private readonly delivery: WebhookDeliveryService,
     /** The event types an endpoint may subscribe to (the event log's list). */
     private readonly eventTypes: readonly string[],
-    private readonly options: { secretGraceMs: number; now?: () => number; resolve?: Resolver },
+    private readonly options: {
+      secretGraceMs: number;
+      now?: () => number;
+      resolve?: Resolver;
+      /** The event log, for redelivering an event this endpoint never had a delivery of. */
+      events?: Pick<EventLog, 'get'>;
+    },
   ) {}
 
   private now(): number {
@@ -194,18 +201,43 @@ export class WebhookEndpointService {
     const endpoint = await this.db.findOneBy(WebhookEndpointEntity, { id: endpointId, merchantId });
     if (!endpoint) throw notFound('webhook endpoint', endpointId);
     if (!endpoint.enabled) throw invalidInput('endpointId', 'names a disabled endpoint: enable it (updateWebhookEndpoint) before redelivering');
+    // An event the endpoint never had a delivery of (it subscribed later, or to other types) gets one now, from the log.
     const existing = await this.db.findOneBy(WebhookDeliveryEntity, { endpointId, eventId, merchantId });
-    if (!existing) throw notFound('delivery of this event to this endpoint', eventId);
-    const claimed = await this.db.transaction(async (tx) => {
-      const delivery = await this.delivery.claimOne(tx, existing.id);
-      if (delivery) {
-        delivery.retryUntil = new Date(this.now() + this.delivery.retryForMs);
-        await tx.manager.update(WebhookDeliveryEntity, { id: delivery.id }, { retryUntil: delivery.retryUntil });
-      }
-      return delivery;
-    });
-    if (!claimed) return (await this.db.findOneBy(WebhookDeliveryEntity, { id: existing.id })) ?? existing;
+    const fresh = existing ? undefined : await this.deliveryFromLog(merchantId, endpointId, eventId);
+    const claim = () =>
+      this.db.transaction(async (tx) => {
+        // Made and claimed in one transaction: no worker can take it first.
+        if (fresh) await this.delivery.insertDelivery(tx, fresh);
+        const delivery = await this.delivery.claimOne(tx, (existing ?? fresh)!.id);
+        if (delivery) {
+          delivery.retryUntil = new Date(this.now() + this.delivery.retryForMs);
+          await tx.manager.update(WebhookDeliveryEntity, { id: delivery.id }, { retryUntil: delivery.retryUntil });
+        }
+        return delivery;
+      });
+    let claimed: Awaited<ReturnType<typeof claim>>;
+    try {
+      claimed = await claim();
+    } catch (error) {
+      // Another redelivery made the same row at the same moment: that one is the answer.
+      if (fresh && isUniqueViolation(error)) return this.db.findOneByOrFail(WebhookDeliveryEntity, { endpointId, eventId });
+      throw error;
+    }
+    const row = (existing ?? fresh)!;
+    if (!claimed) return (await this.db.findOneBy(WebhookDeliveryEntity, { id: row.id })) ?? row;
     return this.delivery.attempt(claimed);
+  }
+
+  /** A new delivery row (not yet written) of a logged event to an endpoint; NOT_FOUND when the log has no such event. */
+  private async deliveryFromLog(merchantId: string, endpointId: string, eventId: string): Promise<WebhookDeliveryEntity> {
+    const event = await this.options.events?.get(merchantId, eventId);
+    if (!event) throw notFound('event', eventId);
+    return this.delivery.newDelivery(
+      merchantId,
+      endpointId,
+      { id: event.id, type: event.type, createdAt: event.createdAt.getTime(), objectType: event.objectType, objectId: event.objectId, objectVersion: event.objectVersion, data: event.data },
+      new Date(this.now()),
+    );
   }
 
   /** The delivery log, newest first; filters combine. */

@@ -220,13 +220,18 @@ describe('outbound webhook delivery', () => {
     r.respond = () => 200;
   });
 
-  it('only enabled endpoints subscribed to the type get a delivery', async () => {
+  it('only enabled endpoints subscribed to the type get a delivery; redeliverEvent sends any event of the log to any endpoint', async () => {
     const r = await receiver();
     const paid = await endpointFor(r, { eventTypes: ['PAYMENT_PAID'] });
     const refunds = await endpointFor(r, { eventTypes: ['REFUND_SUCCEEDED'] });
-    await recordEvent('payment.paid');
+    const event = await recordEvent('payment.paid');
     await eventually(async () => (await deliveriesOf(paid.endpoint.id)).length === 1);
     expect(await deliveriesOf(refunds.endpoint.id)).toEqual([]);
+    const sent = await gw.gql(RedeliverEventDocument, { eventId: event.id, endpointId: refunds.endpoint.id });
+    expect(sent.data!.redeliverEvent).toMatchObject({ eventId: event.id, status: 'SUCCEEDED', attemptCount: 1 });
+    expect(r.received.filter((x) => x.id === event.id)).toHaveLength(2);
+    const missing = await gw.gql(RedeliverEventDocument, { eventId: newId('evt'), endpointId: refunds.endpoint.id });
+    expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
   it('payload shaping: the endpoint’s query runs with its merchant as the only principal; variables name the event', async () => {
@@ -247,5 +252,28 @@ describe('outbound webhook delivery', () => {
       data: { payment: { id: created.payment.id, amount: 1234, currency: 'USD', description: 'shaped', clientSecret: created.payment.clientSecret } },
     });
     expect(got.json).not.toHaveProperty('errors');
+  });
+
+  it('retention: settled deliveries and attempts older than the event retention are pruned; pending ones stay', async () => {
+    const r = await receiver();
+    const { endpoint } = await endpointFor(r);
+    await recordEvent();
+    await eventually(async () => (await deliveriesOf(endpoint.id))[0]?.status === 'SUCCEEDED');
+    // A delivery waiting for a retry an hour from now.
+    const deliveries = gw.app.services.webhookDeliveries;
+    const waiting = deliveries.newDelivery(gw.app.demo.merchantId, endpoint.id, { id: newId('evt'), type: 'payment.paid', createdAt: Date.now(), objectType: 'payment', objectId: newId('pay'), objectVersion: 2, data: {} }, new Date());
+    waiting.nextAttemptAt = new Date(Date.now() + 3_600_000);
+    await gw.app.db.transaction((tx) => deliveries.insertDelivery(tx, waiting));
+    const old = Date.now() - 31 * 86_400_000;
+    const ids = (await deliveriesOf(endpoint.id)).map((d) => d.id);
+    // Both look 31 days old; only the settled one may go.
+    await gw.app.db.transaction(async (tx) => {
+      await tx.manager.query(`UPDATE webhook_deliveries SET updated_at = ${old} WHERE endpoint_id = ?`, [endpoint.id]);
+      await tx.manager.query(`UPDATE webhook_delivery_attempts SET started_at = ${old} WHERE delivery_id IN (${ids.map(() => '?').join(', ')})`, ids);
+    });
+    const report = await gw.app.services.retention.runOnce();
+    expect(report.webhookDeliveries).toBeGreaterThanOrEqual(1);
+    const left = await deliveriesOf(endpoint.id);
+    expect(left.map((d) => [d.id, d.status])).toEqual([[waiting.id, 'PENDING']]);
   });
 });
