@@ -4,6 +4,7 @@ import {
   CreatePaymentDocument,
   CreateWebhookEndpointDocument,
   DeleteWebhookEndpointDocument,
+  RedeliverEventDocument,
   RotateWebhookEndpointSecretDocument,
   TestWebhookEndpointDocument,
   UpdateWebhookEndpointDocument,
@@ -11,7 +12,8 @@ import {
   WebhookEndpointsDocument,
 } from '../../src/client/generated/graphql';
 import type { EventType } from '../../src/client/generated/graphql';
-import { startGateway, type TestGateway } from '../helpers/gateway';
+import { eventually, startGateway, type TestGateway } from '../helpers/gateway';
+import { createTestMerchant } from '../hardening/helpers';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 
 let gw: TestGateway;
@@ -191,5 +193,47 @@ describe('only the merchant API key manages webhooks, over HTTP and graphql-ws a
     expect((await overWs(print(WebhookEndpointsDocument), {})).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await overWs(print(WebhookDeliveriesDocument), {})).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await gw.gql(WebhookEndpointsDocument, {})).errors).toBeUndefined();
+  });
+});
+
+describe('endpoints across merchants', () => {
+  it("another merchant neither sees nor changes A's endpoints and deliveries, and its payload query runs as itself", async () => {
+    const B = await createTestMerchant(gw, 'Webhook merchant B');
+    const { endpoint } = await createEndpoint();
+    const ping = (await gw.gql(TestWebhookEndpointDocument, { id: endpoint.id })).data!.testWebhookEndpoint;
+    const as = { token: B.apiKey };
+    for (const res of [
+      await gw.gql(UpdateWebhookEndpointDocument, { id: endpoint.id, input: { enabled: false } }, as),
+      await gw.gql(DeleteWebhookEndpointDocument, { id: endpoint.id }, as),
+      await gw.gql(RotateWebhookEndpointSecretDocument, { id: endpoint.id }, as),
+      await gw.gql(TestWebhookEndpointDocument, { id: endpoint.id }, as),
+      await gw.gql(RedeliverEventDocument, { eventId: ping.eventId, endpointId: endpoint.id }, as),
+    ]) {
+      expect(res.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    }
+    expect((await gw.gql(WebhookEndpointsDocument, { first: 100 }, as)).data!.webhookEndpoints.edges).toEqual([]);
+    expect((await gw.gql(WebhookDeliveriesDocument, { endpointId: endpoint.id }, as)).data!.webhookDeliveries.edges).toEqual([]);
+    expect((await gw.gql(WebhookEndpointsDocument, { first: 100 })).data!.webhookEndpoints.edges.map((e) => e.node.id)).toContain(endpoint.id);
+
+    // B's shaped payload asks for A's payment: it runs with B as the only principal, so it gets nothing.
+    const aPayment = (await gw.gql(CreatePaymentDocument, { input: { amount: 900, currency: 'USD', description: 'A only', returnUrl: 'https://shop.example/r' } })).data!.createPayment;
+    if (aPayment.__typename !== 'CreatePaymentPayload') throw new Error('payment not created');
+    const bEndpoint = (
+      await gw.gql(
+        CreateWebhookEndpointDocument,
+        { input: { url: receiver.url, eventTypes: ['PAYMENT_PAID', 'PAYMENT_CREATED'], payloadQuery: `query { payment(id: "${aPayment.payment.id}") { id amount } }` } },
+        as,
+      )
+    ).data!.createWebhookEndpoint;
+    // A's next payment.created is A's alone (A's endpoints here subscribe to payment.paid only).
+    const aSecond = (await gw.gql(CreatePaymentDocument, { input: { amount: 901, currency: 'USD', description: 'A only', returnUrl: 'https://shop.example/r' } })).data!.createPayment;
+    if (aSecond.__typename !== 'CreatePaymentPayload') throw new Error('payment not created');
+    await gw.app.db.transaction((tx) =>
+      gw.app.services.eventLog.record(tx, { merchantId: B.merchantId, type: 'payment.paid', objectType: 'payment', objectId: 'pay_b', objectVersion: 1, data: {} }),
+    );
+    const got = await eventually(async () => receiver.received.find((r) => r.json.objectId === 'pay_b'));
+    expect(receiver.verify(got, bEndpoint.secret)).toMatchObject({ data: { payment: null }, errors: [expect.objectContaining({ message: expect.stringMatching(/No payment/) })] });
+    // A's event, recorded before B's, never reached B's endpoint.
+    expect(receiver.received.filter((r) => r.json.objectId === aSecond.payment.id)).toEqual([]);
   });
 });
