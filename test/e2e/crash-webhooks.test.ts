@@ -91,5 +91,5 @@ describe('webhook deliveries across a kill -9', () => {
       else expect(d.attempts).toHaveLength(1);
     }
     expect(deliveries.filter((d) => cut.includes(d.eventId))).toHaveLength(2);
-  });
+  }, SPAWN_HOOK_TIMEOUT_MS);
 });

@@ -108,5 +108,5 @@ describe('outbound webhooks on two instances (PostgreSQL + Redis)', () => {
       expect(d.status).toBe('SUCCEEDED');
       expect(d.attemptCount).toBe(byId.get(d.eventId)!.length);
     }
-  });
+  }, SPAWN_HOOK_TIMEOUT_MS);
 });
