@@ -58,6 +58,12 @@ export async function seedScale(options: SeedOptions): Promise<void> {
   const pad = (n: string) => (pg ? `lpad((${n})::text, 26, '0')` : `substr('00000000000000000000000000' || (${n}), -26, 26)`);
   const text = (n: string) => (pg ? `(${n})::text` : `(${n})`);
   const bool = (v: boolean) => (pg ? String(v) : v ? '1' : '0');
+  /**
+   * A unique id in no particular order (8 hex digits of a multiplicative hash of n, then n): UCanPay's event
+   * ids and clients' idempotency keys are random, so their B-tree order has nothing to do with time.
+   */
+  const scattered = (n: string) =>
+    pg ? `lpad(to_hex((${big(n)} * 2654435761) % 4294967296), 8, '0') || '_' || (${n})::text` : `printf('%08x_%d', ((${n}) * 2654435761) % 4294967296, ${n})`;
   const merchantOf = (n: string) => `CASE WHEN (${n}) % 10 < 9 THEN '${bigMerchantId}' ELSE 'mer_scale' || ${text(`((${n}) / 10) % 9`)} END`;
 
   /** INSERT INTO table (columns) SELECT select FROM n = from .. to-1, in chunks. */
@@ -232,7 +238,7 @@ export async function seedScale(options: SeedOptions): Promise<void> {
   const evStep = Math.max(1, Math.floor(YEAR_MS / Math.max(1, counts.webhookEvents)));
   await insertSeries('webhook inbox', 'webhook_events', ['merchant_id', 'event_id', 'type', 'outcome', 'object_id', 'event_created_at', 'received_at'], [
     merchantOf('n / 2'),
-    `'evt_seed_' || ${text('n')}`,
+    `'evt_' || ${scattered('n')}`,
     `'payment.succeeded'`,
     `'applied'`,
     `'pay_' || ${pad('n / 2')}`,
@@ -244,7 +250,7 @@ export async function seedScale(options: SeedOptions): Promise<void> {
   const keyCreated = `CASE WHEN n % 2 = 0 THEN ${now - 72 * HOUR_MS} - ${big('n')} ELSE ${now} - ${big('n')} % ${40 * HOUR_MS} END`;
   await insertSeries('idempotency keys', 'idempotency_keys', ['merchant_id', 'key', 'operation', 'request_hash', 'state', 'resource_id', 'locked_until', 'created_at', 'expires_at'], [
     merchantOf('n'),
-    `'seed-' || ${text('n')}`,
+    `'seed-' || ${scattered('n')}`,
     `'createPayment'`,
     `'${'0'.repeat(64)}'`,
     `'COMPLETED'`,

@@ -1,6 +1,11 @@
 import type { CreatePaymentOutcome } from '../services/payment.service';
 import type { RefundPaymentOutcome } from '../services/refund.service';
-import type { SubscriptionOutcome } from '../services/subscription.service';
+import type { CreateRefused, ProviderRefused } from '../services/idempotent-create';
+import type {
+  CancelSubscriptionOutcome,
+  CreateSubscriptionOutcome,
+  UpdateSubscriptionOutcome,
+} from '../services/billing-subscription.service';
 import {
   IdempotencyConflictError,
   MerchantReferenceInUseError,
@@ -10,33 +15,27 @@ import {
   SubscriptionClosedError,
 } from './errors/error-results.type';
 import { CreatePaymentPayload, type CreatePaymentResult } from './types/create-payment.union';
+import { CancelSubscriptionPayload, type CancelSubscriptionResult } from './types/cancel-subscription.union';
+import { CreateSubscriptionPayload, type CreateSubscriptionResult } from './types/create-subscription.union';
 import { RefundPaymentPayload, type RefundPaymentResult } from './types/refund-payment.union';
-import {
-  CancelSubscriptionPayload,
-  type CancelSubscriptionResult,
-  CreateSubscriptionPayload,
-  type CreateSubscriptionResult,
-  UpdateSubscriptionPayload,
-  type UpdateSubscriptionResult,
-} from './types/subscription-results.union';
+import { UpdateSubscriptionPayload, type UpdateSubscriptionResult } from './types/update-subscription.union';
 
 /** The one home of the service outcome → GraphQL result mappings. */
 
-type SharedOutcome =
-  | { kind: 'idempotencyConflict'; idempotencyKey: string }
-  | { kind: 'merchantReferenceInUse'; merchantReference: string }
-  | { kind: 'providerRefused'; providerCode: string; message: string };
-
-/** Outcomes every money-moving mutation shares. */
-function sharedError(outcome: SharedOutcome) {
+/** The "no"s every idempotent create shares (services/idempotent-create.ts). */
+function sharedError(outcome: CreateRefused) {
   switch (outcome.kind) {
     case 'idempotencyConflict':
       return IdempotencyConflictError.of(outcome.idempotencyKey);
     case 'merchantReferenceInUse':
       return MerchantReferenceInUseError.of(outcome.merchantReference);
     case 'providerRefused':
-      return ProviderError.of(outcome.providerCode, outcome.message);
+      return providerError(outcome);
   }
+}
+
+function providerError(outcome: ProviderRefused): ProviderError {
+  return ProviderError.of(outcome.providerCode, outcome.message);
 }
 
 export function toCreatePaymentResult(outcome: CreatePaymentOutcome): typeof CreatePaymentResult {
@@ -59,37 +58,27 @@ export function toRefundPaymentResult(outcome: RefundPaymentOutcome): typeof Ref
   }
 }
 
-export function toCreateSubscriptionResult(outcome: SubscriptionOutcome): typeof CreateSubscriptionResult {
-  switch (outcome.kind) {
-    case 'subscription':
-      return Object.assign(new CreateSubscriptionPayload(), { subscription: outcome.subscription, replayed: outcome.replayed });
-    case 'subscriptionClosed':
-      throw new Error('createSubscription cannot find a closed subscription');
-    default:
-      return sharedError(outcome);
+export function toCreateSubscriptionResult(outcome: CreateSubscriptionOutcome): typeof CreateSubscriptionResult {
+  if (outcome.kind === 'subscription') {
+    return Object.assign(new CreateSubscriptionPayload(), { subscription: outcome.subscription, replayed: outcome.replayed });
   }
+  return sharedError(outcome);
 }
 
-export function toUpdateSubscriptionResult(outcome: SubscriptionOutcome): typeof UpdateSubscriptionResult {
+export function toUpdateSubscriptionResult(outcome: UpdateSubscriptionOutcome): typeof UpdateSubscriptionResult {
   switch (outcome.kind) {
     case 'subscription':
       return Object.assign(new UpdateSubscriptionPayload(), { subscription: outcome.subscription });
     case 'subscriptionClosed':
       return SubscriptionClosedError.of(outcome.status);
     case 'providerRefused':
-      return sharedError(outcome) as ProviderError;
-    default:
-      throw new Error(`updateSubscription cannot end in ${outcome.kind}`);
+      return providerError(outcome);
   }
 }
 
-export function toCancelSubscriptionResult(outcome: SubscriptionOutcome): typeof CancelSubscriptionResult {
-  switch (outcome.kind) {
-    case 'subscription':
-      return Object.assign(new CancelSubscriptionPayload(), { subscription: outcome.subscription, replayed: outcome.replayed });
-    case 'providerRefused':
-      return sharedError(outcome) as ProviderError;
-    default:
-      throw new Error(`cancelSubscription cannot end in ${outcome.kind}`);
+export function toCancelSubscriptionResult(outcome: CancelSubscriptionOutcome): typeof CancelSubscriptionResult {
+  if (outcome.kind === 'subscription') {
+    return Object.assign(new CancelSubscriptionPayload(), { subscription: outcome.subscription, replayed: outcome.replayed });
   }
+  return providerError(outcome);
 }

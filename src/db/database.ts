@@ -2,9 +2,10 @@ import { AsyncResource } from 'node:async_hooks';
 import { EntityNotFoundError, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { compileFinder, hydrate, type Finder } from './internals/finder';
 import { forgetFailedTransaction } from './internals/transaction-state';
+import { isDatabaseBusy } from './driver-errors';
 
 export { openDatabase, DEFAULT_BUSY_TIMEOUT_MS } from './open';
-export { isUniqueViolation } from './unique-violation';
+export { isUniqueViolation } from './driver-errors';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 
@@ -19,13 +20,6 @@ export interface Tx {
 export interface DatabaseObserver {
   transaction(outcome: 'commit' | 'rollback' | 'busy', seconds: number): void;
   commit(transactions: number): void;
-}
-
-/** SQLite's "database is locked" after its busy timeout, on the driver's error or TypeORM's wrapper. */
-function isBusy(error: unknown): boolean {
-  const e = error as { code?: unknown; driverError?: { code?: unknown } } | null;
-  const code = e?.driverError?.code ?? e?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
 /** At most this many queued SQLite transactions share one commit. */
@@ -96,7 +90,8 @@ export class Database {
    * column set, its prepared statement is reused (internals/sqlite-driver.ts), and the
    * row is hydrated the way TypeORM hydrates it (same driver conversions and
    * transformers). With `tx` it reads inside that transaction, and
-   * `forUpdate` adds `FOR UPDATE` on PostgreSQL (like `db.forUpdate`).
+   * `forUpdate` adds `FOR UPDATE` on PostgreSQL. This is the one way services
+   * read a row, inside a transaction or not (docs/architecture.md).
    * Anything but plain string values on plain columns goes to TypeORM.
    */
   async findOneBy<T extends ObjectLiteral>(
@@ -116,7 +111,7 @@ export class Database {
     }
     const values = keys.map((k) => (where as Record<string, unknown>)[k]);
     if (finder === null || values.some((v) => typeof v !== 'string')) {
-      return manager.findOne(target, { where, ...(options.forUpdate ? this.forUpdate : {}) } as never);
+      return manager.findOne(target, { where, ...(options.forUpdate ? this.lockForUpdate : {}) } as never);
     }
     const rows = (await manager.query(finder.sql, values)) as Array<Record<string, unknown>>;
     if (!rows.length) return null;
@@ -135,7 +130,7 @@ export class Database {
   }
 
   /** `FOR UPDATE` on PostgreSQL; nothing on SQLite, where transactions are serialized already. */
-  get forUpdate(): { lock?: { mode: 'pessimistic_write' } } {
+  private get lockForUpdate(): { lock?: { mode: 'pessimistic_write' } } {
     return this.kind === 'postgres' ? { lock: { mode: 'pessimistic_write' } } : {};
   }
 
@@ -154,7 +149,7 @@ export class Database {
       observer.transaction('commit', seconds());
       return value;
     } catch (error) {
-      observer.transaction(isBusy(error) ? 'busy' : 'rollback', seconds());
+      observer.transaction(isDatabaseBusy(error) ? 'busy' : 'rollback', seconds());
       throw error;
     }
   }

@@ -1,5 +1,3 @@
-import type { UCanPayError, UCanPayErrorCode } from '../ucanpay';
-
 /**
  * THE table of thrown `extensions.code` values: everything that is not a
  * typed business result (those are the `ErrorCode` enum of
@@ -71,7 +69,7 @@ export class GatewayError extends Error {
   }
 }
 
-/** Bad input, naming the field: `invalid(\`input.amount\`, 'must be greater than zero')`. */
+/** Bad input, naming the field: `invalidInput('input.amount', 'must be greater than zero')` → "input.amount must be greater than zero". */
 export function invalidInput(field: string, problem: string): GatewayError {
   return new GatewayError('BAD_USER_INPUT', `${field} ${problem}`, { field });
 }
@@ -81,7 +79,8 @@ export function notFound(what: string, id: string): GatewayError {
 }
 
 /**
- * What a UCanPay error becomes at the gateway. One target per code:
+ * The gateway codes a failed UCanPay call can become (which UCanPay code
+ * becomes which: `UCANPAY_ERROR_MAP` in src/services/provider-facts.ts):
  * - `PROVIDER_UNAVAILABLE` (thrown, retryable): UCanPay did not answer
  *   usefully after the client's retries. Nothing is recorded as failed and
  *   the idempotency key is released, so the caller's retry resumes.
@@ -95,39 +94,6 @@ export function notFound(what: string, id: string): GatewayError {
  */
 export type ProviderErrorTarget = 'PROVIDER_UNAVAILABLE' | 'PROVIDER_ERROR' | 'INTERNAL_SERVER_ERROR';
 
-/** THE mapping: every UCanPay error code (contract and client-side) → exactly one gateway code. */
-export const UCANPAY_ERROR_MAP: Readonly<Record<UCanPayErrorCode, ProviderErrorTarget>> = {
-  INVALID_REQUEST: 'PROVIDER_ERROR',
-  AUTHENTICATION_FAILED: 'INTERNAL_SERVER_ERROR',
-  PERMISSION_DENIED: 'INTERNAL_SERVER_ERROR',
-  ORDER_NOT_FOUND: 'PROVIDER_ERROR',
-  REFUND_NOT_FOUND: 'PROVIDER_ERROR',
-  SUBSCRIPTION_NOT_FOUND: 'PROVIDER_ERROR',
-  ORDER_CONFLICT: 'PROVIDER_ERROR',
-  IDEMPOTENCY_CONFLICT: 'INTERNAL_SERVER_ERROR',
-  ORDER_CLOSED: 'PROVIDER_ERROR',
-  ORDER_ALREADY_PAID: 'PROVIDER_ERROR',
-  PAYMENT_NOT_PAID: 'PROVIDER_ERROR',
-  REFUND_EXCEEDS_PAYMENT: 'PROVIDER_ERROR',
-  CARD_DECLINED: 'PROVIDER_ERROR',
-  INSUFFICIENT_FUNDS: 'PROVIDER_ERROR',
-  RATE_LIMITED: 'PROVIDER_UNAVAILABLE',
-  PROVIDER_ERROR: 'PROVIDER_UNAVAILABLE',
-  SERVICE_UNAVAILABLE: 'PROVIDER_UNAVAILABLE',
-  GATEWAY_TIMEOUT: 'PROVIDER_UNAVAILABLE',
-  NETWORK_ERROR: 'PROVIDER_UNAVAILABLE',
-  TIMEOUT: 'PROVIDER_UNAVAILABLE',
-  INVALID_RESPONSE: 'INTERNAL_SERVER_ERROR',
-  // A code outside the contract: a refusal, unless UCanPay answered 5xx/429 (then `retryable`, see below).
-  UNKNOWN_ERROR: 'PROVIDER_ERROR',
-};
-
-/** The gateway code for a UCanPay error: the table, except that a retryable UNKNOWN_ERROR (5xx/429) is an outage. */
-export function providerErrorTarget(error: Pick<UCanPayError, 'code' | 'retryable'>): ProviderErrorTarget {
-  if (error.code === 'UNKNOWN_ERROR' && error.retryable) return 'PROVIDER_UNAVAILABLE';
-  return UCANPAY_ERROR_MAP[error.code] ?? 'INTERNAL_SERVER_ERROR';
-}
-
 /** How a failed UCanPay call ends the operation that made it. */
 export type ProviderFailure =
   /** UCanPay refused: mutations answer with the typed ProviderError and record it. */
@@ -135,51 +101,3 @@ export type ProviderFailure =
   /** Throw `error`; nothing is recorded as failed and the idempotency key is released. */
   | { kind: 'thrown'; error: GatewayError };
 
-/**
- * Maps a UCanPay error through {@link UCANPAY_ERROR_MAP} to what the
- * operation does next. `what` names the object ("payment", "refund",
- * "subscription"); `action` is "create" for money-moving calls that take an
- * idempotency key, "check" for status reads. Messages carry codes only,
- * never provider payloads.
- */
-export function providerFailure(error: UCanPayError, what: string, action: 'create' | 'check' = 'create'): ProviderFailure {
-  const code = error.providerCode && error.code === 'UNKNOWN_ERROR' ? error.providerCode : error.code;
-  const retryHint =
-    action === 'create'
-      ? `retry with the same idempotencyKey — no ${what} is created twice`
-      : `retry later, or read the ${what} without refresh`;
-  switch (providerErrorTarget(error)) {
-    case 'PROVIDER_UNAVAILABLE':
-      return {
-        kind: 'thrown',
-        error: new GatewayError(
-          'PROVIDER_UNAVAILABLE',
-          `UCanPay is unavailable (${code} after ${error.attempts} attempt(s)); ${retryHint}`,
-          { retryAfterSeconds: Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000)), providerCode: code },
-        ),
-      };
-    case 'INTERNAL_SERVER_ERROR':
-      return { kind: 'thrown', error: new GatewayError('INTERNAL_SERVER_ERROR', internalMessage(code, what, retryHint), { providerCode: code }) };
-    case 'PROVIDER_ERROR': {
-      const message =
-        action === 'create' ? `UCanPay refused the ${what}: ${error.message}`.slice(0, 500) : `UCanPay could not check the ${what} (${code})`;
-      return { kind: 'refused', providerCode: code, message, error: new GatewayError('PROVIDER_ERROR', message, { providerCode: code }) };
-    }
-  }
-}
-
-function internalMessage(code: string, what: string, retryHint: string): string {
-  switch (code) {
-    case 'AUTHENTICATION_FAILED':
-    case 'PERMISSION_DENIED':
-      return `UCanPay rejected this merchant's UCanPay credentials (${code}); the gateway operator must correct them. Nothing was recorded as failed; afterwards ${retryHint}`;
-    case 'INVALID_RESPONSE':
-      return `UCanPay's answer could not be read (${code}); the gateway confirms the ${what} with UCanPay on its own. ${capitalize(retryHint)}`;
-    default:
-      return `The gateway's request to UCanPay failed (${code}); this is logged as a gateway fault. ${capitalize(retryHint)}`;
-  }
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}

@@ -1,9 +1,10 @@
-import { reachable, type TransitionTable } from './state-machine';
+import { StateMachine, type TransitionTable } from './state-machine';
 
 /**
- * The payment state machine: the one table of allowed transitions. Every
- * change to a payment's status goes through `canTransition`, so a late or
- * duplicated webhook can never move a paid payment back to pending.
+ * The payment state machine: the one table of allowed transitions, plus its
+ * corrections. Every write of a payment's status goes through
+ * `PAYMENT_MACHINE.allows` (services/versioned.ts refuses anything else), so
+ * a late or duplicated webhook can never move a paid payment back to pending.
  */
 export const PAYMENT_STATUSES = [
   'PENDING',
@@ -26,11 +27,6 @@ const TRANSITIONS: TransitionTable<PaymentStatus> = {
   REFUNDED: [],
 };
 
-/** Closed without the customer's money: never shown a checkout page; only a capture (CORRECTIONS) moves one on. */
-export function isClosedUnpaid(status: PaymentStatus): boolean {
-  return CORRECTIONS[status].length > 0;
-}
-
 /**
  * Corrections: UCanPay's word that it captured the money overrides a closed
  * state the gateway recorded (most often on its own inference, e.g.
@@ -47,23 +43,11 @@ const CORRECTIONS: TransitionTable<PaymentStatus> = {
   EXPIRED: ['PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'],
 };
 
-/** `to` is UCanPay's capture contradicting the gateway's closed, unpaid `from`. */
-export function isCorrection(from: PaymentStatus, to: PaymentStatus): boolean {
-  return CORRECTIONS[from].includes(to);
-}
+export const PAYMENT_MACHINE = new StateMachine('payment', TRANSITIONS, CORRECTIONS);
 
-export function canTransition(from: PaymentStatus, to: PaymentStatus): boolean {
-  return TRANSITIONS[from].includes(to);
-}
-
-/** `to` can follow `from` through one or more transitions (PENDING → REFUNDED via PAID). */
-export function isReachable(from: PaymentStatus, to: PaymentStatus): boolean {
-  return reachable(TRANSITIONS, from, to);
-}
-
-/** No further transition is possible. */
-export function isFinal(status: PaymentStatus): boolean {
-  return TRANSITIONS[status].length === 0;
+/** Closed without the customer's money: never shown a checkout page; only a capture (CORRECTIONS) moves one on. */
+export function isClosedUnpaid(status: PaymentStatus): boolean {
+  return CORRECTIONS[status].length > 0;
 }
 
 /** A snapshot of the payment at UCanPay (from a webhook or the status endpoint). */
@@ -96,10 +80,9 @@ export function applySnapshot(current: PaymentFacts, snapshot: PaymentSnapshot):
     // A snapshot may skip states we never heard of (PENDING → REFUNDED when the
     // PAID event was lost), but never goes backwards: that one is stale.
     // A capture is the exception (see CORRECTIONS): the money was taken, whatever the gateway had concluded.
-    const correction = isCorrection(current.status, snapshot.status);
-    if (!isReachable(current.status, snapshot.status) && !correction) return null;
+    if (!PAYMENT_MACHINE.allows(current.status, snapshot.status)) return null;
     changes.status = snapshot.status;
-    if (correction) Object.assign(changes, { failureCode: null, failureMessage: null });
+    if (PAYMENT_MACHINE.isCorrection(current.status, snapshot.status)) Object.assign(changes, { failureCode: null, failureMessage: null });
   }
   const target = changes.status ?? current.status;
   // One capture has one transaction id: a late or replayed snapshot never replaces the one recorded.

@@ -1,16 +1,16 @@
+import { StateMachine, type TransitionTable } from './state-machine';
+
 /** The refund state machine: PROCESSING → SUCCEEDED | FAILED, both final. */
 export const REFUND_STATUSES = ['PROCESSING', 'SUCCEEDED', 'FAILED'] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
-const TRANSITIONS: Readonly<Record<RefundStatus, readonly RefundStatus[]>> = {
+const TRANSITIONS: TransitionTable<RefundStatus> = {
   PROCESSING: ['SUCCEEDED', 'FAILED'],
   SUCCEEDED: [],
   FAILED: [],
 };
 
-export function canRefundTransition(from: RefundStatus, to: RefundStatus): boolean {
-  return TRANSITIONS[from].includes(to);
-}
+export const REFUND_MACHINE = new StateMachine('refund', TRANSITIONS);
 
 export interface RefundFacts {
   status: RefundStatus;
@@ -29,7 +29,7 @@ export interface RefundSnapshot {
 /** Pure: the change a provider snapshot makes to a refund, or null (same state, or stale). */
 export function applyRefundSnapshot(current: RefundFacts, snapshot: RefundSnapshot): Partial<RefundFacts> | null {
   if (snapshot.status === current.status) return null;
-  if (!canRefundTransition(current.status, snapshot.status)) return null;
+  if (!REFUND_MACHINE.allows(current.status, snapshot.status)) return null;
   const changes: Partial<RefundFacts> = { status: snapshot.status };
   if (snapshot.status === 'SUCCEEDED') changes.succeededAt = snapshot.succeededAt ?? new Date();
   if (snapshot.status === 'FAILED') {

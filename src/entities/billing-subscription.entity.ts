@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn, Unique } from 'typeorm';
 import { epochMs, jsonText } from './columns';
-import type { BillingInterval, SubscriptionStatus } from '../domain/subscription-state';
+import type { BillingInterval, SubscriptionStatus } from '../domain/billing-subscription-state';
 
 /** Terms that take effect from the next period (updateSubscription). */
 export interface PendingTerms {

@@ -26,7 +26,7 @@ export function webhookOutcome(reply: WebhookReply): string {
   return 'error';
 }
 
-/** Wraps webhook ingestion: counts every delivery by outcome, and the lag from the event's `created` for applied ones. */
+/** Wraps webhook ingestion: counts every delivery by outcome, and the lag from the event's `created` (as the service read it) for applied ones. */
 export function instrumentWebhooks<T extends { receive(merchantId: string, rawBody: Buffer, signature: string | string[] | undefined): Promise<WebhookReply> }>(
   webhooks: T,
   metrics: GatewayMetrics,
@@ -43,23 +43,12 @@ export function instrumentWebhooks<T extends { receive(merchantId: string, rawBo
       }
       const outcome = webhookOutcome(reply);
       metrics.webhooksReceived.inc({ outcome });
-      if (outcome === 'applied' || outcome === 'contradicted') {
-        const created = createdOf(rawBody);
-        if (created !== undefined) metrics.webhookLag.observe(Math.max(0, now() / 1000 - created));
+      if ((outcome === 'applied' || outcome === 'contradicted') && reply.event?.created) {
+        metrics.webhookLag.observe(Math.max(0, now() / 1000 - reply.event.created.getTime() / 1000));
       }
       return reply;
     },
   };
-}
-
-/** The event's `created` (Unix seconds), when the body has one. */
-function createdOf(rawBody: Buffer): number | undefined {
-  try {
-    const created = (JSON.parse(rawBody.toString('utf8')) as { created?: unknown }).created;
-    return typeof created === 'number' && Number.isFinite(created) ? created : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Database transactions: latency by outcome, COMMIT batch sizes, busy errors. */

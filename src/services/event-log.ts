@@ -332,11 +332,15 @@ async function newChargeStatus(tx: Tx, objectType: EventObjectType, before: Obje
   if (objectType !== 'billing_subscription') return undefined;
   const sub = row as BillingSubscriptionEntity;
   if (!(sub.providerChargeCount > ((before.providerChargeCount as number | undefined) ?? 0))) return undefined;
-  const newest = await tx.manager.findOne(SubscriptionChargeEntity, {
-    where: { subscriptionId: sub.id },
-    order: { periodStart: 'DESC', createdAt: 'DESC' },
-    select: { status: true },
-  });
+  // The newest charge: a query of its own (ordered), not a row by its columns (db.findOneBy).
+  const newest = (await tx.manager
+    .createQueryBuilder(SubscriptionChargeEntity, 'c')
+    .select('c.status', 'status')
+    .where('c.subscription_id = :id', { id: sub.id })
+    .orderBy('c.period_start', 'DESC')
+    .addOrderBy('c.created_at', 'DESC')
+    .limit(1)
+    .getRawOne()) as { status: string } | undefined;
   return newest?.status;
 }
 

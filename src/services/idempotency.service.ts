@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../db/database';
 import { IdempotencyKeyEntity, type StoredRefusal } from '../entities';
 import { GatewayError } from '../domain/errors';
 
-/** Keys are kept at least this long (DESIGN: ≥ 24 h). */
+/** Keys are kept at least this long (≥ 24 h; docs/money-truth.md, "Stored refusals"). */
 export const KEY_RETENTION_MS = 48 * 3600_000;
 
 export interface IdempotencyOptions {
@@ -32,13 +32,22 @@ export type ClaimCheck =
   /** The first request stopped before UCanPay answered (outage or crash): this one takes over with a new token. */
   | { kind: 'resume'; resourceId: string; token: string };
 
-/** What `earlier` tells the caller to do. `token` fences the claim it now holds. */
-export type Earlier<R> =
-  | null
-  | { kind: 'conflict' }
-  | { kind: 'refused'; outcome: StoredRefusal }
-  | { kind: 'replay'; resource: R }
-  | { kind: 'call'; resource: R; token: string };
+/** A request that carries an idempotency key, as the key's row records it. */
+export interface KeyedRequest {
+  merchantId: string;
+  key: string;
+  /** The mutation, e.g. `createPayment`: the same key for another mutation is a conflict. */
+  operation: string;
+  /** SHA-256 of the canonical input (`requestHash`): the same key with another input is a conflict. */
+  requestHash: string;
+}
+
+/** A claim this request holds: `token` fences it against a request that took it over. */
+export interface HeldClaim {
+  merchantId: string;
+  key: string;
+  token: string;
+}
 
 function newToken(): string {
   return randomBytes(12).toString('hex');
@@ -80,11 +89,18 @@ export class IdempotencyService {
     return { owner: this.instanceId, boot: this.bootId, token, lockedUntil: new Date(this.now() + this.leaseMs) };
   }
 
-  /** Inside the claiming transaction: what does `key` say? Throws IDEMPOTENCY_KEY_IN_USE while another request holds it. */
-  private async check(tx: Tx, merchantId: string, key: string, operation: string, requestHash: string): Promise<ClaimCheck> {
+  /**
+   * Inside the claiming transaction: what the request's key says — new, a
+   * conflict, the earlier request's result or stored refusal, or (when that
+   * request stopped before UCanPay answered) a claim this request now holds
+   * under a new token. Throws IDEMPOTENCY_KEY_IN_USE while another request
+   * holds it.
+   */
+  async earlier(tx: Tx, request: KeyedRequest): Promise<ClaimCheck> {
+    const { merchantId, key } = request;
     const existing = await this.db.findOneBy(IdempotencyKeyEntity, { merchantId, key }, { tx, forUpdate: true });
     if (!existing) return { kind: 'new' };
-    if (existing.operation !== operation || existing.requestHash !== requestHash) return { kind: 'conflict' };
+    if (existing.operation !== request.operation || existing.requestHash !== request.requestHash) return { kind: 'conflict' };
     if (existing.state === 'COMPLETED') {
       return existing.outcome ? { kind: 'refused', outcome: existing.outcome } : { kind: 'completed', resourceId: existing.resourceId };
     }
@@ -100,45 +116,20 @@ export class IdempotencyService {
     return { kind: 'resume', resourceId: existing.resourceId, token };
   }
 
-  /**
-   * Inside the claiming transaction: null when the request carries no key or
-   * a new one; otherwise what the earlier request with it means —
-   * a conflict, a stored refusal, the stored resource to replay, or (when
-   * the earlier request stopped before UCanPay answered) the resource to
-   * send again under this request's new token.
-   */
-  async earlier<R>(
-    tx: Tx,
-    merchantId: string,
-    key: string | null,
-    operation: string,
-    requestHash: string,
-    load: (resourceId: string) => Promise<R>,
-    unsent: (resource: R) => boolean,
-  ): Promise<Earlier<R>> {
-    if (key === null) return null;
-    const check = await this.check(tx, merchantId, key, operation, requestHash);
-    if (check.kind === 'new') return null;
-    if (check.kind === 'conflict' || check.kind === 'refused') return check;
-    const resource = await load(check.resourceId);
-    if (check.kind === 'resume' && unsent(resource)) return { kind: 'call', resource, token: check.token };
-    return { kind: 'replay', resource };
-  }
-
-  /** Inside the same transaction as the resource's first row: the key now belongs to it. Returns the claim's token. */
-  async claim(tx: Tx, merchantId: string, key: string, operation: string, requestHash: string, resourceId: string): Promise<string> {
+  /** Inside the same transaction as the resource's first row: the key now belongs to it. Returns the claim this request holds. */
+  async claim(tx: Tx, request: KeyedRequest, resourceId: string): Promise<HeldClaim> {
     const token = newToken();
     await tx.manager.insert(IdempotencyKeyEntity, {
-      ...this.row(merchantId, key, operation, requestHash, resourceId),
+      ...this.row(request, resourceId),
       state: 'IN_PROGRESS',
       ...this.holder(token),
       outcome: null,
     });
-    return token;
+    return { merchantId: request.merchantId, key: request.key, token };
   }
 
   /** The columns every new key row has: who, what, and its retention from now. */
-  private row(merchantId: string, key: string, operation: string, requestHash: string, resourceId: string) {
+  private row({ merchantId, key, operation, requestHash }: KeyedRequest, resourceId: string) {
     const now = this.now();
     return { merchantId, key, operation, requestHash, resourceId, createdAt: new Date(now), expiresAt: new Date(now + KEY_RETENTION_MS) };
   }
@@ -148,10 +139,9 @@ export class IdempotencyService {
    * good. The same key with the same input gets it again (replayed), even
    * when a new decision would now say yes.
    */
-  async refuse(tx: Tx, merchantId: string, key: string | null, operation: string, requestHash: string, resourceId: string, outcome: StoredRefusal): Promise<void> {
-    if (key === null) return;
+  async refuse(tx: Tx, request: KeyedRequest, resourceId: string, outcome: StoredRefusal): Promise<void> {
     await tx.manager.insert(IdempotencyKeyEntity, {
-      ...this.row(merchantId, key, operation, requestHash, resourceId),
+      ...this.row(request, resourceId),
       state: 'COMPLETED',
       owner: null,
       boot: null,
@@ -162,29 +152,18 @@ export class IdempotencyService {
   }
 
   /**
-   * Inside the saving transaction (after the resource's row lock): whether
-   * the request holding `token` still holds the key. False for a late writer
-   * whose claim lapsed and was taken over (or completed) by another request.
+   * Inside the saving transaction: the request reached its final answer, so
+   * later retries replay it. Fenced by the token: false (and nothing written)
+   * for a late writer whose claim lapsed and was taken over by another request.
    */
-  async holds(tx: Tx, merchantId: string, key: string, token: string): Promise<boolean> {
-    const claim = await this.db.findOneBy(IdempotencyKeyEntity, { merchantId, key }, { tx, forUpdate: true });
-    return claim !== null && claim.state === 'IN_PROGRESS' && claim.token === token;
-  }
-
-  /** The request reached its final answer: later retries replay it. A late writer's (stale `token`) completes nothing. */
-  async complete(tx: Tx, merchantId: string, key: string, token?: string): Promise<void> {
-    await tx.manager.update(
-      IdempotencyKeyEntity,
-      token === undefined ? { merchantId, key } : { merchantId, key, token },
-      { state: 'COMPLETED', lockedUntil: new Date(0) },
-    );
+  async complete(tx: Tx, { merchantId, key, token }: HeldClaim): Promise<boolean> {
+    const result = await tx.manager.update(IdempotencyKeyEntity, { merchantId, key, token }, { state: 'COMPLETED', lockedUntil: new Date(0) });
+    return (result.affected ?? 0) > 0;
   }
 
   /** UCanPay could not be reached: let the caller's retry with the same key resume at once (if the claim is still this request's). */
-  async release(merchantId: string, key: string, token?: string): Promise<void> {
-    await this.db.transaction((tx) =>
-      tx.manager.update(IdempotencyKeyEntity, token === undefined ? { merchantId, key } : { merchantId, key, token }, { lockedUntil: new Date(0) }),
-    );
+  async release({ merchantId, key, token }: HeldClaim): Promise<void> {
+    await this.db.transaction((tx) => tx.manager.update(IdempotencyKeyEntity, { merchantId, key, token }, { lockedUntil: new Date(0) }));
   }
 
   /**

@@ -10,7 +10,7 @@ import { ProviderClients } from './provider';
 import { ReconciliationService } from './reconciliation.service';
 import { RefundService } from './refund.service';
 import { RetentionService } from './retention.service';
-import { SubscriptionService } from './subscription.service';
+import { BillingSubscriptionService } from './billing-subscription.service';
 import { WebhookService } from './webhook.service';
 import { EventLog } from './event-log';
 import { connectOutboundWebhooks, WebhookDeliveryService } from './webhook-delivery';
@@ -24,7 +24,7 @@ export interface Services {
   merchants: MerchantService;
   payments: PaymentService;
   refunds: RefundService;
-  subscriptions: SubscriptionService;
+  subscriptions: BillingSubscriptionService;
   webhooks: WebhookService;
   reconciliation: ReconciliationService;
   retention: RetentionService;
@@ -65,7 +65,7 @@ export function createServices(deps: {
   const idempotency = new IdempotencyService(db, { leaseMs: config.idempotency.claimLeaseMs, instanceId: config.idempotency.instanceId, now });
   const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl, log.child({ module: 'payments' }), now);
   const refunds = new RefundService(db, providers, events, idempotency, payments, log.child({ module: 'refunds' }));
-  const subscriptions = new SubscriptionService(db, providers, events, idempotency, (merchantId) => payments.notifyUrl(merchantId));
+  const subscriptions = new BillingSubscriptionService(db, providers, events, idempotency, (merchantId) => payments.notifyUrl(merchantId), log.child({ module: 'subscriptions' }));
   const webhooks = new WebhookService(db, payments, refunds, subscriptions, log.child({ module: 'webhooks' }));
   const reconciliation = new ReconciliationService(payments, refunds, subscriptions, idempotency, db, { ...config.reconcile, now }, log.child({ module: 'reconcile' }));
   const retention = new RetentionService(

@@ -1,10 +1,9 @@
 import { In } from 'typeorm';
 import type { Database, Tx } from '../db/database';
 import { MerchantEntity, PaymentEntity } from '../entities';
-import { notFound, providerFailure } from '../domain/errors';
+import { notFound } from '../domain/errors';
 import { newId } from '../domain/ids';
-import { applySnapshot, isClosedUnpaid, isCorrection, type PaymentFacts } from '../domain/payment-state';
-import { snapshotOfOrder } from '../domain/payment-events';
+import { applySnapshot, isClosedUnpaid, PAYMENT_MACHINE, type PaymentFacts } from '../domain/payment-state';
 import {
   checkAmount,
   checkCurrency,
@@ -14,7 +13,6 @@ import {
   checkReference,
   checkText,
   checkUrl,
-  requestHash,
 } from '../domain/validation';
 import type { EventBus } from '../events/pubsub';
 import { UCanPayError, type UCanPayOrder } from '../ucanpay';
@@ -22,12 +20,13 @@ import { requireMerchant, requirePaymentReader } from './access';
 import { newClientSecret, type Principal } from './merchant.service';
 import { paginate } from './pagination';
 import { followVersions, writeVersioned } from './versioned';
-import { recordCreated } from './event-log';
-import { refreshCause, withCause } from './cause';
 import type { IdempotencyService } from './idempotency.service';
+import { createOnce, refusalOf, type Aggregate, type CreateOutcome, type ProviderRefused } from './idempotent-create';
 import type { ProviderClients } from './provider';
 import type { Logger } from '../logger';
 import { amountMismatch } from './amount-check';
+import { providerFailure, snapshotOfOrder, type AppliedProviderState } from './provider-facts';
+import { refreshCause, withCause } from './cause';
 
 /** `failureCode` of a payment whose UCanPay order was created for another amount or currency. */
 export const AMOUNT_MISMATCH = 'AMOUNT_MISMATCH';
@@ -44,11 +43,18 @@ export interface CreatePaymentRequest {
 }
 
 /** What createPayment can come to; the GraphQL layer maps each to a member of CreatePaymentResult. */
-export type CreatePaymentOutcome =
-  | { kind: 'payment'; payment: PaymentEntity; replayed: boolean }
-  | { kind: 'idempotencyConflict'; idempotencyKey: string }
-  | { kind: 'merchantReferenceInUse'; merchantReference: string }
-  | { kind: 'providerRefused'; providerCode: string; message: string };
+export type CreatePaymentOutcome = CreateOutcome<PaymentMade>;
+
+/** createPayment made (or replays) a payment. */
+type PaymentMade = { kind: 'payment'; payment: PaymentEntity; replayed: boolean };
+
+/** Payments, to the idempotent create and reconciliation. */
+export const PAYMENT: Aggregate<PaymentEntity> = {
+  name: 'payment',
+  entity: PaymentEntity,
+  unsent: (p) => p.providerOrderId === null && p.status === 'PENDING',
+  refused: (p) => p.status === 'FAILED' && p.providerOrderId === null && Boolean(p.failureCode),
+};
 
 export interface PaymentListFilter {
   first: number;
@@ -61,7 +67,7 @@ export interface PaymentListFilter {
 /**
  * Payments: creation (idempotent, row first, UCanPay after), reads, and the
  * one path by which UCanPay's view of a payment is applied (webhooks,
- * refresh and reconciliation all end in `applyOrder`).
+ * refresh and reconciliation all end in `applyProviderState`).
  */
 export class PaymentService {
   constructor(
@@ -89,85 +95,54 @@ export class PaymentService {
       metadata: checkMetadata('input.metadata', input.metadata),
       expiresInSeconds: input.expiresInSeconds == null ? 1800 : checkIntRange('input.expiresInSeconds', input.expiresInSeconds, 60, 86_400),
     };
-    const key = idempotencyKeyOf(input.idempotencyKey, headerKey);
-    const hash = requestHash(fields);
-
-    const claim = await this.claim(merchantId, key, hash, fields);
-    if (claim.kind !== 'call') return claim.outcome;
-    return this.createAtProvider(claim.payment, key, claim.token);
-  }
-
-  /**
-   * Step 1, one transaction: claim the idempotency key and write the payment
-   * in its first state. Returns what to do next: call UCanPay, or answer now.
-   */
-  private claim(
-    merchantId: string,
-    key: string | null,
-    hash: string,
-    fields: Pick<PaymentEntity, 'amount' | 'currency' | 'description' | 'returnUrl' | 'metadata' | 'expiresInSeconds'> & {
-      merchantReference: string | null;
-    },
-  ): Promise<{ kind: 'call'; payment: PaymentEntity; token: string | null } | { kind: 'answer'; outcome: CreatePaymentOutcome }> {
-    return this.idempotency.claiming(merchantId, key, async (tx) => {
-      const earlier = await this.idempotency.earlier(
-        tx,
-        merchantId,
-        key,
-        'createPayment',
-        hash,
-        (id) => tx.manager.findOneOrFail(PaymentEntity, { where: { id } }),
-        (p) => p.providerOrderId === null && p.status === 'PENDING',
-      );
-      if (earlier?.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key! });
-      if (earlier?.kind === 'refused') return answer(earlier.outcome as CreatePaymentOutcome);
-      if (earlier?.kind === 'call') return { kind: 'call' as const, payment: earlier.resource, token: earlier.token };
-      if (earlier?.kind === 'replay') return answer(this.storedOutcome(earlier.resource));
-      if (fields.merchantReference !== null) {
-        const taken = await tx.manager.exists(PaymentEntity, { where: { merchantId, merchantReference: fields.merchantReference } });
-        if (taken) {
-          const refusal = { kind: 'merchantReferenceInUse' as const, merchantReference: fields.merchantReference };
-          // The key's outcome for good (docs/errors.md): the same key and input get this answer again.
-          await this.idempotency.refuse(tx, merchantId, key, 'createPayment', hash, '', refusal);
-          return answer(refusal);
-        }
-      }
-      const now = new Date(this.now());
-      const id = newId('pay', now.getTime());
-      const payment = Object.assign(new PaymentEntity(), {
-        ...fields,
-        id,
-        merchantId,
-        merchantReference: fields.merchantReference ?? id,
-        status: 'PENDING',
-        clientSecret: newClientSecret(id),
-        providerOrderId: null,
-        checkoutUrl: null,
-        transactionId: null,
-        refundedAmount: 0,
-        failureCode: null,
-        failureMessage: null,
-        version: 1,
-        expiresAt: null,
-        paidAt: null,
-        createdAt: now,
-        updatedAt: now,
-        syncedAt: null,
-      } satisfies PaymentEntity);
-      // The row is complete: no re-read of column defaults after the insert (TypeORM's default costs a SELECT).
-      await tx.manager.createQueryBuilder().insert().into(PaymentEntity).values(payment).updateEntity(false).execute();
-      await recordCreated(tx, PaymentEntity, payment);
-      const token = key === null ? null : await this.idempotency.claim(tx, merchantId, key, 'createPayment', hash, id);
-      return { kind: 'call' as const, payment, token };
+    const request = {
+      operation: 'createPayment',
+      merchantId,
+      key: idempotencyKeyOf(input.idempotencyKey, headerKey),
+      input: fields,
+    };
+    return createOnce<PaymentEntity, UCanPayOrder | null, PaymentMade>({ db: this.db, idempotency: this.idempotency, log: this.log }, request, {
+      aggregate: PAYMENT,
+      open: async () => ({ row: this.firstRow(merchantId, fields) }),
+      // Past its expiry a payment is never sent: an order created then could be paid after the gateway (or reconciliation) gave up on it.
+      lookUpOnly: (payment) => this.now() >= this.deadline(payment),
+      send: (payment, lookUpOnly) => (lookUpOnly ? this.findOrder(payment) : this.createOrder(payment)),
+      save: (tx, current, order) => this.save(tx, current, order),
+      saveRefusal: (tx, current, { providerCode, message }) =>
+        this.applyChange(tx, current, { status: 'FAILED', failureCode: providerCode, failureMessage: message }),
+      replay: async (_tx, payment) => ({ kind: 'payment', payment, replayed: true }),
     });
   }
 
-  /** The result a retry with the same key gets: the first outcome, with the payment as it is now. */
-  private storedOutcome(payment: PaymentEntity, replayed = true): CreatePaymentOutcome {
-    if (payment.status === 'FAILED' && payment.providerOrderId === null && payment.failureCode) {
-      return { kind: 'providerRefused', providerCode: payment.failureCode, message: payment.failureMessage ?? 'UCanPay refused the payment' };
-    }
-    return { kind: 'payment', payment, replayed };
+  /** A new payment in its first state (PENDING, not yet sent to UCanPay). */
+  private firstRow(
+    merchantId: string,
+    fields: Pick<PaymentEntity, 'amount' | 'currency' | 'description' | 'returnUrl' | 'metadata' | 'expiresInSeconds'> & {
+      merchantReference: string | null;
+    },
+  ): PaymentEntity {
+    const now = new Date(this.now());
+    const id = newId('pay', now.getTime());
+    return Object.assign(new PaymentEntity(), {
+      ...fields,
+      id,
+      merchantId,
+      merchantReference: fields.merchantReference ?? id,
+      status: 'PENDING',
+      clientSecret: newClientSecret(id),
+      providerOrderId: null,
+      checkoutUrl: null,
+      transactionId: null,
+      refundedAmount: 0,
+      failureCode: null,
+      failureMessage: null,
+      version: 1,
+      expiresAt: null,
+      paidAt: null,
+      createdAt: now,
+      updatedAt: now,
+      syncedAt: null,
+    } satisfies PaymentEntity);
   }
 
   /** When the payment stops being payable: its creation plus `expiresInSeconds` (sent to UCanPay as `time_expire`). */
@@ -175,114 +150,63 @@ export class PaymentService {
     return payment.createdAt.getTime() + payment.expiresInSeconds * 1000;
   }
 
-  /**
-   * Step 2, outside any transaction: create the order at UCanPay; step 3:
-   * save the answer. `token` is this request's claim on the key: an answer
-   * that arrives after the claim was taken over is a late writer (it records
-   * UCanPay's facts but completes nothing).
-   *
-   * Past its expiry a payment is never sent: an order created then could be
-   * paid after the gateway (or reconciliation) gave up on it. The request
-   * only looks for an order an earlier attempt may have made, and adopts it
-   * or fails the payment.
-   */
-  private async createAtProvider(payment: PaymentEntity, key: string | null, token: string | null): Promise<CreatePaymentOutcome> {
-    const merchant = await this.merchant(payment.merchantId);
-    const client = this.providers.for(merchant);
-    const expired = this.now() >= this.deadline(payment);
-    let order: UCanPayOrder;
+  /** Creates the order at UCanPay, under a key derived from our payment id: every attempt, retry or resumption sends the same key. */
+  private async createOrder(payment: PaymentEntity): Promise<UCanPayOrder> {
+    const client = this.providers.for(await this.merchant(payment.merchantId));
+    return client.createOrder(
+      {
+        outTradeNo: payment.merchantReference,
+        amount: payment.amount,
+        currency: payment.currency,
+        description: payment.description,
+        returnUrl: payment.returnUrl,
+        notifyUrl: this.notifyUrl(payment.merchantId),
+        expiresIn: payment.expiresInSeconds,
+        // Absolute: an order UCanPay creates after the deadline (a slow or late call) is born expired.
+        expiresAt: new Date(this.deadline(payment)),
+        metadata: payment.metadata,
+      },
+      { idempotencyKey: payment.id },
+    );
+  }
+
+  /** A payment past its deadline: the order an earlier attempt may have made, or null when UCanPay has none. */
+  private async findOrder(payment: PaymentEntity): Promise<UCanPayOrder | null> {
+    const client = this.providers.for(await this.merchant(payment.merchantId));
     try {
-      order = expired
-        ? await client.getOrder({ outTradeNo: payment.merchantReference })
-        : await client.createOrder(
-            {
-              outTradeNo: payment.merchantReference,
-              amount: payment.amount,
-              currency: payment.currency,
-              description: payment.description,
-              returnUrl: payment.returnUrl,
-              notifyUrl: this.notifyUrl(payment.merchantId),
-              expiresIn: payment.expiresInSeconds,
-              // Absolute: an order UCanPay creates after the deadline (a slow or late call) is born expired.
-              expiresAt: new Date(this.deadline(payment)),
-              metadata: payment.metadata,
-            },
-            // Derived from our payment id: every attempt, retry or resumption sends the same key.
-            { idempotencyKey: payment.id },
-          );
+      return await client.getOrder({ outTradeNo: payment.merchantReference });
     } catch (error) {
-      if (!(error instanceof UCanPayError)) throw error;
-      if (expired && error.code === 'ORDER_NOT_FOUND') {
-        const saved = await this.save(payment.id, key, token, async (tx, current) =>
-          this.applyChange(tx, current, current.status === 'PENDING' && current.providerOrderId === null ? NEVER_CREATED : null),
-        );
-        return this.storedOutcome(saved, false);
-      }
-      // One mapping for every UCanPay error (src/domain/errors.ts): thrown ones leave the key usable.
-      const failure = providerFailure(error, 'payment', expired ? 'check' : undefined);
-      if (failure.kind === 'thrown') {
-        if (key !== null) await this.idempotency.release(payment.merchantId, key, token ?? undefined);
-        throw failure.error;
-      }
-      const { providerCode, message } = failure;
-      await this.save(payment.id, key, token, (tx, current) =>
-        this.applyChange(
-          tx,
-          current,
-          current.status !== 'PENDING' || current.providerOrderId !== null ? null : { status: 'FAILED', failureCode: providerCode, failureMessage: message },
-        ),
-      );
-      return { kind: 'providerRefused', providerCode, message };
+      if (error instanceof UCanPayError && error.code === 'ORDER_NOT_FOUND') return null;
+      throw error;
     }
-    if (this.mismatched(payment, order)) {
-      // Never offered for payment: the customer would be asked for another sum than the merchant's.
-      const message = `UCanPay created order ${order.orderId} for ${order.amount} ${order.currency} instead of ${payment.amount} ${payment.currency}`;
-      const saved = await this.save(payment.id, key, token, (tx, current) =>
-        this.applyChange(
-          tx,
-          current,
-          current.status !== 'PENDING' ? null : { status: 'FAILED', providerOrderId: order.orderId, failureCode: AMOUNT_MISMATCH, failureMessage: message },
-        ),
+  }
+
+  /**
+   * Records UCanPay's answer to a create (under the row lock): its order, or
+   * none (past the deadline, never created: the payment fails). An order for
+   * another amount or currency is never offered for payment: the customer
+   * would be asked for another sum than the merchant's.
+   */
+  private async save(tx: Tx, current: PaymentEntity, order: UCanPayOrder | null): Promise<PaymentMade | ProviderRefused> {
+    if (order === null) {
+      const saved = await this.applyChange(tx, current, PAYMENT.unsent(current) ? NEVER_CREATED : null);
+      return refusalOf(PAYMENT, saved) ?? { kind: 'payment', payment: saved, replayed: false };
+    }
+    if (this.mismatched(current, order)) {
+      const message = `UCanPay created order ${order.orderId} for ${order.amount} ${order.currency} instead of ${current.amount} ${current.currency}`;
+      const saved = await this.applyChange(
+        tx,
+        current,
+        current.status !== 'PENDING' ? null : { status: 'FAILED', providerOrderId: order.orderId, failureCode: AMOUNT_MISMATCH, failureMessage: message },
       );
       return { kind: 'payment', payment: saved, replayed: false };
     }
-    const saved = await this.save(payment.id, key, token, async (tx, current, late) => {
-      if (late) {
-        this.log.warn(
-          { paymentId: current.id, merchantId: current.merchantId, providerOrderId: order.orderId, status: current.status },
-          'UCanPay answered a create after the request lost its idempotency claim; its order is recorded, the key is left to the request that holds it',
-        );
-      }
-      return (await this.applyOrder(tx, current, order)).payment;
-    });
-    return { kind: 'payment', payment: saved, replayed: false };
+    return { kind: 'payment', payment: (await this.applyProviderState(tx, current, order)).entity, replayed: false };
   }
 
-  /**
-   * Applies a change to a payment under a row lock (bumping its version when
-   * anything visible changed, publishing after commit) and completes the
-   * idempotency claim — unless the claim is no longer this request's (`late`):
-   * then the change still records UCanPay's facts, and the key stays with the
-   * request that took it over.
-   */
-  private async save(
-    paymentId: string,
-    key: string | null,
-    token: string | null,
-    change: (tx: Tx, current: PaymentEntity, late: boolean) => Promise<PaymentEntity>,
-  ): Promise<PaymentEntity> {
-    return this.db.transaction(async (tx) => {
-      const current = await this.db.findOneByOrFail(PaymentEntity, { id: paymentId }, { tx, forUpdate: true });
-      const ours = key === null || token === null || (await this.idempotency.holds(tx, current.merchantId, key, token));
-      const updated = await change(tx, current, !ours);
-      if (key !== null && ours) await this.idempotency.complete(tx, current.merchantId, key, token ?? undefined);
-      return updated;
-    });
-  }
-
-  /** Writes `changes` (if any visible one) with version + 1 and publishes after commit. */
+  /** Writes `changes` (if any visible one) through the payment state table, with version + 1, and publishes after commit. */
   applyChange(tx: Tx, current: PaymentEntity, changes: Partial<PaymentEntity> | null): Promise<PaymentEntity> {
-    return writeVersioned(tx, PaymentEntity, current, changes, { events: this.events, topic: 'paymentUpdated' });
+    return writeVersioned(tx, PaymentEntity, current, changes, { states: PAYMENT_MACHINE, events: this.events, topic: 'paymentUpdated', log: this.log });
   }
 
   /**
@@ -293,12 +217,8 @@ export class PaymentService {
    * CANCELLED, EXPIRED) is recorded as the truth and reported `contradicted`,
    * with an error line: the gateway's record said otherwise.
    */
-  async applyOrder(
-    tx: Tx,
-    payment: PaymentEntity,
-    order: UCanPayOrder,
-  ): Promise<{ payment: PaymentEntity; changed: boolean; mismatch?: true; contradicted?: true }> {
-    if (this.mismatched(payment, order)) return { payment, changed: false, mismatch: true };
+  async applyProviderState(tx: Tx, payment: PaymentEntity, order: UCanPayOrder): Promise<AppliedProviderState<PaymentEntity>> {
+    if (this.mismatched(payment, order)) return { entity: payment, outcome: 'mismatch' };
     const snapshot = snapshotOfOrder(order);
     const transition = applySnapshot(payment, snapshot);
     const before = { version: payment.version, status: payment.status, failureCode: payment.failureCode };
@@ -317,7 +237,7 @@ export class PaymentService {
     }
     if (order.expiresAt && !payment.expiresAt) changes.expiresAt = order.expiresAt;
     const updated = await this.applyChange(tx, payment, changes);
-    const contradicted = transition?.status !== undefined && isCorrection(before.status, transition.status);
+    const contradicted = transition?.status !== undefined && PAYMENT_MACHINE.isCorrection(before.status, transition.status);
     if (contradicted) {
       this.log.error(
         {
@@ -330,9 +250,9 @@ export class PaymentService {
         },
         `UCanPay captured a payment the gateway had recorded as ${before.status}; recorded as ${transition.status} (contradicted)`,
       );
-      return { payment: updated, changed: true, contradicted: true };
+      return { entity: updated, outcome: 'contradicted' };
     }
-    return { payment: updated, changed: updated.version !== before.version };
+    return { entity: updated, outcome: updated.version !== before.version ? 'applied' : 'unchanged' };
   }
 
   async get(principal: Principal | null, id: string, refresh = false): Promise<PaymentEntity> {
@@ -350,7 +270,7 @@ export class PaymentService {
 
   /** Asks UCanPay for the order's status and applies any change (GET /payment/status). */
   async refresh(merchantId: string, id: string): Promise<PaymentEntity> {
-    const payment = await this.db.manager.findOne(PaymentEntity, { where: { id, merchantId } });
+    const payment = await this.db.findOneBy(PaymentEntity, { id, merchantId });
     if (!payment) throw notFound('payment', id);
     const merchant = await this.merchant(merchantId);
     let order: UCanPayOrder;
@@ -366,8 +286,8 @@ export class PaymentService {
       throw error;
     }
     return this.db.transaction(async (tx) => {
-      const current = await tx.manager.findOneOrFail(PaymentEntity, { where: { id }, ...this.db.forUpdate });
-      return (await this.applyOrder(tx, current, order)).payment;
+      const current = await this.db.findOneByOrFail(PaymentEntity, { id }, { tx, forUpdate: true });
+      return (await this.applyProviderState(tx, current, order)).entity;
     });
   }
 
@@ -383,8 +303,8 @@ export class PaymentService {
   private async abandonIfNeverCreated(payment: PaymentEntity): Promise<PaymentEntity> {
     if (this.deadline(payment) > this.now()) return payment;
     return this.db.transaction(async (tx) => {
-      const current = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: payment.id }, ...this.db.forUpdate });
-      if (current.status !== 'PENDING' || current.providerOrderId !== null) return current;
+      const current = await this.db.findOneByOrFail(PaymentEntity, { id: payment.id }, { tx, forUpdate: true });
+      if (!PAYMENT.unsent(current)) return current;
       if (await this.idempotency.inFlight(current.id, tx)) return current;
       return this.applyChange(tx, current, NEVER_CREATED);
     });
@@ -431,9 +351,5 @@ const NEVER_CREATED: Partial<PaymentEntity> = {
   failureCode: 'PROVIDER_UNAVAILABLE',
   failureMessage: 'UCanPay could not be reached before the payment would have expired',
 };
-
-function answer(outcome: CreatePaymentOutcome) {
-  return { kind: 'answer' as const, outcome };
-}
 
 export type { PaymentFacts };

@@ -1,10 +1,10 @@
 import { In, type EntityTarget, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
 import type { Database } from '../db/database';
 import { BillingSubscriptionEntity, PaymentEntity, RefundEntity } from '../entities';
-import type { RefundService } from './refund.service';
-import type { SubscriptionService } from './subscription.service';
+import { REFUND, type RefundService } from './refund.service';
+import { SUBSCRIPTION, type BillingSubscriptionService } from './billing-subscription.service';
 import type { IdempotencyService } from './idempotency.service';
-import type { PaymentService } from './payment.service';
+import { PAYMENT, type PaymentService } from './payment.service';
 import { UCanPayError } from '../ucanpay';
 import { withCause, type Cause } from './cause';
 
@@ -47,7 +47,7 @@ export interface ReconcileKind<T extends Reconcilable = Reconcilable> {
    * "not synced or claimed within the lease" itself.
    */
   due(qb: SelectQueryBuilder<T>, alias: string): SelectQueryBuilder<T>;
-  /** Not yet known to UCanPay: skipped while a request may still be creating it. */
+  /** Not yet sent to UCanPay (the aggregate's own predicate, as the create uses it): skipped while a request may still be sending it. */
   unsent(row: T): boolean;
   /** Asks UCanPay and applies the answer; returns the row after. */
   check(row: T): Promise<{ version: number; status: string }>;
@@ -138,7 +138,7 @@ export class ReconciliationService {
   constructor(
     private readonly payments: PaymentService,
     private readonly refunds: RefundService,
-    private readonly subscriptions: SubscriptionService,
+    private readonly subscriptions: BillingSubscriptionService,
     private readonly idempotency: IdempotencyService,
     private readonly db: Database,
     private readonly options: { intervalMs: number; staleAfterSeconds: number; batchSize?: number; now?: () => number },
@@ -149,7 +149,7 @@ export class ReconciliationService {
       entity: PaymentEntity,
       // `+column`: a filter only, so that the claim's range is (status, synced_at) (see claimDue).
       due: (qb, a) => qb.where(`${a}.status = 'PENDING'`).andWhere(`+${a}.updated_at < :staleBefore`),
-      unsent: (p) => p.providerOrderId === null,
+      unsent: PAYMENT.unsent,
       check: (p) => this.payments.refresh(p.merchantId, p.id),
     };
     // Past its expiry but heard of recently: its own kind, so that both conditions are index ranges.
@@ -162,7 +162,7 @@ export class ReconciliationService {
       name: 'refund',
       entity: RefundEntity,
       due: (qb, a) => qb.where(`${a}.status = 'PROCESSING'`).andWhere(`+${a}.updated_at < :staleBefore`),
-      unsent: (r) => r.providerRefundId === null,
+      unsent: REFUND.unsent,
       check: (r) => this.refunds.refresh(r),
     };
     // A renewal UCanPay should have made by now.
@@ -174,7 +174,7 @@ export class ReconciliationService {
           .where(`${a}.status IN ('TRIALING', 'ACTIVE', 'PAST_DUE')`)
           .andWhere(`+${a}.next_billing_at < :now`)
           .andWhere(`${a}.provider_subscription_id IS NOT NULL`),
-      unsent: (s) => s.providerSubscriptionId === null,
+      unsent: SUBSCRIPTION.unsent,
       check: (s) => this.subscriptions.refresh(s),
     };
     // A mandate or a dunning step gone quiet: its own kind, so that both conditions are index ranges.
@@ -198,7 +198,7 @@ export class ReconciliationService {
           // (`status || ''`: a filter, not the (status, synced_at) range every FAILED payment would be in).
           .where(`${a}.status || '' = 'FAILED' AND ${a}.failure_code = 'PROVIDER_UNAVAILABLE'`)
           .andWhere(`${a}.created_at > :recheckSince AND +${a}.updated_at < :staleBefore`),
-      unsent: (p) => p.providerOrderId === null,
+      unsent: PAYMENT.unsent,
       check: (p) => this.payments.refresh(p.merchantId, p.id),
     };
     this.kinds = [paymentKind, expiredPaymentKind, refundKind, subscriptionKind, quietSubscriptionKind, inferredFailureKind] as unknown as ReconcileKind[];

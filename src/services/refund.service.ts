@@ -1,14 +1,14 @@
 import type { Database, Tx } from '../db/database';
 import { MerchantEntity, PaymentEntity, RefundEntity } from '../entities';
-import { invalidInput, notFound, providerFailure } from '../domain/errors';
+import { invalidInput, notFound } from '../domain/errors';
 import { newId } from '../domain/ids';
-import { applyRefundSnapshot, paidStatusFor, refundTotals, type RefundStatus } from '../domain/refund-state';
-import { snapshotOfRefund } from '../domain/refund-events';
-import { checkAmount, checkReference, checkText, idempotencyKeyOf, requestHash } from '../domain/validation';
+import { applyRefundSnapshot, paidStatusFor, REFUND_MACHINE, refundTotals, type RefundStatus } from '../domain/refund-state';
+import { checkAmount, checkReference, checkText, idempotencyKeyOf } from '../domain/validation';
 import type { EventBus } from '../events/pubsub';
 import { UCanPayError, type UCanPayRefund } from '../ucanpay';
 import { requireMerchant, requirePaymentReader, unauthenticated } from './access';
 import type { IdempotencyService } from './idempotency.service';
+import { createOnce, type Aggregate, type CreateOutcome } from './idempotent-create';
 import type { Principal } from './merchant.service';
 import { childrenOf } from './children';
 import { paginate } from './pagination';
@@ -16,8 +16,8 @@ import type { PaymentService } from './payment.service';
 import type { Logger } from '../logger';
 import { amountMismatch } from './amount-check';
 import type { ProviderClients } from './provider';
+import { providerFailure, snapshotOfRefund, type AppliedProviderState } from './provider-facts';
 import { followVersions, writeVersioned } from './versioned';
-import { recordCreated } from './event-log';
 import { refreshCause, withCause } from './cause';
 
 export interface RefundPaymentRequest {
@@ -28,13 +28,19 @@ export interface RefundPaymentRequest {
   idempotencyKey?: string | null;
 }
 
-export type RefundPaymentOutcome =
-  | { kind: 'refund'; refund: RefundEntity; payment: PaymentEntity; replayed: boolean }
-  | { kind: 'exceedsPayment'; requestedAmount: number; refundableAmount: number; currency: string; replayed: boolean }
-  | { kind: 'notRefundable'; paymentStatus: string; reason: string; replayed: boolean }
-  | { kind: 'idempotencyConflict'; idempotencyKey: string }
-  | { kind: 'merchantReferenceInUse'; merchantReference: string }
-  | { kind: 'providerRefused'; providerCode: string; message: string };
+/** What refundPayment can come to; the GraphQL layer maps each to a member of RefundPaymentResult. */
+export type RefundPaymentOutcome = CreateOutcome<RefundMade, RefundRefusal>;
+
+/** refundPayment made (or replays) a refund. */
+type RefundMade = { kind: 'refund'; refund: RefundEntity; payment: PaymentEntity; replayed: boolean };
+
+/** Refunds, to the idempotent create and reconciliation. */
+export const REFUND: Aggregate<RefundEntity> = {
+  name: 'refund',
+  entity: RefundEntity,
+  unsent: (r) => r.providerRefundId === null && r.status === 'PROCESSING',
+  refused: (r) => r.status === 'FAILED' && r.providerRefundId === null && Boolean(r.failureCode),
+};
 
 export interface RefundListFilter {
   paymentId?: string | null;
@@ -45,11 +51,10 @@ export interface RefundListFilter {
 
 const REFUNDABLE_STATUSES = new Set(['PAID', 'PARTIALLY_REFUNDED']);
 
-/** The typed refusals a refund key keeps as its outcome (docs/errors.md). */
+/** The typed refusals of a refund's own (a taken merchant reference is the protocol's), kept as its key's outcome (docs/errors.md). */
 type RefundRefusal =
   | { kind: 'exceedsPayment'; requestedAmount: number; refundableAmount: number; currency: string }
-  | { kind: 'notRefundable'; paymentStatus: string; reason: string }
-  | { kind: 'merchantReferenceInUse'; merchantReference: string };
+  | { kind: 'notRefundable'; paymentStatus: string; reason: string };
 
 /**
  * Refunds. The refundable amount comes from the gateway's own record: a
@@ -64,7 +69,7 @@ export class RefundService {
     private readonly events: EventBus,
     private readonly idempotency: IdempotencyService,
     private readonly payments: PaymentService,
-    private readonly log: Pick<Logger, 'error'>,
+    private readonly log: Pick<Logger, 'error' | 'warn'>,
   ) {}
 
   async refund(principal: Principal | null, input: RefundPaymentRequest, headerKey?: string): Promise<RefundPaymentOutcome> {
@@ -78,143 +83,102 @@ export class RefundService {
       reason: input.reason == null ? 'requested_by_customer' : checkText('input.reason', input.reason, { max: 500 }),
       merchantReference: input.merchantReference == null ? null : checkReference('input.merchantReference', input.merchantReference),
     };
-    const key = idempotencyKeyOf(input.idempotencyKey, headerKey);
-    const hash = requestHash(fields);
-
-    const step = await this.idempotency.claiming(merchantId, key, async (tx) => {
-      const earlier = await this.idempotency.earlier(
-        tx,
-        merchantId,
-        key,
-        'refundPayment',
-        hash,
-        (id) => tx.manager.findOneOrFail(RefundEntity, { where: { id } }),
-        (r) => r.providerRefundId === null && r.status === 'PROCESSING',
-      );
-      if (earlier?.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key! });
-      if (earlier?.kind === 'refused') return answer({ ...(earlier.outcome as RefundRefusal), replayed: true } as RefundPaymentOutcome);
-      if (earlier?.kind === 'call') return { kind: 'call' as const, refund: earlier.resource, token: earlier.token };
-      if (earlier?.kind === 'replay') return answer(await this.storedOutcome(tx, earlier.resource));
-      // A typed "no" is this key's outcome for good: stored with the key and replayed, never decided again.
-      const refuse = async (refusal: RefundRefusal) => {
-        await this.idempotency.refuse(tx, merchantId, key, 'refundPayment', hash, fields.paymentId, refusal);
-        return answer({ ...refusal, replayed: false } as RefundPaymentOutcome);
-      };
-      const payment = await tx.manager.findOne(PaymentEntity, { where: { id: fields.paymentId, merchantId }, ...this.db.forUpdate });
-      if (!payment) throw notFound('payment', fields.paymentId);
-      if (!REFUNDABLE_STATUSES.has(payment.status)) {
-        return refuse({ kind: 'notRefundable', paymentStatus: payment.status, reason: `the payment is ${payment.status}, not paid` });
-      }
-      const refunds = await tx.manager.find(RefundEntity, { where: { paymentId: payment.id }, select: { status: true, amount: true } });
-      const { refundableAmount } = refundTotals(payment.amount, refunds);
-      if (refundableAmount === 0) {
-        return refuse({
-          kind: 'notRefundable',
-          paymentStatus: payment.status,
-          reason: 'the whole paid amount is already refunded or being refunded',
-        });
-      }
-      const amount = fields.amount ?? refundableAmount;
-      if (amount > refundableAmount) {
-        return refuse({ kind: 'exceedsPayment', requestedAmount: amount, refundableAmount, currency: payment.currency });
-      }
-      if (fields.merchantReference !== null) {
-        const taken = await tx.manager.exists(RefundEntity, { where: { merchantId, merchantReference: fields.merchantReference } });
-        if (taken) return refuse({ kind: 'merchantReferenceInUse', merchantReference: fields.merchantReference });
-      }
-      const now = new Date();
-      const id = newId('ref', now.getTime());
-      const refund = Object.assign(new RefundEntity(), {
-        id,
-        merchantId,
-        paymentId: payment.id,
-        merchantReference: fields.merchantReference ?? id,
-        status: 'PROCESSING',
-        amount,
-        currency: payment.currency,
-        reason: fields.reason,
-        providerRefundId: null,
-        failureCode: null,
-        failureMessage: null,
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
-        succeededAt: null,
-        syncedAt: null,
-      } satisfies RefundEntity);
-      await tx.manager.insert(RefundEntity, refund);
-      await recordCreated(tx, RefundEntity, refund);
-      const token = key === null ? null : await this.idempotency.claim(tx, merchantId, key, 'refundPayment', hash, id);
-      const snapshot = Object.assign(new RefundEntity(), refund);
-      tx.afterCommit(() => this.events.publish('refundUpdated', id, snapshot));
-      return { kind: 'call' as const, refund, token };
+    const request = {
+      operation: 'refundPayment',
+      merchantId,
+      key: idempotencyKeyOf(input.idempotencyKey, headerKey),
+      input: fields,
+      refusalResourceId: fields.paymentId,
+    };
+    return createOnce<RefundEntity, UCanPayRefund, RefundMade, RefundRefusal>({ db: this.db, idempotency: this.idempotency, log: this.log }, request, {
+      aggregate: REFUND,
+      open: (tx) => this.reserve(tx, merchantId, fields),
+      opened: (tx, refund) => {
+        const snapshot = Object.assign(new RefundEntity(), refund);
+        tx.afterCommit(() => this.events.publish('refundUpdated', refund.id, snapshot));
+      },
+      send: (refund) => this.createAtProvider(refund),
+      save: (tx, current, result) => this.save(tx, current, result),
+      saveRefusal: (tx, current, { providerCode, message }) =>
+        this.applyRefundChange(tx, current, { status: 'FAILED', failureCode: providerCode, failureMessage: message }),
+      replay: async (tx, refund) => {
+        const payment = await this.db.findOneByOrFail(PaymentEntity, { id: refund.paymentId }, { tx });
+        return { kind: 'refund', refund, payment, replayed: true };
+      },
     });
-    if (step.kind === 'answer') return step.outcome;
-    return this.createAtProvider(step.refund, key, step.token);
-  }
-
-  /** What a retry with the same key gets: the first outcome, with the objects as they are now. */
-  private async storedOutcome(tx: Tx, refund: RefundEntity): Promise<RefundPaymentOutcome> {
-    if (refund.status === 'FAILED' && refund.providerRefundId === null && refund.failureCode) {
-      return { kind: 'providerRefused', providerCode: refund.failureCode, message: refund.failureMessage ?? 'UCanPay refused the refund' };
-    }
-    const payment = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: refund.paymentId } });
-    return { kind: 'refund', refund, payment, replayed: true };
-  }
-
-  private async createAtProvider(refund: RefundEntity, key: string | null, token: string | null): Promise<RefundPaymentOutcome> {
-    const payment = await this.db.manager.findOneOrFail(PaymentEntity, { where: { id: refund.paymentId } });
-    const merchant = await this.db.manager.findOneOrFail(MerchantEntity, { where: { id: refund.merchantId } });
-    let result: UCanPayRefund;
-    try {
-      result = await this.providers.for(merchant).createRefund(
-        { transactionId: payment.transactionId ?? '', outRefundNo: refund.merchantReference, amount: refund.amount, reason: refund.reason },
-        { idempotencyKey: refund.id },
-      );
-    } catch (error) {
-      if (!(error instanceof UCanPayError)) throw error;
-      // One mapping for every UCanPay error (src/domain/errors.ts): thrown ones leave the key usable.
-      const failure = providerFailure(error, 'refund');
-      if (failure.kind === 'thrown') {
-        if (key !== null) await this.idempotency.release(refund.merchantId, key, token ?? undefined);
-        throw failure.error;
-      }
-      const { providerCode, message } = failure;
-      await this.settle(refund.id, key, token, (current) =>
-        current.status === 'PROCESSING' && current.providerRefundId === null
-          ? { status: 'FAILED', failureCode: providerCode, failureMessage: message }
-          : null,
-      );
-      return { kind: 'providerRefused', providerCode, message };
-    }
-    // Another amount than asked: linked but not applied, so the amount stays reserved (never refunded twice) until the operator settles it.
-    const applies = !this.mismatched(refund, result);
-    const saved = await this.settle(refund.id, key, token, (current) => ({
-      ...((applies ? applyRefundSnapshot(current, snapshotOfRefund(result)) : null) ?? {}),
-      providerRefundId: result.refundId,
-      syncedAt: new Date(),
-    }));
-    return { kind: 'refund', ...saved, replayed: false };
   }
 
   /**
-   * Applies a change to a refund (and what follows for its payment) in one
-   * transaction; completes the key if this request (`token`) still holds it
-   * (a late writer records UCanPay's answer and leaves the key alone).
+   * Under the payment's row lock: the amount still refundable decides, and
+   * the refund is built PROCESSING for that amount (its reservation).
    */
-  private settle(
-    refundId: string,
-    key: string | null,
-    token: string | null,
-    change: (current: RefundEntity) => Partial<RefundEntity> | null,
-  ): Promise<{ refund: RefundEntity; payment: PaymentEntity }> {
-    return this.db.transaction(async (tx) => {
-      const current = await tx.manager.findOneOrFail(RefundEntity, { where: { id: refundId }, ...this.db.forUpdate });
-      const result = await this.applyRefundChange(tx, current, change(current));
-      // Fenced by the token: a late writer's complete touches no row.
-      if (key !== null) await this.idempotency.complete(tx, current.merchantId, key, token ?? undefined);
-      return result;
+  private async reserve(
+    tx: Tx,
+    merchantId: string,
+    fields: { paymentId: string; amount: number | null; reason: string; merchantReference: string | null },
+  ): Promise<{ row: RefundEntity } | { refusal: RefundRefusal }> {
+    const payment = await this.db.findOneBy(PaymentEntity, { id: fields.paymentId, merchantId }, { tx, forUpdate: true });
+    if (!payment) throw notFound('payment', fields.paymentId);
+    if (!REFUNDABLE_STATUSES.has(payment.status)) {
+      return { refusal: { kind: 'notRefundable', paymentStatus: payment.status, reason: `the payment is ${payment.status}, not paid` } };
+    }
+    const refunds = await tx.manager.find(RefundEntity, { where: { paymentId: payment.id }, select: { status: true, amount: true } });
+    const { refundableAmount } = refundTotals(payment.amount, refunds);
+    if (refundableAmount === 0) {
+      return {
+        refusal: { kind: 'notRefundable', paymentStatus: payment.status, reason: 'the whole paid amount is already refunded or being refunded' },
+      };
+    }
+    const amount = fields.amount ?? refundableAmount;
+    if (amount > refundableAmount) {
+      return { refusal: { kind: 'exceedsPayment', requestedAmount: amount, refundableAmount, currency: payment.currency } };
+    }
+    const now = new Date();
+    const id = newId('ref', now.getTime());
+    const row = Object.assign(new RefundEntity(), {
+      id,
+      merchantId,
+      paymentId: payment.id,
+      merchantReference: fields.merchantReference ?? id,
+      status: 'PROCESSING',
+      amount,
+      currency: payment.currency,
+      reason: fields.reason,
+      providerRefundId: null,
+      failureCode: null,
+      failureMessage: null,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+      succeededAt: null,
+      syncedAt: null,
+    } satisfies RefundEntity);
+    return { row };
+  }
+
+  /** Asks UCanPay to refund, under a key derived from our refund id: every attempt, retry or resumption sends the same key. */
+  private async createAtProvider(refund: RefundEntity): Promise<UCanPayRefund> {
+    const payment = await this.db.findOneByOrFail(PaymentEntity, { id: refund.paymentId });
+    const merchant = await this.db.findOneByOrFail(MerchantEntity, { id: refund.merchantId });
+    return this.providers.for(merchant).createRefund(
+      { transactionId: payment.transactionId ?? '', outRefundNo: refund.merchantReference, amount: refund.amount, reason: refund.reason },
+      { idempotencyKey: refund.id },
+    );
+  }
+
+  /**
+   * Records UCanPay's answer to a create (under the row lock). Another amount
+   * than asked: linked but not applied, so the amount stays reserved (never
+   * refunded twice) until the operator settles it.
+   */
+  private async save(tx: Tx, current: RefundEntity, result: UCanPayRefund): Promise<RefundMade> {
+    const applies = !this.mismatched(current, result);
+    const saved = await this.applyRefundChange(tx, current, {
+      ...((applies ? applyRefundSnapshot(current, snapshotOfRefund(result)) : null) ?? {}),
+      providerRefundId: result.refundId,
+      syncedAt: new Date(),
     });
+    return { kind: 'refund', refund: saved.refund, payment: saved.payment, replayed: false };
   }
 
   /**
@@ -228,8 +192,8 @@ export class RefundService {
     changes: Partial<RefundEntity> | null,
   ): Promise<{ refund: RefundEntity; payment: PaymentEntity; changed: boolean }> {
     const before = refund.version;
-    const updated = await writeVersioned(tx, RefundEntity, refund, changes, { events: this.events, topic: 'refundUpdated' });
-    const payment = await tx.manager.findOneOrFail(PaymentEntity, { where: { id: refund.paymentId }, ...this.db.forUpdate });
+    const updated = await writeVersioned(tx, RefundEntity, refund, changes, { states: REFUND_MACHINE, events: this.events, topic: 'refundUpdated', log: this.log });
+    const payment = await this.db.findOneByOrFail(PaymentEntity, { id: refund.paymentId }, { tx, forUpdate: true });
     if (updated.version === before || updated.status !== 'SUCCEEDED') return { refund: updated, payment, changed: updated.version !== before };
     const refunds = await tx.manager.find(RefundEntity, { where: { paymentId: payment.id }, select: { status: true, amount: true } });
     const { refundedAmount } = refundTotals(payment.amount, refunds);
@@ -242,15 +206,12 @@ export class RefundService {
   }
 
   /** Applies UCanPay's view of a refund (webhook, refresh, reconciliation) through the state machine. */
-  async applyProviderRefund(
-    tx: Tx,
-    refund: RefundEntity,
-    snapshot: UCanPayRefund,
-  ): Promise<{ refund: RefundEntity; changed: boolean; mismatch?: true }> {
-    if (this.mismatched(refund, snapshot)) return { refund, changed: false, mismatch: true };
+  async applyProviderState(tx: Tx, refund: RefundEntity, snapshot: UCanPayRefund): Promise<AppliedProviderState<RefundEntity>> {
+    if (this.mismatched(refund, snapshot)) return { entity: refund, outcome: 'mismatch' };
     const changes: Partial<RefundEntity> = { ...(applyRefundSnapshot(refund, snapshotOfRefund(snapshot)) ?? {}), syncedAt: new Date() };
     if (refund.providerRefundId === null) changes.providerRefundId = snapshot.refundId;
-    return this.applyRefundChange(tx, refund, changes);
+    const applied = await this.applyRefundChange(tx, refund, changes);
+    return { entity: applied.refund, outcome: applied.changed ? 'applied' : 'unchanged' };
   }
 
   /**
@@ -269,7 +230,7 @@ export class RefundService {
 
   async get(principal: Principal | null, id: string, refresh = false): Promise<RefundEntity> {
     if (!principal) throw unauthenticated();
-    const refund = await this.db.manager.findOne(RefundEntity, { where: { id, merchantId: principal.merchantId } });
+    const refund = await this.db.findOneBy(RefundEntity, { id, merchantId: principal.merchantId });
     if (!refund) throw notFound('refund', id);
     requirePaymentReader(principal, refund.paymentId, 'refund', id);
     return refresh ? withCause(refreshCause(principal), () => this.refresh(refund)) : refund;
@@ -277,7 +238,7 @@ export class RefundService {
 
   /** Asks UCanPay (GET /payment/refund/status) and applies any change. */
   async refresh(refund: RefundEntity): Promise<RefundEntity> {
-    const merchant = await this.db.manager.findOneOrFail(MerchantEntity, { where: { id: refund.merchantId } });
+    const merchant = await this.db.findOneByOrFail(MerchantEntity, { id: refund.merchantId });
     let snapshot: UCanPayRefund;
     try {
       snapshot = await this.providers
@@ -291,8 +252,8 @@ export class RefundService {
       throw error;
     }
     return this.db.transaction(async (tx) => {
-      const current = await tx.manager.findOneOrFail(RefundEntity, { where: { id: refund.id }, ...this.db.forUpdate });
-      return (await this.applyProviderRefund(tx, current, snapshot)).refund;
+      const current = await this.db.findOneByOrFail(RefundEntity, { id: refund.id }, { tx, forUpdate: true });
+      return (await this.applyProviderState(tx, current, snapshot)).entity;
     });
   }
 
@@ -305,8 +266,8 @@ export class RefundService {
   private async abandonIfNeverCreated(refund: RefundEntity): Promise<RefundEntity> {
     if (Date.now() - refund.createdAt.getTime() < ABANDON_AFTER_MS) return refund;
     return this.db.transaction(async (tx) => {
-      const current = await tx.manager.findOneOrFail(RefundEntity, { where: { id: refund.id }, ...this.db.forUpdate });
-      if (current.status !== 'PROCESSING' || current.providerRefundId !== null) return current;
+      const current = await this.db.findOneByOrFail(RefundEntity, { id: refund.id }, { tx, forUpdate: true });
+      if (!REFUND.unsent(current)) return current;
       if (await this.idempotency.inFlight(current.id, tx)) return current;
       const changes = { status: 'FAILED', failureCode: 'PROVIDER_UNAVAILABLE', failureMessage: 'UCanPay could not be reached; nothing was refunded' } as const;
       return (await this.applyRefundChange(tx, current, changes)).refund;
@@ -332,7 +293,7 @@ export class RefundService {
       this.events,
       'refundUpdated',
       id,
-      () => this.db.manager.findOne(RefundEntity, { where: { id, merchantId: refund.merchantId } }),
+      () => this.db.findOneBy(RefundEntity, { id, merchantId: refund.merchantId }),
       () => notFound('refund', id),
     );
   }
@@ -340,7 +301,3 @@ export class RefundService {
 
 /** A refund UCanPay never heard of is given up after this long (its requests' retries are long over). */
 const ABANDON_AFTER_MS = 10 * 60_000;
-
-function answer(outcome: RefundPaymentOutcome) {
-  return { kind: 'answer' as const, outcome };
-}

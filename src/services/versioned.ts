@@ -1,34 +1,59 @@
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Tx } from '../db/database';
 import type { EventBus, Topics } from '../events/pubsub';
+import type { Logger } from '../logger';
 import { invalidInput } from '../domain/errors';
+import { IllegalTransition, type StateMachine } from '../domain/state-machine';
 import { recordChange } from './event-log';
 
 /** A record the gateway versions: every visible change bumps `version` and is published once. */
 export interface Versioned extends ObjectLiteral {
   id: string;
   merchantId: string;
+  status: string;
   version: number;
   updatedAt: Date;
   syncedAt: Date | null;
+}
+
+/** What the write path needs of an aggregate besides the row: its state table, where it is published, where a refusal is logged. */
+export interface VersionedWrite<T extends Versioned, K extends keyof Topics> {
+  states: StateMachine<T['status']>;
+  events: EventBus;
+  topic: K;
+  log: Pick<Logger, 'error'>;
 }
 
 /** Fields whose change alone is bookkeeping, not news: no version bump, no push. */
 const QUIET = new Set(['syncedAt']);
 
 /**
- * Writes `changes` inside `tx`. When any visible field really changes, the
- * version goes up by one and the new state is published on `topic` after
- * commit (never for a rolled-back write).
+ * The one write path of a versioned record: writes `changes` inside `tx`.
+ * When any visible field really changes, the version goes up by one and the
+ * new state is published on `topic` after commit (never for a rolled-back
+ * write).
+ *
+ * A status change must be a move `states` allows (forwards through its
+ * table, or one of its corrections); anything else is a bug in the caller:
+ * it is logged at error, nothing is written or published, and the thrown
+ * IllegalTransition rolls the caller's transaction back (a client sees
+ * INTERNAL_SERVER_ERROR). Writing the same status, or only other fields, is
+ * no move.
  */
 export async function writeVersioned<T extends Versioned, K extends keyof Topics>(
   tx: Tx,
   target: EntityTarget<T>,
   current: T,
   changes: Partial<T> | null,
-  publish: { events: EventBus; topic: K },
+  via: VersionedWrite<T, K>,
 ): Promise<T> {
   if (!changes) return current;
+  const to = changes.status;
+  if (to !== undefined && !via.states.allows(current.status, to)) {
+    const refused = new IllegalTransition(via.states.name, current.id, current.status, to);
+    via.log.error({ aggregate: refused.aggregate, id: current.id, merchantId: current.merchantId, from: refused.from, to: refused.to }, refused.message);
+    throw refused;
+  }
   const visible = Object.entries(changes).some(([k, v]) => !QUIET.has(k) && !sameValue(v, current[k]));
   if (!visible) {
     if (changes.syncedAt) await tx.manager.update(target, { id: current.id } as never, { syncedAt: changes.syncedAt } as never);
@@ -39,7 +64,7 @@ export async function writeVersioned<T extends Versioned, K extends keyof Topics
   await tx.manager.update(target, { id: current.id } as never, { ...changes, version: updated.version, updatedAt: updated.updatedAt } as never);
   await recordChange(tx, target, before, updated); // the event log: one event per visible change, in this transaction
   const snapshot = Object.assign(Object.create(Object.getPrototypeOf(updated)), updated) as T;
-  tx.afterCommit(() => publish.events.publish(publish.topic, snapshot.id, snapshot as unknown as Topics[K]));
+  tx.afterCommit(() => via.events.publish(via.topic, snapshot.id, snapshot as unknown as Topics[K]));
   return updated;
 }
 

@@ -465,7 +465,7 @@ export class WebhookDeliveryService {
     await update
       .set({ consecutiveFailures: () => 'consecutive_failures + 1', failingSince: () => `COALESCE(failing_since, ${Math.floor(now)})` })
       .execute();
-    const current = await tx.manager.findOneBy(WebhookEndpointEntity, { id: endpoint.id });
+    const current = await this.db.findOneBy(WebhookEndpointEntity, { id: endpoint.id }, { tx });
     if (!current?.enabled) return;
     const { disableAfterFailures: limit, disableAfterFailingMs: span } = this.config;
     let reason: string | null = null;
@@ -486,7 +486,7 @@ export class WebhookDeliveryService {
       .where('id = :id AND enabled = :enabled', { id: endpoint.id, enabled: true })
       .execute();
     if (!result.affected) return;
-    const disabled = await tx.manager.findOneByOrFail(WebhookEndpointEntity, { id: endpoint.id });
+    const disabled = await this.db.findOneByOrFail(WebhookEndpointEntity, { id: endpoint.id }, { tx });
     this.log.warn({ endpointId: endpoint.id, merchantId: endpoint.merchantId, reason }, 'webhook endpoint disabled');
     await this.onDisabled?.(tx, disabled, reason);
   }
@@ -501,7 +501,7 @@ export class WebhookDeliveryService {
         .set({ status: 'FAILED', attemptCount: () => 'attempt_count - 1', nextAttemptAt: null, lockedUntil: null, lease: null, lastError: reason, updatedAt: new Date(this.now()) })
         .where('id = :id AND lease = :lease', { id: delivery.id, lease: delivery.lease })
         .execute();
-      return (await tx.manager.findOneBy(WebhookDeliveryEntity, { id: delivery.id })) ?? delivery;
+      return (await this.db.findOneBy(WebhookDeliveryEntity, { id: delivery.id }, { tx })) ?? delivery;
     });
   }
 

@@ -135,28 +135,31 @@ export function tracedFetch(links: OrderTraceLinks, inner: typeof fetch = (input
 
 type WebhookReceiver = { receive(merchantId: string, rawBody: Buffer, signature: string | string[] | undefined): Promise<WebhookReply> };
 
-/** Webhook ingestion in a SERVER span: event type and outcome, the order's id, a link to the trace that created the order. */
+/**
+ * Webhook ingestion in a SERVER span: event type and outcome, the order's id,
+ * a link to the trace that created the order. All of them come from what the
+ * service read from the verified delivery (the body is parsed once), so the
+ * span is named and linked when the reply is known; a delivery the service
+ * could not read stays `ucanpay.webhook unknown`.
+ */
 export function tracedWebhooks(webhooks: WebhookReceiver, links: OrderTraceLinks): WebhookReceiver {
   return {
     receive(merchantId, rawBody, signature) {
-      let event: { type?: unknown; data?: { object?: { order_id?: unknown } } } | undefined;
-      try {
-        event = JSON.parse(rawBody.toString('utf8')) as typeof event;
-      } catch {
-        event = undefined;
-      }
-      const orderId = typeof event?.data?.object?.order_id === 'string' ? event.data.object.order_id : undefined;
-      const type = typeof event?.type === 'string' && /^[a-z_.]{1,60}$/.test(event.type) ? event.type : 'unknown';
-      return tracer.startActiveSpan(
-        `ucanpay.webhook ${type}`,
-        { kind: SpanKind.SERVER, links: links.linkFor(orderId), attributes: { 'ucanpay.event.type': type, ...(orderId ? { 'ucanpay.order_id': orderId } : {}) } },
-        (span) =>
-          within(span, async () => {
-            const reply = await webhooks.receive(merchantId, rawBody, signature);
-            span.setAttribute('http.response.status_code', reply.status);
-            if (reply.body.outcome) span.setAttribute('gateway.webhook.outcome', reply.body.outcome);
-            return reply;
-          }),
+      return tracer.startActiveSpan('ucanpay.webhook unknown', { kind: SpanKind.SERVER }, (span) =>
+        within(span, async () => {
+          const reply = await webhooks.receive(merchantId, rawBody, signature);
+          span.setAttribute('http.response.status_code', reply.status);
+          if (reply.body.outcome) span.setAttribute('gateway.webhook.outcome', reply.body.outcome);
+          const event = reply.event;
+          const type = event && /^[a-z_.]{1,60}$/.test(event.type) ? event.type : 'unknown';
+          span.updateName(`ucanpay.webhook ${type}`);
+          span.setAttribute('ucanpay.event.type', type);
+          if (event?.providerOrderId) {
+            span.setAttribute('ucanpay.order_id', event.providerOrderId);
+            span.addLinks(links.linkFor(event.providerOrderId));
+          }
+          return reply;
+        }),
       );
     },
   };

@@ -19,7 +19,7 @@ export {
   DEFAULT_SIGNATURE_TOLERANCE_SECONDS,
 } from './signature';
 export type { VerifyWebhookSignatureInput, WebhookSignatureResult, WebhookSignatureFailure } from './signature';
-export { toOrder, toRefund, toSubscription, toWebhookEvent, toCreateOrderRequest, ORDER_EVENT_TYPES, REFUND_EVENT_TYPES, SUBSCRIPTION_EVENT_TYPES } from './wire';
+export { toOrder, toRefund, toSubscription, toWebhookEvent, toCreateOrderRequest } from './wire';
 export type {
   UCanPayWebhookEvent,
   UCanPayEventType,

@@ -221,11 +221,22 @@ export type UCanPayRefundEventType = (typeof REFUND_EVENT_TYPES)[number];
 export type UCanPaySubscriptionEventType = (typeof SUBSCRIPTION_EVENT_TYPES)[number];
 export type UCanPayEventType = UCanPayOrderEventType | UCanPayRefundEventType | UCanPaySubscriptionEventType;
 
-/** A parsed webhook event; `object` is a snapshot taken at `created`. */
+/**
+ * A parsed webhook event; `object` is a snapshot taken at `created`. A type
+ * outside the contract is a value (`kind: 'unknown'`, nothing else read), so
+ * a receiver can acknowledge events UCanPay adds later without applying them.
+ */
 export type UCanPayWebhookEvent =
   | { id: string; type: UCanPayOrderEventType; created: Date; kind: 'order'; object: UCanPayOrder }
   | { id: string; type: UCanPayRefundEventType; created: Date; kind: 'refund'; object: UCanPayRefund }
-  | { id: string; type: UCanPaySubscriptionEventType; created: Date; kind: 'subscription'; object: UCanPaySubscription };
+  | { id: string; type: UCanPaySubscriptionEventType; created: Date; kind: 'subscription'; object: UCanPaySubscription }
+  | { id: string; type: string; kind: 'unknown' };
+
+const EVENT_TYPES: readonly UCanPayEventType[] = [...ORDER_EVENT_TYPES, ...REFUND_EVENT_TYPES, ...SUBSCRIPTION_EVENT_TYPES];
+
+function isOneOf<T extends string>(value: string, allowed: readonly T[]): value is T {
+  return (allowed as readonly string[]).includes(value);
+}
 
 // ---------------------------------------------------------------------------
 // Defensive reader
@@ -503,28 +514,22 @@ export function toSubscription(wire: unknown): UCanPaySubscription {
 /**
  * Parses a webhook envelope `{ id, type, created, data: { object } }` and maps
  * its object by event type. Verify the signature on the raw body first
- * (`verifyWebhookSignature`). Throws `INVALID_RESPONSE` on a malformed event
- * or an unknown type.
+ * (`verifyWebhookSignature`). An unknown type is answered `{ kind: 'unknown' }`
+ * (its `created` and `data` are not read); a malformed event of a known type
+ * throws `INVALID_RESPONSE`.
  */
 export function toWebhookEvent(wire: unknown): UCanPayWebhookEvent {
   const r = new Reader(wire, 'webhook event');
   const id = r.string('id');
-  const type = r.string('type');
-  const createdSeconds = r.int('created');
-  const created = new Date(createdSeconds * 1000);
-  const data = r.optObject('data');
-  const object = data?.object;
+  const type = r.raw('type');
+  if (typeof type !== 'string') return r.fail('type', 'must be a string');
+  if (!isOneOf(type, EVENT_TYPES)) return { id, type, kind: 'unknown' };
+  const created = new Date(r.int('created') * 1000);
+  const object = r.optObject('data')?.object;
   if (!isRecord(object)) return r.fail('data.object', 'must be an object');
-  if ((ORDER_EVENT_TYPES as readonly string[]).includes(type)) {
-    return { id, type: type as UCanPayOrderEventType, created, kind: 'order', object: toOrder(object) };
-  }
-  if ((REFUND_EVENT_TYPES as readonly string[]).includes(type)) {
-    return { id, type: type as UCanPayRefundEventType, created, kind: 'refund', object: toRefund(object) };
-  }
-  if ((SUBSCRIPTION_EVENT_TYPES as readonly string[]).includes(type)) {
-    return { id, type: type as UCanPaySubscriptionEventType, created, kind: 'subscription', object: toSubscription(object) };
-  }
-  return r.fail('type', 'is not a known UCanPay event type');
+  if (isOneOf(type, ORDER_EVENT_TYPES)) return { id, type, created, kind: 'order', object: toOrder(object) };
+  if (isOneOf(type, REFUND_EVENT_TYPES)) return { id, type, created, kind: 'refund', object: toRefund(object) };
+  return { id, type, created, kind: 'subscription', object: toSubscription(object) };
 }
 
 /**

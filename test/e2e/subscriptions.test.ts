@@ -133,6 +133,29 @@ describe('createSubscription and the mandate', () => {
     const conflict = await gw.gql(CreateSubscriptionDocument, { input: { ...input, amount: 2600 } });
     expect(conflict.data!.createSubscription.__typename).toBe('IdempotencyConflictError');
   });
+
+  it('a taken merchantReference under a key is that key’s outcome, like a payment’s or a refund’s', async () => {
+    await createSubscription({ merchantReference: 'SUB-TAKEN-1' });
+    const before = (await sandboxCall<{ subscriptions: unknown[] }>(gw.sandboxUrl, 'GET', '/sandbox/subscriptions?merchant_id=mch_demo')).subscriptions.length;
+    const startDate = (await sandboxNow()).toISOString().slice(0, 10);
+    const input = {
+      customer: { id: 'cus_taken', email: 'taken@example.com', name: 'Taken' },
+      amount: 1000,
+      currency: 'USD',
+      interval: 'MONTH' as const,
+      startDate,
+      merchantReference: 'SUB-TAKEN-1',
+      idempotencyKey: 'sub-taken-1',
+    };
+    const refused = await gw.gql(CreateSubscriptionDocument, { input });
+    expect(refused.data!.createSubscription).toMatchObject({ __typename: 'MerchantReferenceInUseError', code: 'MERCHANT_REFERENCE_IN_USE' });
+    expect((await gw.gql(CreateSubscriptionDocument, { input })).data!.createSubscription.__typename).toBe('MerchantReferenceInUseError');
+    // Stored with the key: the same key with a free reference is a conflict, not a new subscription.
+    const other = await gw.gql(CreateSubscriptionDocument, { input: { ...input, merchantReference: 'SUB-FREE-1' } });
+    expect(other.data!.createSubscription.__typename).toBe('IdempotencyConflictError');
+    const after = (await sandboxCall<{ subscriptions: unknown[] }>(gw.sandboxUrl, 'GET', '/sandbox/subscriptions?merchant_id=mch_demo')).subscriptions.length;
+    expect(after).toBe(before);
+  });
 });
 
 describe('renewals, dunning and changes, driven by the sandbox clock', () => {

@@ -75,6 +75,36 @@ describe('webhook route', () => {
     });
   });
 
+  it('answers 400 to an event whose object has a status its type cannot carry, applying and recording nothing', async () => {
+    const payment = await newPayment();
+    const ids = { order_id: payment.providerOrderId, out_trade_no: payment.merchantReference };
+    const refund = { refund_id: 'rf_nobody', out_refund_no: 'R-nobody', transaction_id: 'txn_x', amount: 100, currency: 'EUR' };
+    const refundEvent = (id: string, type: string, status: string) => ({ id, type, created: Math.floor(Date.now() / 1000), data: { object: { ...refund, status } } });
+    const wrong: Array<[string, object]> = [
+      ['payment.succeeded FAILED', orderEvent('evt_st_1', 'payment.succeeded', { ...ids, status: 'FAILED' })],
+      ['payment.expired PAID', orderEvent('evt_st_2', 'payment.expired', { ...ids, status: 'PAID', transaction_id: 'txn_st' })],
+      ['payment.failed PENDING', orderEvent('evt_st_3', 'payment.failed', { ...ids, status: 'PENDING' })],
+      ['payment.cancelled EXPIRED', orderEvent('evt_st_4', 'payment.cancelled', { ...ids, status: 'EXPIRED' })],
+      ['refund.succeeded FAILED', refundEvent('evt_st_5', 'refund.succeeded', 'FAILED')],
+      ['refund.failed PROCESSING', refundEvent('evt_st_6', 'refund.failed', 'PROCESSING')],
+    ];
+    for (const [name, event] of wrong) {
+      const res = await postEvent(event);
+      expect(res.status, name).toBe(400);
+      expect(res.body.error, name).toMatch(/does not match object status/);
+    }
+    expect(await status(payment.id)).toMatchObject({ status: 'PENDING', version: payment.version });
+    expect(await gw.app.db.manager.count(WebhookEventEntity, { where: { eventId: 'evt_st_1' } })).toBe(0);
+    // The pairings the contract allows pass the check (about objects the gateway does not have: acknowledged, ignored).
+    const nobody = { order_id: 'ord_nobody', out_trade_no: 'A-nobody' };
+    const right: Array<[string, object]> = [
+      ['payment.succeeded REFUNDED', orderEvent('evt_ok_1', 'payment.succeeded', { ...nobody, status: 'REFUNDED', refunded_amount: 2500 })],
+      ['payment.cancelled CANCELLED', orderEvent('evt_ok_2', 'payment.cancelled', { ...nobody, status: 'CANCELLED' })],
+      ['refund.failed FAILED', refundEvent('evt_ok_3', 'refund.failed', 'FAILED')],
+    ];
+    for (const [name, event] of right) expect(await postEvent(event), name).toEqual({ status: 200, body: { received: true, outcome: 'ignored' } });
+  });
+
   it('applies an event once: a duplicate is acknowledged but changes nothing and pushes nothing', async () => {
     const payment = await newPayment();
     const sub = collect(gw.ws(), PaymentUpdatedDocument, { id: payment.id });

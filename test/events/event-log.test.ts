@@ -6,6 +6,7 @@ import { withCause } from '../../src/services/cause';
 import { EventLog, recordCreated, type LoggedEvent } from '../../src/services/event-log';
 import { writeVersioned } from '../../src/services/versioned';
 import { newId } from '../../src/domain/ids';
+import { PAYMENT_MACHINE } from '../../src/domain/payment-state';
 import { testMerchant } from '../helpers/entities';
 import { tempSqlitePath } from '../helpers/databases';
 
@@ -62,7 +63,8 @@ async function createPayment(db: Database): Promise<PaymentEntity> {
   return payment;
 }
 
-const bus = () => ({ events: createInMemoryEventBus(), topic: 'paymentUpdated' as const });
+const quiet = { error: () => undefined };
+const bus = () => ({ states: PAYMENT_MACHINE, events: createInMemoryEventBus(), topic: 'paymentUpdated' as const, log: quiet });
 
 describe('event log (SQLite file)', () => {
   it('records one event per visible change in the same transaction, typed by the transition, with the public shape', async () => {

@@ -4,13 +4,8 @@ import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/api/errors/error-code.enum';
 import { classifyError, createFormatError } from '../../src/api/errors/format-error';
-import {
-  GatewayError,
-  providerFailure,
-  THROWN_ERROR_CODES,
-  UCANPAY_ERROR_MAP,
-  type ProviderErrorTarget,
-} from '../../src/domain/errors';
+import { GatewayError, THROWN_ERROR_CODES, type ProviderErrorTarget } from '../../src/domain/errors';
+import { providerFailure, UCANPAY_ERROR_MAP } from '../../src/services/provider-facts';
 import { UCanPayError, UCANPAY_ERROR_TABLE, type UCanPayErrorCode } from '../../src/ucanpay';
 
 const CLIENT_SIDE: UCanPayErrorCode[] = ['NETWORK_ERROR', 'TIMEOUT', 'INVALID_RESPONSE', 'UNKNOWN_ERROR'];

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { UCANPAY_ERROR_MAP } from '../../src/domain/errors';
+import { UCANPAY_ERROR_MAP } from '../../src/services/provider-facts';
 import { UCANPAY_ERROR_TABLE, type UCanPayContractErrorCode } from '../../src/ucanpay';
 import { sandboxCall, startGateway, type TestGateway } from '../helpers/gateway';
 import { createPayment, firstError, paidPayment, rawGql } from './helpers';

@@ -17,7 +17,7 @@ import { ReconciliationService } from '../../src/services/reconciliation.service
 import type { IdempotencyService } from '../../src/services/idempotency.service';
 import type { PaymentService } from '../../src/services/payment.service';
 import type { RefundService } from '../../src/services/refund.service';
-import type { SubscriptionService } from '../../src/services/subscription.service';
+import type { BillingSubscriptionService } from '../../src/services/billing-subscription.service';
 import { dropPostgresSchema, freshPostgresSchema, scaleOutServices } from '../helpers/databases';
 import { eventually, sandboxCall } from '../helpers/gateway';
 import { SPAWN_HOOK_TIMEOUT_MS, spawnGateway, type GatewayProcess } from '../helpers/instances';
@@ -92,7 +92,7 @@ describe('claiming due rows on PostgreSQL', () => {
           },
         } as unknown as PaymentService,
         { refresh: async () => ({ version: 1, status: 'PROCESSING' }) } as unknown as RefundService,
-        { refresh: async () => ({ version: 1, status: 'ACTIVE' }) } as unknown as SubscriptionService,
+        { refresh: async () => ({ version: 1, status: 'ACTIVE' }) } as unknown as BillingSubscriptionService,
         { inFlight: async () => false } as unknown as IdempotencyService,
         db,
         { intervalMs: 0, staleAfterSeconds: 60, batchSize: 7 },

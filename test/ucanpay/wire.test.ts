@@ -205,13 +205,16 @@ describe('toWebhookEvent', () => {
     ['subscription.renewed', wireSub, 'subscription'],
   ])('%s → %s', (type, object, kind) => {
     const e = toWebhookEvent({ id: 'evt_1', type, created: 1764000000, data: { object } });
-    expect(e.kind).toBe(kind);
-    expect(e.created).toEqual(new Date(1764000000 * 1000));
-    expect(e.id).toBe('evt_1');
+    expect(e).toMatchObject({ kind, id: 'evt_1', type, created: new Date(1764000000 * 1000) });
+  });
+
+  it('an unknown type is a value, its created and data unread: a later event type is acknowledged, not an error', () => {
+    expect(toWebhookEvent({ id: 'evt_1', type: 'payment.teleported', created: 'whenever' })).toEqual({ id: 'evt_1', type: 'payment.teleported', kind: 'unknown' });
   });
 
   it.each([
-    ['unknown type', { id: 'evt_1', type: 'payment.teleported', created: 1, data: { object: wireOrder } }, 'type'],
+    ['no id', { type: 'payment.succeeded', created: 1, data: { object: wireOrder } }, 'id'],
+    ['type not a string', { id: 'evt_1', type: 7, created: 1, data: { object: wireOrder } }, 'type'],
     ['no data', { id: 'evt_1', type: 'payment.succeeded', created: 1 }, 'data.object'],
     ['created as ISO', { id: 'evt_1', type: 'payment.succeeded', created: ISO, data: { object: wireOrder } }, 'created'],
     ['object of the wrong kind', { id: 'evt_1', type: 'payment.succeeded', created: 1, data: { object: wireRefund } }, 'order_id'],

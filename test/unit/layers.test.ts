@@ -25,12 +25,56 @@ describe('layers', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('the domain is pure: no file of src/domain imports the provider (src/ucanpay) or any other folder', () => {
+    const domain = path.resolve('src/domain');
+    const offenders = importsUnder(domain)
+      .filter(([file, spec]) => !path.resolve(path.dirname(file), spec).startsWith(domain + path.sep))
+      .map(([file, spec]) => `${path.relative(process.cwd(), file)} imports ${spec}`);
+    expect(offenders).toEqual([]);
+  });
+
+  it("the UCanPay client knows nothing of the gateway: no file of src/ucanpay imports outside it", () => {
+    const ucanpay = path.resolve('src/ucanpay');
+    const offenders = importsUnder(ucanpay)
+      .filter(([file, spec]) => !path.resolve(path.dirname(file), spec).startsWith(ucanpay + path.sep))
+      .map(([file, spec]) => `${path.relative(process.cwd(), file)} imports ${spec}`);
+    expect(offenders).toEqual([]);
+  });
+
+  it('the api layer imports nothing of db/ but its pure driver-error predicates (api never reaches the database)', () => {
+    const api = path.resolve('src/api');
+    const db = path.resolve('src/db');
+    const allowed = path.join(db, 'driver-errors');
+    const offenders = importsUnder(api)
+      .map(([file, spec]) => [file, spec, path.resolve(path.dirname(file), spec).replace(/\.ts$/, '')] as const)
+      .filter(([, , target]) => target.startsWith(db + path.sep) && target !== allowed)
+      .map(([file, spec]) => `${path.relative(process.cwd(), file)} imports ${spec}`);
+    expect(offenders).toEqual([]);
+    // The rule is live: the one permitted import is seen by the walk.
+    expect(importsUnder(api).some(([file, spec]) => path.resolve(path.dirname(file), spec) === allowed)).toBe(true);
+  });
+
   it('no folder of src/ imports the composition root (app.ts, main.ts)', () => {
     const roots = ['src/app', 'src/main'].map((p) => path.resolve(p));
     const offenders = importsUnder(path.resolve('src'))
       .filter(([file]) => path.dirname(file) !== path.resolve('src'))
       .filter(([file, spec]) => roots.includes(path.resolve(path.dirname(file), spec).replace(/\.ts$/, '')))
       .map(([file, spec]) => `${path.relative(process.cwd(), file)} imports ${spec}`);
+    expect(offenders).toEqual([]);
+  });
+  it('services read a row one way: db.findOneBy / findOneByOrFail (with { tx, forUpdate } inside a transaction), never manager.findOne', () => {
+    const services = path.resolve('src/services');
+    const offenders = fs
+      .readdirSync(services)
+      .filter((name) => name.endsWith('.ts'))
+      .flatMap((name) =>
+        fs
+          .readFileSync(path.join(services, name), 'utf8')
+          .split('\n')
+          .map((line, i) => [name, i + 1, line] as const)
+          .filter(([, , line]) => /manager\.findOne(OrFail)?\(/.test(line)),
+      )
+      .map(([name, line]) => `src/services/${name}:${line}`);
     expect(offenders).toEqual([]);
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySnapshot, canTransition, isCorrection, isFinal, isReachable, PAYMENT_STATUSES, type PaymentFacts, type PaymentStatus } from '../../src/domain/payment-state';
-import { mapPaymentEvent } from '../../src/domain/payment-events';
+import { applySnapshot, PAYMENT_MACHINE, PAYMENT_STATUSES, type PaymentFacts, type PaymentStatus } from '../../src/domain/payment-state';
 
 const ALLOWED: Array<[PaymentStatus, PaymentStatus]> = [
   ['PENDING', 'PAID'],
@@ -16,23 +15,23 @@ describe('payment state machine', () => {
   const pairs = PAYMENT_STATUSES.flatMap((from) => PAYMENT_STATUSES.map((to) => [from, to] as const));
   it.each(pairs)('%s → %s follows the contract table', (from, to) => {
     const allowed = ALLOWED.some(([f, t]) => f === from && t === to);
-    expect(canTransition(from, to)).toBe(allowed);
+    expect(PAYMENT_MACHINE.canTransition(from, to)).toBe(allowed);
   });
 
   it('reaches REFUNDED from PENDING only forwards', () => {
-    expect(isReachable('PENDING', 'REFUNDED')).toBe(true);
-    expect(isReachable('REFUNDED', 'PAID')).toBe(false);
-    expect(isReachable('FAILED', 'PAID')).toBe(false);
+    expect(PAYMENT_MACHINE.isReachable('PENDING', 'REFUNDED')).toBe(true);
+    expect(PAYMENT_MACHINE.isReachable('REFUNDED', 'PAID')).toBe(false);
+    expect(PAYMENT_MACHINE.isReachable('FAILED', 'PAID')).toBe(false);
   });
 
   it('allows corrections only from a closed unpaid state to a captured one', () => {
     const closed = ['FAILED', 'CANCELLED', 'EXPIRED'];
     const captured = ['PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'];
-    for (const [from, to] of pairs) expect(isCorrection(from, to)).toBe(closed.includes(from) && captured.includes(to));
+    for (const [from, to] of pairs) expect(PAYMENT_MACHINE.isCorrection(from, to)).toBe(closed.includes(from) && captured.includes(to));
   });
 
   it('knows the final states', () => {
-    expect(PAYMENT_STATUSES.filter(isFinal)).toEqual(['FAILED', 'CANCELLED', 'EXPIRED', 'REFUNDED']);
+    expect(PAYMENT_STATUSES.filter((s) => PAYMENT_MACHINE.isFinal(s))).toEqual(['FAILED', 'CANCELLED', 'EXPIRED', 'REFUNDED']);
   });
 });
 
@@ -64,27 +63,5 @@ describe('applySnapshot', () => {
     ['a late snapshot with another transaction id never replaces the recorded one', paid, { status: 'PAID', transactionId: 'txn_other', paidAt: new Date(1) }, null],
   ] as const)('%s', (_name, current, snapshot, expected) => {
     expect(applySnapshot(current, snapshot as never)).toEqual(expected);
-  });
-});
-
-describe('mapPaymentEvent', () => {
-  const order = { orderId: 'ord_1', outTradeNo: 'A-1', amount: 1999, currency: 'USD', refundedAmount: 0 };
-  it.each([
-    ['payment.succeeded', 'PAID', true],
-    ['payment.succeeded', 'REFUNDED', true],
-    ['payment.failed', 'FAILED', true],
-    ['payment.cancelled', 'CANCELLED', true],
-    ['payment.expired', 'EXPIRED', true],
-    ['payment.succeeded', 'FAILED', false],
-    ['payment.expired', 'PAID', false],
-    ['payment.failed', 'PENDING', false],
-  ] as const)('%s carrying %s → %s', (type, status, accepted) => {
-    const effect = mapPaymentEvent(type, { ...order, status } as never);
-    if (!accepted) return expect(effect).toBeNull();
-    expect(effect).toEqual({
-      providerOrderId: 'ord_1',
-      merchantReference: 'A-1',
-      snapshot: expect.objectContaining({ status, refundedAmount: 0 }),
-    });
   });
 });

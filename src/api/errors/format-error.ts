@@ -1,5 +1,6 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { isDatabaseBusy } from '../../db/driver-errors';
 import { GatewayError, THROWN_ERROR_CODES, isThrownErrorCode, type ThrownErrorCode } from '../../domain/errors';
 
 /** What an error leaving the gateway is, decided in one place (format and log alike). */
@@ -14,13 +15,6 @@ function innermost(error: unknown): unknown {
   let current = unwrapResolverError(error);
   while (current instanceof GraphQLError && current.originalError) current = current.originalError;
   return current;
-}
-
-/** SQLite's "database is locked" after its busy timeout (the driver's error code, on the error or on TypeORM's wrapper). */
-function isDatabaseBusy(error: unknown): boolean {
-  const e = error as { code?: unknown; driverError?: { code?: unknown } } | null;
-  const code = e?.driverError?.code ?? e?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
 export function classifyError(error: unknown): ErrorClass {

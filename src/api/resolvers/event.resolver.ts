@@ -1,5 +1,5 @@
 import { DateTimeISOResolver } from 'graphql-scalars';
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { BillingSubscriptionEntity, PaymentEntity, RefundEntity } from '../../entities';
 import type { EventType as EventTypeName } from '../../domain/event-types';
 import { requireMerchant } from '../../services/access';
@@ -7,19 +7,15 @@ import type { ReadEvent } from '../../services/event-log';
 import type { Page } from '../../services/pagination';
 import type { GatewayContext } from '../context';
 import { BillingSubscription } from '../types/billing-subscription.type';
-import { Event, EventConnection, EventType } from '../types/event.type';
+import { Event } from '../types/event.type';
+import { EventConnection } from '../types/event-connection.type';
+import { EventType } from '../types/event-type.enum';
 import { Payment } from '../types/payment.type';
 import { Refund } from '../types/refund.type';
-import { pageSize } from './pagination';
+import { PageArgs, pageSize } from './pagination';
 
 @ArgsType()
-class EventsArgs {
-  @Field(() => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page (or any event’s cursor); null = the oldest event kept.' })
-  after?: string | null;
-
+class EventsArgs extends PageArgs {
   @Field(() => [EventType], { nullable: true, description: 'Only events of these types; null or [] = all.' })
   types?: EventTypeName[] | null;
 
@@ -28,15 +24,6 @@ class EventsArgs {
 
   @Field(() => DateTimeISOResolver, { nullable: true, description: 'Only events recorded after this time.' })
   createdAfter?: Date | null;
-}
-
-@ArgsType()
-class TimelineArgs {
-  @Field(() => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page; null = the first event.' })
-  after?: string | null;
 }
 
 @Resolver(() => Event)
@@ -73,7 +60,7 @@ export class EventResolver {
 }
 
 /** An object's timeline: its events, oldest first (one query per page of objects: the eventTimeline loader). */
-function timeline(objectId: string, args: TimelineArgs, ctx: GatewayContext): Promise<Page<ReadEvent>> {
+function timeline(objectId: string, args: PageArgs, ctx: GatewayContext): Promise<Page<ReadEvent>> {
   requireMerchant(ctx.principal, 'events');
   return ctx.loaders.eventTimeline.load({ objectId, first: pageSize(args.first), after: args.after ?? null });
 }
@@ -83,7 +70,7 @@ const TIMELINE = 'This object’s events, oldest first: an audit trail of every 
 @Resolver(() => Payment)
 export class PaymentTimelineResolver {
   @FieldResolver(() => EventConnection, { description: TIMELINE })
-  events(@Root() payment: PaymentEntity, @Args() args: TimelineArgs, @Ctx() ctx: GatewayContext): Promise<Page<ReadEvent>> {
+  events(@Root() payment: PaymentEntity, @Args() args: PageArgs, @Ctx() ctx: GatewayContext): Promise<Page<ReadEvent>> {
     return timeline(payment.id, args, ctx);
   }
 }
@@ -91,7 +78,7 @@ export class PaymentTimelineResolver {
 @Resolver(() => Refund)
 export class RefundTimelineResolver {
   @FieldResolver(() => EventConnection, { description: TIMELINE })
-  events(@Root() refund: RefundEntity, @Args() args: TimelineArgs, @Ctx() ctx: GatewayContext): Promise<Page<ReadEvent>> {
+  events(@Root() refund: RefundEntity, @Args() args: PageArgs, @Ctx() ctx: GatewayContext): Promise<Page<ReadEvent>> {
     return timeline(refund.id, args, ctx);
   }
 }
@@ -99,7 +86,7 @@ export class RefundTimelineResolver {
 @Resolver(() => BillingSubscription)
 export class SubscriptionTimelineResolver {
   @FieldResolver(() => EventConnection, { description: TIMELINE })
-  events(@Root() sub: BillingSubscriptionEntity, @Args() args: TimelineArgs, @Ctx() ctx: GatewayContext): Promise<Page<ReadEvent>> {
+  events(@Root() sub: BillingSubscriptionEntity, @Args() args: PageArgs, @Ctx() ctx: GatewayContext): Promise<Page<ReadEvent>> {
     return timeline(sub.id, args, ctx);
   }
 }

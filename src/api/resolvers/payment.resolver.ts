@@ -10,17 +10,11 @@ import { PaymentConnection } from '../types/payment-connection.type';
 import { PaymentStatus } from '../types/payment-status.enum';
 import { Payment } from '../types/payment.type';
 import { toCreatePaymentResult } from '../results';
-import { pageSize } from './pagination';
+import { PageArgs, pageSize } from './pagination';
 import { resumeAfter } from '../../services/versioned';
 
 @ArgsType()
-class PaymentsArgs {
-  @Field(() => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page; null = the first page.' })
-  after?: string | null;
-
+class PaymentsArgs extends PageArgs {
   @Field(() => PaymentStatus, { nullable: true, description: 'Only payments in this status; null = all.' })
   status?: PaymentStatus | null;
 

@@ -9,22 +9,16 @@ import { RefundPaymentInput } from '../types/refund-payment.input';
 import { RefundPaymentResult } from '../types/refund-payment.union';
 import { RefundStatus } from '../types/refund-status.enum';
 import { Refund } from '../types/refund.type';
-import { pageSize } from './pagination';
+import { PageArgs, pageSize } from './pagination';
 import { resumeAfter } from '../../services/versioned';
 
 @ArgsType()
-class RefundsArgs {
+class RefundsArgs extends PageArgs {
   @Field(() => ID, { nullable: true, description: 'Only the refunds of this payment (pay_…); null = of every payment.' })
   paymentId?: string | null;
 
   @Field(() => RefundStatus, { nullable: true, description: 'Only refunds in this status; null = all.' })
   status?: RefundStatus | null;
-
-  @Field(() => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page; null = the first page.' })
-  after?: string | null;
 }
 
 @Resolver(() => Refund)

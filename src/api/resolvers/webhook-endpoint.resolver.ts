@@ -3,30 +3,19 @@ import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Quer
 import type { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity, WebhookEndpointEntity } from '../../entities';
 import type { EndpointWithSecret } from '../../services/webhook-endpoints.service';
 import type { GatewayContext } from '../context';
-import {
-  CreateWebhookEndpointInput,
-  UpdateWebhookEndpointInput,
-  WebhookDelivery,
-  WebhookDeliveryAttempt,
-  WebhookDeliveryConnection,
-  WebhookDeliveryStatus,
-  WebhookEndpoint,
-  WebhookEndpointConnection,
-  WebhookEndpointWithSecret,
-} from '../types/webhook-endpoint.type';
-import { pageSize } from './pagination';
+import { CreateWebhookEndpointInput } from '../types/create-webhook-endpoint.input';
+import { UpdateWebhookEndpointInput } from '../types/update-webhook-endpoint.input';
+import { WebhookDelivery } from '../types/webhook-delivery.type';
+import { WebhookDeliveryAttempt } from '../types/webhook-delivery-attempt.type';
+import { WebhookDeliveryConnection } from '../types/webhook-delivery-connection.type';
+import { WebhookDeliveryStatus } from '../types/webhook-delivery-status.enum';
+import { WebhookEndpoint } from '../types/webhook-endpoint.type';
+import { WebhookEndpointConnection } from '../types/webhook-endpoint-connection.type';
+import { WebhookEndpointWithSecret } from '../types/webhook-endpoint-with-secret.type';
+import { PageArgs, pageSize } from './pagination';
 
 @ArgsType()
-class WebhookEndpointsArgs {
-  @Field(() => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page; null = the first page.' })
-  after?: string | null;
-}
-
-@ArgsType()
-class WebhookDeliveriesArgs {
+class WebhookDeliveriesArgs extends PageArgs {
   @Field(() => ID, { nullable: true, description: 'Only deliveries to this endpoint (we_…).' })
   endpointId?: string | null;
 
@@ -35,12 +24,6 @@ class WebhookDeliveriesArgs {
 
   @Field(() => WebhookDeliveryStatus, { nullable: true, description: 'Only deliveries in this status.' })
   status?: WebhookDeliveryStatus | null;
-
-  @Field(() => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page; null = the first page.' })
-  after?: string | null;
 }
 
 /** Per request: the attempts of a page of deliveries in one query. */
@@ -107,7 +90,7 @@ export class WebhookEndpointResolver {
   }
 
   @Query(() => WebhookEndpointConnection, { description: 'Your webhook endpoints, newest first.' })
-  webhookEndpoints(@Args(() => WebhookEndpointsArgs) args: WebhookEndpointsArgs, @Ctx() ctx: GatewayContext) {
+  webhookEndpoints(@Args(() => PageArgs) args: PageArgs, @Ctx() ctx: GatewayContext) {
     return ctx.services.webhookEndpoints.list(ctx.principal, { ...args, first: pageSize(args.first) });
   }
 

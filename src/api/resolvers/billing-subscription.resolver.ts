@@ -3,35 +3,31 @@ import type { BillingSubscriptionEntity, SubscriptionChargeEntity } from '../../
 import { resumeAfter } from '../../services/versioned';
 import type { GatewayContext } from '../context';
 import { toCancelSubscriptionResult, toCreateSubscriptionResult, toUpdateSubscriptionResult } from '../results';
-import {
-  BillingSubscription,
-  BillingSubscriptionStatus,
-  Customer,
-  PendingSubscriptionUpdate,
-  SubscriptionCharge,
-} from '../types/billing-subscription.type';
-import { BillingSubscriptionConnection } from '../types/subscription-connection.type';
-import { CancelSubscriptionInput, CreateSubscriptionInput, UpdateSubscriptionInput } from '../types/subscription-inputs.input';
-import { CancelSubscriptionResult, CreateSubscriptionResult, UpdateSubscriptionResult } from '../types/subscription-results.union';
-import { pageSize } from './pagination';
+import { BillingSubscriptionConnection } from '../types/billing-subscription-connection.type';
+import { BillingSubscriptionStatus } from '../types/billing-subscription-status.enum';
+import { BillingSubscription } from '../types/billing-subscription.type';
+import { CancelSubscriptionInput } from '../types/cancel-subscription.input';
+import { CancelSubscriptionResult } from '../types/cancel-subscription.union';
+import { CreateSubscriptionInput } from '../types/create-subscription.input';
+import { CreateSubscriptionResult } from '../types/create-subscription.union';
+import { Customer } from '../types/customer.type';
+import { PendingSubscriptionUpdate } from '../types/pending-subscription-update.type';
+import { SubscriptionCharge } from '../types/subscription-charge.type';
+import { UpdateSubscriptionInput } from '../types/update-subscription.input';
+import { UpdateSubscriptionResult } from '../types/update-subscription.union';
+import { PageArgs, pageSize } from './pagination';
 
 @ArgsType()
-class SubscriptionsArgs {
+class BillingSubscriptionsArgs extends PageArgs {
   @Field(() => BillingSubscriptionStatus, { nullable: true, description: 'Only subscriptions in this status; null = all.' })
   status?: BillingSubscriptionStatus | null;
 
   @Field(() => String, { nullable: true, description: 'Only this customer’s subscriptions (your customer id).' })
   customerId?: string | null;
-
-  @Field(() => Int, { nullable: true, description: 'Page size, 1 to 100 (default 20).' })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page; null = the first page.' })
-  after?: string | null;
 }
 
 @Resolver(() => BillingSubscription)
-export class SubscriptionResolver {
+export class BillingSubscriptionResolver {
   @Mutation(() => CreateSubscriptionResult, {
     description: 'Creates a recurring payment; send the customer to authorizationUrl to authorize the mandate. Safe to retry with the same idempotencyKey.',
   })
@@ -68,7 +64,7 @@ export class SubscriptionResolver {
   }
 
   @Query(() => BillingSubscriptionConnection, { description: 'Your subscriptions, newest first.' })
-  subscriptions(@Args(() => SubscriptionsArgs) args: SubscriptionsArgs, @Ctx() ctx: GatewayContext) {
+  subscriptions(@Args(() => BillingSubscriptionsArgs) args: BillingSubscriptionsArgs, @Ctx() ctx: GatewayContext) {
     return ctx.services.subscriptions.list(ctx.principal, { ...args, first: pageSize(args.first) });
   }
 

@@ -1,4 +1,4 @@
-import { reachable, type TransitionTable } from './state-machine';
+import { StateMachine, type TransitionTable } from './state-machine';
 
 /**
  * The billing subscription state machine (the provider contract's): one
@@ -20,14 +20,7 @@ const TRANSITIONS: TransitionTable<SubscriptionStatus> = {
   CANCELLED: [],
 };
 
-export function canSubscriptionTransition(from: SubscriptionStatus, to: SubscriptionStatus): boolean {
-  return TRANSITIONS[from].includes(to);
-}
-
-/** `to` follows `from` through one or more transitions (a snapshot may skip states it implies). */
-export function isSubscriptionReachable(from: SubscriptionStatus, to: SubscriptionStatus): boolean {
-  return reachable(TRANSITIONS, from, to);
-}
+export const SUBSCRIPTION_MACHINE = new StateMachine('billing subscription', TRANSITIONS);
 
 /**
  * How new a snapshot is: its current period's end, then how many charges it
@@ -51,6 +44,5 @@ export function acceptsSnapshot(
   snapshot: { status: SubscriptionStatus; freshness: Freshness },
 ): boolean {
   if (compareFreshness(snapshot.freshness, current.freshness) < 0) return false;
-  if (snapshot.status === current.status) return true;
-  return isSubscriptionReachable(current.status, snapshot.status);
+  return SUBSCRIPTION_MACHINE.allows(current.status, snapshot.status);
 }

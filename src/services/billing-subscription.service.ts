@@ -1,14 +1,15 @@
 import type { Database, Tx } from '../db/database';
 import { BillingSubscriptionEntity, MerchantEntity, SubscriptionChargeEntity, type PendingTerms } from '../entities';
-import { GatewayError, invalidInput, notFound, providerFailure } from '../domain/errors';
+import { GatewayError, invalidInput, notFound } from '../domain/errors';
 import { newId } from '../domain/ids';
 import {
   acceptsSnapshot,
   BILLING_INTERVALS,
   type BillingInterval,
   type Freshness,
+  SUBSCRIPTION_MACHINE,
   type SubscriptionStatus,
-} from '../domain/subscription-state';
+} from '../domain/billing-subscription-state';
 import {
   checkAmount,
   checkCurrency,
@@ -21,15 +22,17 @@ import {
   requestHash,
 } from '../domain/validation';
 import type { EventBus } from '../events/pubsub';
+import type { Logger } from '../logger';
 import { UCanPayError, type UCanPaySubscription } from '../ucanpay';
 import { requireMerchant } from './access';
 import type { IdempotencyService } from './idempotency.service';
+import { createOnce, type Aggregate, type CreateOutcome, type ProviderRefused } from './idempotent-create';
 import type { Principal } from './merchant.service';
 import { childrenOf } from './children';
 import { paginate } from './pagination';
 import type { ProviderClients } from './provider';
-import { followVersions, writeVersioned } from './versioned';
-import { recordCreated } from './event-log';
+import { providerFailure, type AppliedProviderState } from './provider-facts';
+import { followVersions, writeVersioned, type VersionedWrite } from './versioned';
 import { refreshCause, withCause } from './cause';
 
 export interface CreateSubscriptionRequest {
@@ -54,12 +57,28 @@ export interface UpdateSubscriptionRequest {
   metadata?: Record<string, unknown> | null;
 }
 
-export type SubscriptionOutcome =
-  | { kind: 'subscription'; subscription: BillingSubscriptionEntity; replayed: boolean }
-  | { kind: 'idempotencyConflict'; idempotencyKey: string }
-  | { kind: 'merchantReferenceInUse'; merchantReference: string }
+/** What createSubscription can come to; the GraphQL layer maps each to a member of CreateSubscriptionResult. */
+export type CreateSubscriptionOutcome = CreateOutcome<SubscriptionMade>;
+
+/** createSubscription made (or replays) a subscription. */
+type SubscriptionMade = { kind: 'subscription'; subscription: BillingSubscriptionEntity; replayed: boolean };
+
+/** What updateSubscription can come to (UpdateSubscriptionResult). */
+export type UpdateSubscriptionOutcome =
+  | { kind: 'subscription'; subscription: BillingSubscriptionEntity }
   | { kind: 'subscriptionClosed'; status: SubscriptionStatus }
-  | { kind: 'providerRefused'; providerCode: string; message: string };
+  | ProviderRefused;
+
+/** What cancelSubscription can come to (CancelSubscriptionResult); `replayed`: it was cancelled already. */
+export type CancelSubscriptionOutcome = { kind: 'subscription'; subscription: BillingSubscriptionEntity; replayed: boolean } | ProviderRefused;
+
+/** Billing subscriptions, to the idempotent create and reconciliation. */
+export const SUBSCRIPTION: Aggregate<BillingSubscriptionEntity> = {
+  name: 'subscription',
+  entity: BillingSubscriptionEntity,
+  unsent: (s) => s.providerSubscriptionId === null && s.status === 'PENDING_AUTHORIZATION',
+  refused: (s) => s.providerSubscriptionId === null && Boolean(s.failureCode),
+};
 
 export interface SubscriptionListFilter {
   status?: SubscriptionStatus | null;
@@ -74,19 +93,20 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 /**
  * Billing subscriptions (recurring payments). Creation is idempotent like
  * payments; every provider snapshot (webhook, refresh, reconciliation, the
- * answers to update/cancel) goes through `applySnapshot`, which drops stale
+ * answers to update/cancel) goes through `applyProviderState`, which drops stale
  * snapshots, records each charge once and publishes after commit.
  */
-export class SubscriptionService {
+export class BillingSubscriptionService {
   constructor(
     private readonly db: Database,
     private readonly providers: ProviderClients,
     private readonly events: EventBus,
     private readonly idempotency: IdempotencyService,
     private readonly notifyUrl: (merchantId: string) => string,
+    private readonly log: Logger,
   ) {}
 
-  async create(principal: Principal | null, input: CreateSubscriptionRequest, headerKey?: string): Promise<SubscriptionOutcome> {
+  async create(principal: Principal | null, input: CreateSubscriptionRequest, headerKey?: string): Promise<CreateSubscriptionOutcome> {
     const merchantId = requireMerchant(principal, 'createSubscription');
     const customer = input.customer ?? ({} as CreateSubscriptionRequest['customer']);
     if (typeof customer.email !== 'string' || customer.email.length > 254 || !EMAIL.test(customer.email)) {
@@ -112,100 +132,52 @@ export class SubscriptionService {
       merchantReference: input.merchantReference == null ? null : checkReference('input.merchantReference', input.merchantReference),
       metadata: checkMetadata('input.metadata', input.metadata),
     };
-    const key = idempotencyKeyOf(input.idempotencyKey, headerKey);
-    const hash = requestHash(fields);
-
-    const step = await this.idempotency.claiming(merchantId, key, async (tx) => {
-      const earlier = await this.idempotency.earlier(
-        tx,
-        merchantId,
-        key,
-        'createSubscription',
-        hash,
-        (id) => tx.manager.findOneOrFail(BillingSubscriptionEntity, { where: { id } }),
-        (x) => x.providerSubscriptionId === null && x.status === 'PENDING_AUTHORIZATION',
-      );
-      if (earlier?.kind === 'conflict') return answer({ kind: 'idempotencyConflict', idempotencyKey: key! });
-      if (earlier?.kind === 'call') return { kind: 'call' as const, sub: earlier.resource, token: earlier.token };
-      if (earlier?.kind === 'replay') return answer(storedOutcome(earlier.resource));
-      if (fields.merchantReference !== null) {
-        const taken = await tx.manager.exists(BillingSubscriptionEntity, { where: { merchantId, merchantReference: fields.merchantReference } });
-        if (taken) return answer({ kind: 'merchantReferenceInUse', merchantReference: fields.merchantReference });
-      }
-      const now = new Date();
-      const id = newId('sub', now.getTime());
-      const sub = Object.assign(new BillingSubscriptionEntity(), {
-        ...fields,
-        id,
-        merchantId,
-        merchantReference: fields.merchantReference ?? id,
-        status: 'PENDING_AUTHORIZATION',
-        authorizationUrl: null,
-        providerSubscriptionId: null,
-        currentPeriodStart: null,
-        currentPeriodEnd: null,
-        nextBillingAt: null,
-        cancelAtPeriodEnd: false,
-        cancelledAt: null,
-        failedRenewalCount: 0,
-        pendingUpdate: null,
-        failureCode: null,
-        failureMessage: null,
-        providerChargeCount: 0,
-        providerUpdatedAt: null,
-        version: 1,
-        createdAt: now,
-        updatedAt: now,
-        syncedAt: null,
-      } satisfies BillingSubscriptionEntity);
-      await tx.manager.insert(BillingSubscriptionEntity, sub);
-      await recordCreated(tx, BillingSubscriptionEntity, sub);
-      const token = key === null ? undefined : await this.idempotency.claim(tx, merchantId, key, 'createSubscription', hash, id);
-      return { kind: 'call' as const, sub, token };
+    const request = {
+      operation: 'createSubscription',
+      merchantId,
+      key: idempotencyKeyOf(input.idempotencyKey, headerKey),
+      input: fields,
+    };
+    return createOnce<BillingSubscriptionEntity, UCanPaySubscription, SubscriptionMade>({ db: this.db, idempotency: this.idempotency, log: this.log }, request, {
+      aggregate: SUBSCRIPTION,
+      open: async () => ({ row: firstRow(merchantId, fields) }),
+      send: (sub) => this.createAtProvider(sub),
+      save: async (tx, current, snapshot) => ({ kind: 'subscription', subscription: (await this.applyProviderState(tx, current, snapshot)).entity, replayed: false }),
+      saveRefusal: (tx, current, { providerCode, message }) =>
+        writeVersioned(
+          tx,
+          BillingSubscriptionEntity,
+          current,
+          { status: 'CANCELLED', cancelledAt: new Date(), failureCode: providerCode, failureMessage: message },
+          this.writes(),
+        ),
+      replay: async (_tx, subscription) => ({ kind: 'subscription', subscription, replayed: true }),
     });
-    if (step.kind === 'answer') return step.outcome;
+  }
 
-    const { sub, token } = step;
-    // A late writer (its claim taken over) records UCanPay's answer but completes or releases nothing: the token must still match.
-    const result = await this.call(sub, key, (client) =>
-      client.createSubscription(
-        {
-          outSubscriptionNo: sub.merchantReference,
-          customer: { id: sub.customerId, email: sub.customerEmail, name: sub.customerName },
-          amount: sub.amount,
-          currency: sub.currency,
-          interval: sub.interval,
-          intervalCount: sub.intervalCount,
-          startDate: sub.startDate,
-          trialDays: sub.trialDays || undefined,
-          notifyUrl: this.notifyUrl(sub.merchantId),
-          returnUrl: sub.returnUrl ?? undefined,
-          metadata: sub.metadata,
-        },
-        { idempotencyKey: sub.id },
-      ),
-      'create',
-      token,
+  /** Asks UCanPay to create the subscription, under a key derived from our id: every attempt, retry or resumption sends the same key. */
+  private async createAtProvider(sub: BillingSubscriptionEntity): Promise<UCanPaySubscription> {
+    const merchant = await this.db.findOneByOrFail(MerchantEntity, { id: sub.merchantId });
+    return this.providers.for(merchant).createSubscription(
+      {
+        outSubscriptionNo: sub.merchantReference,
+        customer: { id: sub.customerId, email: sub.customerEmail, name: sub.customerName },
+        amount: sub.amount,
+        currency: sub.currency,
+        interval: sub.interval,
+        intervalCount: sub.intervalCount,
+        startDate: sub.startDate,
+        trialDays: sub.trialDays || undefined,
+        notifyUrl: this.notifyUrl(sub.merchantId),
+        returnUrl: sub.returnUrl ?? undefined,
+        metadata: sub.metadata,
+      },
+      { idempotencyKey: sub.id },
     );
-    if (result.kind === 'refused') {
-      await this.save(sub.id, key, token, (current) =>
-        current.status === 'PENDING_AUTHORIZATION' && current.providerSubscriptionId === null
-          ? { status: 'CANCELLED', cancelledAt: new Date(), failureCode: result.code, failureMessage: result.message }
-          : null,
-      );
-      return { kind: 'providerRefused', providerCode: result.code, message: result.message };
-    }
-    const saved = await this.db.transaction(async (tx) => {
-      const current = await this.lock(tx, sub.id);
-      const applied = await this.applySnapshot(tx, current, result.value);
-      if (key !== null) await this.idempotency.complete(tx, current.merchantId, key, token);
-      return applied.subscription;
-    });
-    return { kind: 'subscription', subscription: saved, replayed: false };
   }
 
   /** New terms from the next period; the subscription shows them as `pendingUpdate` until then. */
-  async update(principal: Principal | null, input: UpdateSubscriptionRequest): Promise<SubscriptionOutcome> {
+  async update(principal: Principal | null, input: UpdateSubscriptionRequest): Promise<UpdateSubscriptionOutcome> {
     const merchantId = requireMerchant(principal, 'updateSubscription');
     const changes = {
       amount: input.amount == null ? undefined : checkAmount('input.amount', input.amount),
@@ -221,18 +193,18 @@ export class SubscriptionService {
     this.requireCreated(sub);
     // Scoped to the version it changes: a retry of this update replays, a later one is new.
     const key = `${sub.id}:update:${sub.version}:${requestHash(changes).slice(0, 16)}`;
-    const result = await this.call(sub, null, (client) =>
+    const result = await this.call(sub, (client) =>
       client.updateSubscription({ subscriptionId: sub.providerSubscriptionId!, ...stripUndefined(changes) }, { idempotencyKey: key }),
     );
     if (result.kind === 'refused') {
       if (result.code === 'ORDER_CLOSED') return { kind: 'subscriptionClosed', status: (await this.refresh(sub)).status };
       return { kind: 'providerRefused', providerCode: result.code, message: result.message };
     }
-    return { kind: 'subscription', subscription: await this.applyFresh(sub.id, result.value), replayed: false };
+    return { kind: 'subscription', subscription: await this.applyFresh(sub.id, result.value) };
   }
 
   /** Cancels now or at the period's end. Cancelling a cancelled subscription returns it unchanged. */
-  async cancel(principal: Principal | null, input: { id: string; atPeriodEnd?: boolean | null }): Promise<SubscriptionOutcome> {
+  async cancel(principal: Principal | null, input: { id: string; atPeriodEnd?: boolean | null }): Promise<CancelSubscriptionOutcome> {
     const merchantId = requireMerchant(principal, 'cancelSubscription');
     const atPeriodEnd = input.atPeriodEnd ?? false;
     const sub = await this.find(merchantId, input.id);
@@ -240,7 +212,7 @@ export class SubscriptionService {
       return { kind: 'subscription', subscription: sub, replayed: true };
     }
     this.requireCreated(sub);
-    const result = await this.call(sub, null, (client) =>
+    const result = await this.call(sub, (client) =>
       client.cancelSubscription(
         { subscriptionId: sub.providerSubscriptionId!, atPeriodEnd },
         { idempotencyKey: `${sub.id}:cancel:${atPeriodEnd ? 'period-end' : 'now'}` },
@@ -250,26 +222,20 @@ export class SubscriptionService {
     return { kind: 'subscription', subscription: await this.applyFresh(sub.id, result.value), replayed: false };
   }
 
-  /** Calls UCanPay; a retryable failure is thrown as PROVIDER_UNAVAILABLE (after releasing the key), a refusal returned. */
+  /** Calls UCanPay about a created subscription; a retryable failure is thrown as PROVIDER_UNAVAILABLE, a refusal returned (a check's thrown). */
   private async call<T>(
     sub: BillingSubscriptionEntity,
-    key: string | null,
     fn: (client: ReturnType<ProviderClients['for']>) => Promise<T>,
     action: 'create' | 'check' = 'create',
-    token?: string,
   ): Promise<{ kind: 'ok'; value: T } | { kind: 'refused'; code: string; message: string }> {
-    const merchant = await this.db.manager.findOneOrFail(MerchantEntity, { where: { id: sub.merchantId } });
+    const merchant = await this.db.findOneByOrFail(MerchantEntity, { id: sub.merchantId });
     try {
       return { kind: 'ok', value: await fn(this.providers.for(merchant)) };
     } catch (error) {
       if (!(error instanceof UCanPayError)) throw error;
-      // One mapping for every UCanPay error (src/domain/errors.ts); a thrown one leaves the key usable.
+      // One mapping for every UCanPay error (provider-facts.ts); a thrown one leaves the key usable.
       const failure = providerFailure(error, 'subscription', action);
-      if (failure.kind === 'thrown') {
-        if (key !== null) await this.idempotency.release(sub.merchantId, key, token);
-        throw failure.error;
-      }
-      if (action === 'check') throw failure.error;
+      if (failure.kind === 'thrown' || action === 'check') throw failure.error;
       return { kind: 'refused', code: failure.providerCode, message: failure.message };
     }
   }
@@ -281,25 +247,16 @@ export class SubscriptionService {
   }
 
   private applyFresh(id: string, snapshot: UCanPaySubscription): Promise<BillingSubscriptionEntity> {
-    return this.db.transaction(async (tx) => (await this.applySnapshot(tx, await this.lock(tx, id), snapshot)).subscription);
+    return this.db.transaction(async (tx) => (await this.applyProviderState(tx, await this.lock(tx, id), snapshot)).entity);
   }
 
-  private save(
-    id: string,
-    key: string | null,
-    token: string | undefined,
-    change: (current: BillingSubscriptionEntity) => Partial<BillingSubscriptionEntity> | null,
-  ) {
-    return this.db.transaction(async (tx) => {
-      const current = await this.lock(tx, id);
-      const updated = await writeVersioned(tx, BillingSubscriptionEntity, current, change(current), { events: this.events, topic: 'subscriptionUpdated' });
-      if (key !== null) await this.idempotency.complete(tx, current.merchantId, key, token);
-      return updated;
-    });
+  /** How a billing subscription is written: through its state table, published on `subscriptionUpdated`. */
+  private writes(): VersionedWrite<BillingSubscriptionEntity, 'subscriptionUpdated'> {
+    return { states: SUBSCRIPTION_MACHINE, events: this.events, topic: 'subscriptionUpdated', log: this.log };
   }
 
   private lock(tx: Tx, id: string): Promise<BillingSubscriptionEntity> {
-    return tx.manager.findOneOrFail(BillingSubscriptionEntity, { where: { id }, ...this.db.forUpdate });
+    return this.db.findOneByOrFail(BillingSubscriptionEntity, { id }, { tx, forUpdate: true });
   }
 
   /**
@@ -307,11 +264,11 @@ export class SubscriptionService {
    * provider's charge id), then, unless the snapshot is older than what is
    * stored, takes its state. A stale snapshot never moves the period back.
    */
-  async applySnapshot(
+  async applyProviderState(
     tx: Tx,
     sub: BillingSubscriptionEntity,
     snapshot: UCanPaySubscription,
-  ): Promise<{ subscription: BillingSubscriptionEntity; changed: boolean }> {
+  ): Promise<AppliedProviderState<BillingSubscriptionEntity>> {
     const newCharges = await this.recordCharges(tx, sub, snapshot);
     const before = sub.version;
     const stored: Freshness = [sub.currentPeriodEnd?.getTime() ?? 0, sub.providerChargeCount, sub.providerUpdatedAt?.getTime() ?? 0];
@@ -345,8 +302,8 @@ export class SubscriptionService {
     }
     // A new charge is news even when the rest of the snapshot is stale.
     if (newCharges > 0 && Object.keys(changes).length <= 3) changes = { ...changes, providerChargeCount: Math.max(sub.providerChargeCount, snapshot.charges.length) };
-    const updated = await writeVersioned(tx, BillingSubscriptionEntity, sub, changes, { events: this.events, topic: 'subscriptionUpdated' });
-    return { subscription: updated, changed: updated.version !== before };
+    const updated = await writeVersioned(tx, BillingSubscriptionEntity, sub, changes, this.writes());
+    return { entity: updated, outcome: updated.version !== before ? 'applied' : 'unchanged' };
   }
 
   /** Inserts the charges not seen before; a charge delivered in three webhooks is one row. */
@@ -393,7 +350,7 @@ export class SubscriptionService {
   /** Asks UCanPay (GET /subscriptions/status) and applies any change. */
   async refresh(sub: BillingSubscriptionEntity): Promise<BillingSubscriptionEntity> {
     if (sub.providerSubscriptionId === null) return sub;
-    const result = await this.call(sub, null, (client) => client.getSubscription({ subscriptionId: sub.providerSubscriptionId! }), 'check');
+    const result = await this.call(sub, (client) => client.getSubscription({ subscriptionId: sub.providerSubscriptionId! }), 'check');
     if (result.kind === 'refused') throw new Error('unreachable: a refused check is thrown');
     return this.applyFresh(sub.id, result.value);
   }
@@ -417,16 +374,62 @@ export class SubscriptionService {
       this.events,
       'subscriptionUpdated',
       id,
-      () => this.db.manager.findOne(BillingSubscriptionEntity, { where: { id, merchantId } }),
+      () => this.db.findOneBy(BillingSubscriptionEntity, { id, merchantId }),
       () => notFound('subscription', id),
     );
   }
 
   private async find(merchantId: string, id: string): Promise<BillingSubscriptionEntity> {
-    const sub = typeof id === 'string' ? await this.db.manager.findOne(BillingSubscriptionEntity, { where: { id, merchantId } }) : null;
+    const sub = typeof id === 'string' ? await this.db.findOneBy(BillingSubscriptionEntity, { id, merchantId }) : null;
     if (!sub) throw notFound('subscription', String(id));
     return sub;
   }
+}
+
+/** A new subscription in its first state (PENDING_AUTHORIZATION, not yet sent to UCanPay). */
+function firstRow(
+  merchantId: string,
+  fields: Pick<
+    BillingSubscriptionEntity,
+    | 'customerId'
+    | 'customerEmail'
+    | 'customerName'
+    | 'amount'
+    | 'currency'
+    | 'interval'
+    | 'intervalCount'
+    | 'startDate'
+    | 'trialDays'
+    | 'returnUrl'
+    | 'metadata'
+  > & { merchantReference: string | null },
+): BillingSubscriptionEntity {
+  const now = new Date();
+  const id = newId('sub', now.getTime());
+  return Object.assign(new BillingSubscriptionEntity(), {
+    ...fields,
+    id,
+    merchantId,
+    merchantReference: fields.merchantReference ?? id,
+    status: 'PENDING_AUTHORIZATION',
+    authorizationUrl: null,
+    providerSubscriptionId: null,
+    currentPeriodStart: null,
+    currentPeriodEnd: null,
+    nextBillingAt: null,
+    cancelAtPeriodEnd: false,
+    cancelledAt: null,
+    failedRenewalCount: 0,
+    pendingUpdate: null,
+    failureCode: null,
+    failureMessage: null,
+    providerChargeCount: 0,
+    providerUpdatedAt: null,
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+    syncedAt: null,
+  } satisfies BillingSubscriptionEntity);
 }
 
 function checkInterval(field: string, value: unknown): BillingInterval {
@@ -451,15 +454,3 @@ function pendingTerms(snapshot: UCanPaySubscription): PendingTerms | null {
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
-
-function storedOutcome(sub: BillingSubscriptionEntity): SubscriptionOutcome {
-  if (sub.providerSubscriptionId === null && sub.failureCode) {
-    return { kind: 'providerRefused', providerCode: sub.failureCode, message: sub.failureMessage ?? 'UCanPay refused the subscription' };
-  }
-  return { kind: 'subscription', subscription: sub, replayed: true };
-}
-
-function answer(outcome: SubscriptionOutcome) {
-  return { kind: 'answer' as const, outcome };
-}
-
