@@ -182,8 +182,9 @@ export class EventLog {
     return new Map([...byObject].map(([id, list]) => [id, toPage(list, first, Boolean(position))]));
   }
 
+  /** One event by id, as soon as it is committed (no cursor is involved: the horizon does not apply). */
   async get(merchantId: string, id: string): Promise<ReadEvent | null> {
-    const q = this.select(merchantId, null);
+    const q = this.select(merchantId, null, false);
     q.where.push(`id = ${q.param(id)}`);
     const rows = (await this.db.manager.query(q.sql(), q.params)) as EventRow[];
     return rows.length ? toEvent(rows[0]) : null;
@@ -197,7 +198,7 @@ export class EventLog {
   }
 
   /** The SELECT of a merchant's readable events after `after`: below the horizon on PostgreSQL (see the class comment). */
-  private select(merchantId: string, after: Position | null) {
+  private select(merchantId: string, after: Position | null, horizon = true) {
     const postgres = this.db.kind === 'postgres';
     const params: unknown[] = [];
     const param = (value: unknown) => {
@@ -205,7 +206,7 @@ export class EventLog {
       return postgres ? `$${params.length}` : '?';
     };
     const where = [`merchant_id = ${param(merchantId)}`];
-    if (postgres) where.push('xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint');
+    if (postgres && horizon) where.push('xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint');
     // One index range on (merchant_id, xid, seq): a row-value comparison on PostgreSQL; on SQLite xid is always 0.
     if (after) where.push(postgres ? `(xid, seq) > (${param(after.xid)}, ${param(after.seq)})` : `xid = 0 AND seq > ${param(after.seq)}`);
     return {

@@ -95,6 +95,8 @@ describe('the event log', () => {
     const ofRefund = seen.filter((e) => e.objectId === refundId);
     expect(ofRefund[0]).toMatchObject({ type: 'REFUND_CREATED', objectType: 'REFUND', objectVersion: 1, cause: { kind: 'API_KEY', id: keyIdOfA } });
     expect(ofRefund.map((e) => e.type)).toContain('REFUND_SUCCEEDED');
+    const refundTimeline = await rawGql(gw, 'query($id: ID!) { refund(id: $id) { id events { edges { node { id } } } } }', { id: refundId });
+    expect(refundTimeline.json!.data!.refund.events.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual(ofRefund.map((e) => e.id));
     const text = JSON.stringify(seen);
     expect(text).not.toContain(payment.clientSecret);
     expect(text).not.toContain(TEST_API_KEY);

@@ -93,6 +93,9 @@ describe('event log cursor on PostgreSQL', () => {
     const whileOpen = await drain(log, first.cursor);
     expect(whileOpen.events).toEqual([]);
     expect(whileOpen.cursor).toBe(first.cursor);
+    // By its id (no cursor involved) B's event is there at once.
+    const [{ id: earlyId }] = (await db.dataSource.query(`SELECT id FROM events WHERE object_id = 'pay_early'`)) as Array<{ id: string }>;
+    expect((await log.get('mer_pg', earlyId))?.objectId).toBe('pay_early');
 
     await a.end(true);
     const after = await eventually(async () => {
