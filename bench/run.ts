@@ -14,6 +14,7 @@
  *   npm run bench -- --only=pg     # (c), (d) and webhook ingestion on SQLite and on PostgreSQL
  *   npm run bench -- --only=two    # two gateway instances on one PostgreSQL + Redis
  *   npm run bench -- --only=tracing  # (c) and (d) with OpenTelemetry tracing off vs on (every span recorded)
+ *   npm run bench -- --only=outbound # outbound webhooks: ingestion CPU without vs with the event log + 1 endpoint, deliveries/s, commit → 2xx lag
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,6 +34,7 @@ import { runWebhooks, type WebhookResult } from './scenarios/webhooks';
 import { runPush, type PushResult } from './scenarios/push';
 import { runFanout, type FanoutResult } from './scenarios/fanout';
 import { runNPlusOne, type NPlusOneResult } from './scenarios/n-plus-one';
+import { runOutbound, type OutboundResult } from './scenarios/outbound';
 import type { SeededPayment } from './servers/gateway';
 import { pgCpu, pgCpuSince, postgresReachable, runScaleOnce, scaleRatios, SCALE_OPS, type ScaleResult } from './scenarios/scale';
 import { Client } from 'pg';
@@ -74,7 +76,7 @@ async function dropBenchSchema(schema: string): Promise<void> {
   }
 }
 
-const OPT_IN = new Set(['scale', 'pg', 'two', 'tracing']);
+const OPT_IN = new Set(['scale', 'pg', 'two', 'tracing', 'outbound']);
 const wanted = (name: string) => (ONLY ? ONLY.includes(name) : !OPT_IN.has(name));
 const SCALE = ONLY?.includes('scale') ?? false;
 const argValue = (name: string) => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -120,6 +122,8 @@ interface Results {
   twoInstances?: Array<{ row: string; one: number; two: number; ratio: number; bad: number }>;
   /** CPU per request of (c) and (d) with tracing off and on (spans recorded by a batch processor, exported nowhere), alternating rounds. */
   tracing?: Array<{ row: string; offCpuMsPerReq: number; onCpuMsPerReq: number; ratio: number; rounds: number }>;
+  /** Outbound webhooks (issue 16): ingestion CPU without vs with the event log and one endpoint, deliveries/s, commit → 2xx lag. */
+  outbound?: OutboundResult;
   postgresPath?: { rows: Array<{ db: string; row: string; rps: number; p50: number; p99: number; cpuMsPerReq: number; pgCpuMsPerReq?: number; bad: number }>; b: { rps: number; cpuMsPerReq: number } };
   profile?: { reason: string; file?: string } & Partial<Record<ProfiledKey, ProfileSummary>>;
   errors: string[];
@@ -244,6 +248,17 @@ function printSummary(r: Results): void {
     log('');
     log('Two gateway instances on one PostgreSQL + Redis (10 connections in all; 2 cores shared by both, PostgreSQL, Redis and the load generator):');
     for (const x of r.twoInstances) log(`  ${pad(x.row, 22)} one instance ${lpad(String(Math.round(x.one)), 6)}/s   two ${lpad(String(Math.round(x.two)), 6)}/s   two/one ${x.ratio.toFixed(2)}   bad ${x.bad}`);
+  }
+  if (r.outbound) {
+    const o = r.outbound;
+    log('');
+    log(
+      `outbound webhooks: ingestion ${o.ingestion.cpuMsPerEvent.without.toFixed(3)} ms CPU/event without the event log, ${o.ingestion.cpuMsPerEvent.logOnly.toFixed(3)} with it (no endpoint), ${o.ingestion.cpuMsPerEvent.with.toFixed(3)} with it + 1 subscribed endpoint (delivery rows written): ${o.ingestion.ratio.toFixed(3)}× (target ≤ 1.25) ${verdict(o.ingestion.target.pass)}   (rounds: ${o.ingestion.rounds.map((x) => x.ratio.toFixed(3)).join(', ')})`,
+    );
+    log(`  with the worker delivering each event too: ${o.live.cpuMsPerEvent.toFixed(3)} ms CPU/event; commit → receiver 2xx p50 ${o.live.lagMs.p50} ms, p99 ${o.live.lagMs.p99} ms, max ${o.live.lagMs.max} ms (${o.live.events} events, closed-loop ingestion at full speed)`);
+    log(
+      `  deliveries: ${o.deliveries.events} events recorded at once → ${Math.round(o.deliveries.perS)} deliveries/s to a local receiver, ${o.deliveries.cpuMsPerDelivery.toFixed(3)} ms gateway CPU each; lag (includes the backlog's wait) p50 ${o.deliveries.lagMs.p50} ms, p99 ${o.deliveries.lagMs.p99} ms`,
+    );
   }
   if (r.postgresPath) {
     const p = r.postgresPath;
@@ -666,6 +681,14 @@ async function main(): Promise<number> {
       await on.stop();
     }
   }, 'tracing');
+
+  await step('10. outbound webhooks: ingestion without vs with the event log + 1 endpoint, deliveries/s, lag', async () => {
+    results.outbound = await runOutbound(
+      (env) => startServer<GatewayReady>('gateway.ts', { env: { ...gatewayEnv(), ...env } }),
+      (g, n) => seed(g, { n }),
+      { ...SETTINGS, log },
+    );
+  }, 'outbound');
 
   const missed = results.overhead && (!results.overhead.ratios.cb.pass || !results.overhead.ratios.db.pass);
   const profileWanted = !argv.has('--no-profile') && (argv.has('--profile') || missed || (ONLY?.includes('profile') ?? false));

@@ -5,6 +5,7 @@ import { IdempotencyClaims1764400000000 } from './1764400000000-idempotency-clai
 import { ScaleIndexes1764500000000 } from './1764500000000-scale-indexes';
 import { ReconcileDueIndexes1764600000000 } from './1764600000000-reconcile-due-indexes';
 import { Events1764700000000 } from './1764700000000-events';
+import { OutboundWebhooks1764800000000 } from './1764800000000-outbound-webhooks';
 
 /** Every migration, oldest first. Listed explicitly so ts-node, vitest and builds agree. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   ScaleIndexes1764500000000,
   ReconcileDueIndexes1764600000000,
   Events1764700000000,
+  OutboundWebhooks1764800000000,
 ];

@@ -12,6 +12,8 @@ import { causeOfPrincipal, inCauseScope, setCause } from './services/cause';
 import { ensureDemoMerchant, type DemoMerchant } from './seed';
 import { buildGatewaySchema } from './api/schema';
 import { createApollo } from './api/apollo';
+import { createPayloadShaper } from './api/webhook-payload';
+import type { Resolver } from './services/outbound-url';
 import { shippedOperationNames, TrustedDocuments } from './api/trusted-documents';
 import { bearerToken, type GatewayContext } from './api/context';
 import { createLoaders, type Loaders } from './api/loaders';
@@ -42,6 +44,8 @@ export interface AppOptions {
   tracing?: boolean;
   /** Redis event bus (REDIS_URL): channel prefix (default `ucanpay-gw:`; tests use one per run) and reconnect delay. */
   redis?: { channelPrefix?: string; reconnectDelayMs?: (attempt: number) => number };
+  /** DNS for outbound webhook URLs (tests: answers that change between save and send). */
+  webhookResolver?: Resolver;
   /** false: the event log records nothing. Only for `npm run bench` (webhook ingestion with vs without it); default true. */
   eventLog?: boolean;
 }
@@ -174,11 +178,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ucanpayBaseUrl: ucanpayUrl,
       onUCanPayAttempt: metrics ? ucanpayAttemptObserver(metrics) : undefined,
       ucanpayFetch: traceLinks ? tracedFetch(traceLinks) : undefined,
+      webhookResolver: options.webhookResolver,
       eventLog: options.eventLog,
     });
     const demo = await ensureDemoMerchant(config, services.merchants, options.dataDir ?? path.resolve('data'));
 
     const schema = await buildGatewaySchema();
+    services.webhookDeliveries.shaper = createPayloadShaper(schema, services, log.child({ module: 'webhook-payload' }));
     const production = config.nodeEnv === 'production';
     // Same switch as Apollo's landing page (GRAPHQL_INTROSPECTION, off in production).
     const withIde = config.introspection && ideAvailable();
@@ -272,6 +278,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     cleanup.push(() => services.reconciliation.stop());
     services.retention.start();
     cleanup.push(() => services.retention.stop());
+    services.webhookDeliveries.start();
+    cleanup.push(() => services.webhookDeliveries.stop());
 
     return {
       url,
@@ -301,7 +309,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
         const finished = await Promise.race([
           // Background loops stop between items; requests finish (a createPayment that called UCanPay saves its answer).
-          Promise.all([httpDrain.idle(), services.reconciliation.stop(), services.retention.stop()]).then(() => true as const),
+          Promise.all([httpDrain.idle(), services.reconciliation.stop(), services.retention.stop(), services.webhookDeliveries.stop()]).then(() => true as const),
           deadline,
         ]);
         clearTimeout(timer);

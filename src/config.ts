@@ -78,6 +78,34 @@ export interface Config {
   limits: Limits;
   /** Which requests must name a trusted document (docs/operations.md#trusted-documents), and the merchant's manifests merged with the gateway's. */
   trustedDocuments: { policy: TrustedDocumentsPolicy; manifests: string[] };
+  /** Outbound webhooks to the merchants' endpoints (docs/events-and-webhooks.md). */
+  webhooks: WebhookConfig;
+}
+
+/** Outbound webhook delivery; each has an environment variable (docs/events-and-webhooks.md#settings). */
+export interface WebhookConfig {
+  /** One attempt, connect to last byte of the answer (WEBHOOK_DELIVERY_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** How long an event keeps being retried after it was recorded (WEBHOOK_RETRY_FOR_SECONDS, default 3 days). */
+  retryForMs: number;
+  /** The first retry's delay; each next one doubles, ±20 % jitter (WEBHOOK_RETRY_BASE_MS). */
+  retryBaseMs: number;
+  /** No retry waits longer than this (WEBHOOK_RETRY_MAX_DELAY_MS). */
+  retryMaxDelayMs: number;
+  /** Consecutive failed attempts after which an endpoint is disabled; 0 = never (WEBHOOK_DISABLE_AFTER_FAILURES). */
+  disableAfterFailures: number;
+  /** …and only once it has been failing (no success) for at least this long (WEBHOOK_DISABLE_AFTER_FAILING_SECONDS): an outage of minutes with many events does not disable it. */
+  disableAfterFailingMs: number;
+  /** After a rotation the old secret keeps signing alongside the new one this long (WEBHOOK_SECRET_GRACE_SECONDS). */
+  secretGraceMs: number;
+  /** Loopback receivers allowed (WEBHOOK_ALLOW_LOOPBACK; default true outside production, false in it). */
+  allowLoopback: boolean;
+  /** Only https endpoint URLs (always in production). */
+  httpsOnly: boolean;
+  /** Safety-net poll for due deliveries, besides the wake-up after each commit (WEBHOOK_POLL_INTERVAL_MS; 0 = no worker). */
+  pollIntervalMs: number;
+  /** Attempts in flight at once on one instance (WEBHOOK_CONCURRENCY). */
+  concurrency: number;
 }
 
 /** Connection, body, timeout and subscription limits; each has an environment variable (README). */
@@ -150,6 +178,33 @@ export const SANDBOX_DEFAULTS = {
 } as const;
 
 type Env = Record<string, string | undefined>;
+
+function webhookConfig(
+  int: (name: string, fallback: number, min: number, max: number) => number,
+  env: Env,
+  production: boolean,
+  problems: string[],
+): WebhookConfig {
+  const loopbackRaw = env.WEBHOOK_ALLOW_LOOPBACK;
+  if (loopbackRaw && !['true', 'false'].includes(loopbackRaw)) problems.push(`WEBHOOK_ALLOW_LOOPBACK must be true or false, got "${loopbackRaw}"`);
+  const config: WebhookConfig = {
+    timeoutMs: int('WEBHOOK_DELIVERY_TIMEOUT_MS', 10_000, 100, 120_000),
+    retryForMs: int('WEBHOOK_RETRY_FOR_SECONDS', 3 * 86_400, 0, 30 * 86_400) * 1000,
+    retryBaseMs: int('WEBHOOK_RETRY_BASE_MS', 10_000, 10, 3_600_000),
+    retryMaxDelayMs: int('WEBHOOK_RETRY_MAX_DELAY_MS', 6 * 3_600_000, 10, 86_400_000),
+    disableAfterFailures: int('WEBHOOK_DISABLE_AFTER_FAILURES', 50, 0, 1_000_000),
+    disableAfterFailingMs: int('WEBHOOK_DISABLE_AFTER_FAILING_SECONDS', 86_400, 0, 30 * 86_400) * 1000,
+    secretGraceMs: int('WEBHOOK_SECRET_GRACE_SECONDS', 86_400, 0, 30 * 86_400) * 1000,
+    allowLoopback: loopbackRaw ? loopbackRaw === 'true' : !production,
+    httpsOnly: production,
+    pollIntervalMs: int('WEBHOOK_POLL_INTERVAL_MS', 2_000, 0, 3_600_000),
+    concurrency: int('WEBHOOK_CONCURRENCY', 16, 1, 1000),
+  };
+  if (config.retryMaxDelayMs < config.retryBaseMs) {
+    problems.push(`WEBHOOK_RETRY_MAX_DELAY_MS (${config.retryMaxDelayMs}) must not be shorter than WEBHOOK_RETRY_BASE_MS (${config.retryBaseMs})`);
+  }
+  return config;
+}
 
 /** Time a claim keeps after the longest UCanPay call, to save the answer. */
 export const CLAIM_SAVE_MARGIN_MS = 5_000;
@@ -358,6 +413,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 25_000, 100, 3_600_000),
     limits: DEFAULT_LIMITS,
     trustedDocuments: { policy: policy ?? 'off', manifests },
+    webhooks: webhookConfig(int, env, nodeEnv === 'production', problems),
   };
 
   const clientAddressHeader = env.CLIENT_ADDRESS_HEADER?.trim().toLowerCase() || undefined;

@@ -245,6 +245,19 @@ async function main() {
       },
       /** Committed transactions and COMMITs so far (group commit: fewer COMMITs than transactions). */
       dbStats: () => ({ ...((app!.db as { stats?: { transactions: number; commits: number } }).stats ?? { transactions: NaN, commits: NaN }) }),
+      /** Records `n` payment.paid events (for made-up payments), `perTransaction` in each transaction: the outbound deliveries/s row. */
+      recordEvents: async (args: { n: number; perTransaction: number }) => {
+        const a = app!;
+        for (let done = 0; done < args.n; done += args.perTransaction) {
+          await a.db.transaction(async (tx) => {
+            for (let i = done; i < Math.min(args.n, done + args.perTransaction); i++) {
+              const id = newId('pay');
+              await a.services.eventLog.record(tx, { merchantId: a.demo.merchantId, type: 'payment.paid', objectType: 'payment', objectId: id, objectVersion: 2, data: { id, status: 'PAID', version: 2 } });
+            }
+          });
+        }
+        return args.n;
+      },
       /** CLOCK_MONOTONIC in µs: the clock of V8's CPU profile timestamps. */
       hrtimeUs: () => Number(process.hrtime.bigint() / 1000n),
     },

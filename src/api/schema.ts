@@ -7,6 +7,7 @@ import { PaymentResolver } from './resolvers/payment.resolver';
 import { RefundResolver } from './resolvers/refund.resolver';
 // After payments and refunds: import order is the root fields' order in introspection.
 import { BillingSubscriptionResolver } from './resolvers/billing-subscription.resolver';
+import { WebhookEndpointResolver } from './resolvers/webhook-endpoint.resolver';
 import { EventResolver, PaymentTimelineResolver, RefundTimelineResolver, SubscriptionTimelineResolver } from './resolvers/event.resolver';
 
 export const SCHEMA_FILE = path.resolve(__dirname, '../../schema/schema.graphql');
@@ -21,7 +22,7 @@ export const SCHEMA_FILE = path.resolve(__dirname, '../../schema/schema.graphql'
  */
 export async function buildGatewaySchema(options: { emit?: boolean; emitTo?: string } = {}): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [PaymentResolver, RefundResolver, BillingSubscriptionResolver, NodeResolver, EventResolver, PaymentTimelineResolver, RefundTimelineResolver, SubscriptionTimelineResolver],
+    resolvers: [PaymentResolver, RefundResolver, BillingSubscriptionResolver, NodeResolver, EventResolver, PaymentTimelineResolver, RefundTimelineResolver, SubscriptionTimelineResolver, WebhookEndpointResolver],
     validate: false,
     // Every subscription brings its own `subscribe` (access check, current state
     // first, version order); type-graphql's topic-based pubsub is never used.

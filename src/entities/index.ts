@@ -7,9 +7,37 @@ import { PaymentEntity } from './payment.entity';
 import { RefundEntity } from './refund.entity';
 import { WebhookEventEntity } from './webhook-event.entity';
 import { EventEntity } from './event.entity';
+import { WebhookEndpointEntity } from './webhook-endpoint.entity';
+import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity, type DeliveredEvent, type WebhookDeliveryStatus } from './webhook-delivery.entity';
 
-export type { PendingTerms, StoredRefusal };
-export { ApiKeyEntity, BillingSubscriptionEntity, SubscriptionChargeEntity, IdempotencyKeyEntity, MerchantEntity, PaymentEntity, RefundEntity, WebhookEventEntity, EventEntity };
+export type { PendingTerms, StoredRefusal, DeliveredEvent, WebhookDeliveryStatus };
+export {
+  ApiKeyEntity,
+  BillingSubscriptionEntity,
+  SubscriptionChargeEntity,
+  IdempotencyKeyEntity,
+  MerchantEntity,
+  PaymentEntity,
+  RefundEntity,
+  WebhookEventEntity,
+  EventEntity,
+  WebhookEndpointEntity,
+  WebhookDeliveryEntity,
+  WebhookDeliveryAttemptEntity,
+};
 
 /** Every entity, listed explicitly (no globs: ts-node, vitest and builds agree). */
-export const entities = [MerchantEntity, ApiKeyEntity, PaymentEntity, RefundEntity, BillingSubscriptionEntity, SubscriptionChargeEntity, IdempotencyKeyEntity, WebhookEventEntity, EventEntity];
+export const entities = [
+  MerchantEntity,
+  ApiKeyEntity,
+  PaymentEntity,
+  RefundEntity,
+  BillingSubscriptionEntity,
+  SubscriptionChargeEntity,
+  IdempotencyKeyEntity,
+  WebhookEventEntity,
+  EventEntity,
+  WebhookEndpointEntity,
+  WebhookDeliveryEntity,
+  WebhookDeliveryAttemptEntity,
+];

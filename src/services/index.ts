@@ -13,6 +13,10 @@ import { RetentionService } from './retention.service';
 import { BillingSubscriptionService } from './billing-subscription.service';
 import { WebhookService } from './webhook.service';
 import { EventLog } from './event-log';
+import { connectOutboundWebhooks, WebhookDeliveryService } from './webhook-delivery';
+import { WebhookEndpointService } from './webhook-endpoints.service';
+import type { Resolver } from './outbound-url';
+import { EVENT_TYPES } from '../domain/event-types';
 import { EventService } from './event.service';
 
 /** The service layer, wired once per gateway instance. */
@@ -26,6 +30,9 @@ export interface Services {
   retention: RetentionService;
   /** The durable event log (every applied change; listeners run in the change's transaction). */
   eventLog: EventLog;
+  /** Outbound webhooks: the delivery worker and the endpoints' management. */
+  webhookDeliveries: WebhookDeliveryService;
+  webhookEndpoints: WebhookEndpointService;
   /** The event log over GraphQL: pages, timelines, the eventCreated stream. */
   events: EventService;
 }
@@ -42,6 +49,8 @@ export function createServices(deps: {
   ucanpayFetch?: typeof fetch;
   /** The gateway's clock (tests move it; default Date.now). */
   now?: () => number;
+  /** DNS for webhook URLs (tests: a resolver whose answers change). */
+  webhookResolver?: Resolver;
   /** false: nothing is recorded in the event log (bench only: webhook ingestion with vs without it). */
   eventLog?: boolean;
 }): Services {
@@ -70,5 +79,14 @@ export function createServices(deps: {
     },
     log.child({ module: 'retention' }),
   );
-  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation, retention, eventLog, events: new EventService(eventLog, events, { pollMs: config.events.streamPollMs }) };
+  const webhookDeliveries = new WebhookDeliveryService(db, config.webhooks, log.child({ module: 'webhook-delivery' }), { now, resolve: deps.webhookResolver });
+  const webhookEndpoints = new WebhookEndpointService(db, webhookDeliveries, EVENT_TYPES, {
+    secretGraceMs: config.webhooks.secretGraceMs,
+    now,
+    resolve: deps.webhookResolver,
+    events: eventLog,
+  });
+  connectOutboundWebhooks(eventLog, webhookDeliveries);
+  const eventService = new EventService(eventLog, events, { pollMs: config.events.streamPollMs });
+  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation, retention, eventLog, events: eventService, webhookDeliveries, webhookEndpoints };
 }

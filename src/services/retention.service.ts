@@ -1,6 +1,6 @@
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Database } from '../db/database';
-import { EventEntity, IdempotencyKeyEntity, WebhookEventEntity } from '../entities';
+import { EventEntity, IdempotencyKeyEntity, WebhookDeliveryAttemptEntity, WebhookDeliveryEntity, WebhookEventEntity } from '../entities';
 import { KEY_RETENTION_MS } from './idempotency.service';
 
 export interface RetentionLogger {
@@ -28,6 +28,9 @@ export interface RetentionReport {
   idempotencyKeys: number;
   webhookEvents: number;
   events: number;
+  /** Outbound webhook deliveries (settled) and their attempts, kept as long as the events. */
+  webhookDeliveries: number;
+  webhookDeliveryAttempts: number;
   batches: number;
 }
 
@@ -102,6 +105,20 @@ export class RetentionService {
               orderBy: 'created_at',
               params: (now: number) => [now - options.eventRetentionMs!],
             },
+            {
+              name: 'webhookDeliveries' as const,
+              entity: WebhookDeliveryEntity,
+              due: `status <> 'PENDING' AND updated_at < ?`,
+              orderBy: 'updated_at',
+              params: (now: number) => [now - options.eventRetentionMs!],
+            },
+            {
+              name: 'webhookDeliveryAttempts' as const,
+              entity: WebhookDeliveryAttemptEntity,
+              due: 'started_at < ?',
+              orderBy: 'started_at',
+              params: (now: number) => [now - options.eventRetentionMs!],
+            },
           ]),
     ];
   }
@@ -133,7 +150,7 @@ export class RetentionService {
   }
 
   private async pass(): Promise<RetentionReport> {
-    const report: RetentionReport = { idempotencyKeys: 0, webhookEvents: 0, events: 0, batches: 0 };
+    const report: RetentionReport = { idempotencyKeys: 0, webhookEvents: 0, events: 0, webhookDeliveries: 0, webhookDeliveryAttempts: 0, batches: 0 };
     const now = Date.now();
     for (const target of this.targets) {
       let from: number | undefined;
@@ -152,7 +169,7 @@ export class RetentionService {
         await new Promise((resolve) => setTimeout(resolve, this.options.pauseMs ?? 5));
       }
     }
-    if (report.idempotencyKeys || report.webhookEvents || report.events) this.log.info({ ...report }, 'retention pass deleted expired rows');
+    if (report.idempotencyKeys || report.webhookEvents || report.events || report.webhookDeliveries || report.webhookDeliveryAttempts) this.log.info({ ...report }, 'retention pass deleted expired rows');
     return report;
   }
 

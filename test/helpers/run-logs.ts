@@ -37,7 +37,7 @@ export function recordSecret(...values: Array<string | null | undefined>): void 
   if (dir) fs.appendFileSync(path.join(dir, `secrets-${process.pid}.txt`), fresh.map((v) => `${JSON.stringify(v)}\n`).join(''));
 }
 
-const SECRET_KEYS = new Set(['clientSecret', 'apiKey', 'secretKey', 'webhookSecret']);
+const SECRET_KEYS = new Set(['clientSecret', 'apiKey', 'secretKey', 'webhookSecret', 'secret']);
 
 /** Records every credential-named string field of a (GraphQL) response. */
 export function recordSecretsIn(value: unknown, depth = 0): void {
