@@ -79,7 +79,11 @@ async function dropBenchSchema(schema: string): Promise<void> {
 const OPT_IN = new Set(['scale', 'pg', 'two', 'tracing', 'outbound']);
 const wanted = (name: string) => (ONLY ? ONLY.includes(name) : !OPT_IN.has(name));
 const SCALE = ONLY?.includes('scale') ?? false;
-const argValue = (name: string) => process.argv.slice(2).find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const argValue = (name: string) =>
+  process.argv
+    .slice(2)
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.slice(name.length + 3);
 /** `npm run bench` must end within 5 minutes (`--only=scale`: 10): the watchdog stops it before, and optional steps are skipped when late. */
 const HARD_LIMIT_MS = SCALE ? 590_000 : 280_000;
 const SCALE_LARGE = Number(argValue('scale-payments') ?? 1_000_000);
@@ -124,7 +128,10 @@ interface Results {
   tracing?: Array<{ row: string; offCpuMsPerReq: number; onCpuMsPerReq: number; ratio: number; rounds: number }>;
   /** Outbound webhooks (issue 16): ingestion CPU without vs with the event log and one endpoint, deliveries/s, commit → 2xx lag. */
   outbound?: OutboundResult;
-  postgresPath?: { rows: Array<{ db: string; row: string; rps: number; p50: number; p99: number; cpuMsPerReq: number; pgCpuMsPerReq?: number; bad: number }>; b: { rps: number; cpuMsPerReq: number } };
+  postgresPath?: {
+    rows: Array<{ db: string; row: string; rps: number; p50: number; p99: number; cpuMsPerReq: number; pgCpuMsPerReq?: number; bad: number }>;
+    b: { rps: number; cpuMsPerReq: number };
+  };
   profile?: { reason: string; file?: string } & Partial<Record<ProfiledKey, ProfileSummary>>;
   errors: string[];
   notes: string[];
@@ -174,14 +181,20 @@ const verdict = (pass: boolean | null | undefined) => (pass === null || pass ===
 
 function printSummary(r: Results): void {
   log('');
-  log(`=== Results (${r.quick ? 'QUICK: not meaningful' : `median of ${r.settings.rounds} rounds × ${r.settings.roundS} s`}, ${r.settings.connections} connections) ===`);
+  log(
+    `=== Results (${r.quick ? 'QUICK: not meaningful' : `median of ${r.settings.rounds} rounds × ${r.settings.roundS} s`}, ${r.settings.connections} connections) ===`,
+  );
   log(`machine: ${r.machine.nproc} cores, ${r.machine.cpuModel}, Node ${r.machine.node}; ${r.machine.pinning}`);
-  log(`load average: ${r.machine.loadavgAtStart.join(' ')} at start, ${r.machine.loadavgAtEnd?.join(' ') ?? '?'} at end (2 cores: above 2 = other work competes)`);
+  log(
+    `load average: ${r.machine.loadavgAtStart.join(' ')} at start, ${r.machine.loadavgAtEnd?.join(' ') ?? '?'} at end (2 cores: above 2 = other work competes)`,
+  );
   const disk = (d?: DiskProbe) => (d ? `p50 ${d.commitMs.p50.toFixed(2)} ms, p99 ${d.commitMs.p99.toFixed(2)} ms` : '?');
   log(`durable SQLite COMMIT (WAL, synchronous=FULL) on this disk: ${disk(r.disk.start)} at start; ${disk(r.disk.end)} at end`);
   if (r.overhead) {
     log('');
-    log(`${pad('scenario', 48)} ${lpad('req/s', 7)} ${lpad('p50 ms', 8)} ${lpad('p99 ms', 8)} ${lpad('bad', 4)} ${lpad('server CPU ms/req', 18)} ${lpad('core used', 10)}`);
+    log(
+      `${pad('scenario', 48)} ${lpad('req/s', 7)} ${lpad('p50 ms', 8)} ${lpad('p99 ms', 8)} ${lpad('bad', 4)} ${lpad('server CPU ms/req', 18)} ${lpad('core used', 10)}`,
+    );
     for (const k of KEYS) {
       const m = r.overhead.median[k];
       log(
@@ -206,7 +219,9 @@ function printSummary(r: Results): void {
         `  → (d)/(b) ≥ 0.15 allows ${budget.toFixed(3)} ms of CPU per createPayment; the sandbox's order alone takes ${cpu.s.cpuMsPerReq.toFixed(3)} ms, leaving ${(budget - cpu.s.cpuMsPerReq).toFixed(3)} ms for two durable transactions, two HTTP exchanges and a GraphQL mutation (one SELECT costs ${(cpu.f.cpuMsPerReq - cpu.b.cpuMsPerReq).toFixed(3)} ms)`,
       );
     }
-    log(`(c0)/(b) = ${x.c0b.value.toFixed(3)}, (c)/(c0) = ${x.cc0.value.toFixed(3)}  (decomposition of (c)/(b): the schema + database read, then the gateway's HTTP/Apollo set-up + context)`);
+    log(
+      `(c0)/(b) = ${x.c0b.value.toFixed(3)}, (c)/(c0) = ${x.cc0.value.toFixed(3)}  (decomposition of (c)/(b): the schema + database read, then the gateway's HTTP/Apollo set-up + context)`,
+    );
     const c = r.overhead.cpuRatios;
     log(
       `from server CPU per request (robust to a starved load generator): (c)/(b) = ${c.cb.toFixed(3)}, (d)/(b) = ${c.db.toFixed(3)}, (b)/(a) = ${c.ba.toFixed(3)}, (s)/(b) = ${c.sb.toFixed(3)}, (f)/(b) = ${c.fb.toFixed(3)}, (c0)/(b) = ${c.c0b.toFixed(3)}, (c)/(c0) = ${c.cc0.toFixed(3)}`,
@@ -241,13 +256,18 @@ function printSummary(r: Results): void {
     log('');
     log('N+1: SQL statements for payments(first: N) { … refunds { … } refundableAmount }');
     for (const c of r.nPlusOne.cases) log(`  N=${lpad(String(c.first), 2)}  ${pad(c.path, 44)} ${lpad(String(c.queries), 3)} statements`);
-    log(`  with DataLoader: ${r.nPlusOne.target.constant ? 'constant' : 'NOT constant'}, max ${Math.max(...r.nPlusOne.cases.filter((c) => c.path.startsWith('HTTP')).map((c) => c.queries))} (target ≤ 3) ${verdict(r.nPlusOne.target.pass)}`);
+    log(
+      `  with DataLoader: ${r.nPlusOne.target.constant ? 'constant' : 'NOT constant'}, max ${Math.max(...r.nPlusOne.cases.filter((c) => c.path.startsWith('HTTP')).map((c) => c.queries))} (target ≤ 3) ${verdict(r.nPlusOne.target.pass)}`,
+    );
   }
   if (r.scale) printScale(r.scale);
   if (r.twoInstances) {
     log('');
     log('Two gateway instances on one PostgreSQL + Redis (10 connections in all; 2 cores shared by both, PostgreSQL, Redis and the load generator):');
-    for (const x of r.twoInstances) log(`  ${pad(x.row, 22)} one instance ${lpad(String(Math.round(x.one)), 6)}/s   two ${lpad(String(Math.round(x.two)), 6)}/s   two/one ${x.ratio.toFixed(2)}   bad ${x.bad}`);
+    for (const x of r.twoInstances)
+      log(
+        `  ${pad(x.row, 22)} one instance ${lpad(String(Math.round(x.one)), 6)}/s   two ${lpad(String(Math.round(x.two)), 6)}/s   two/one ${x.ratio.toFixed(2)}   bad ${x.bad}`,
+      );
   }
   if (r.outbound) {
     const o = r.outbound;
@@ -255,7 +275,9 @@ function printSummary(r: Results): void {
     log(
       `outbound webhooks: ingestion ${o.ingestion.cpuMsPerEvent.without.toFixed(3)} ms CPU/event without the event log, ${o.ingestion.cpuMsPerEvent.logOnly.toFixed(3)} with it (no endpoint), ${o.ingestion.cpuMsPerEvent.with.toFixed(3)} with it + 1 subscribed endpoint (delivery rows written): ${o.ingestion.ratio.toFixed(3)}× (target ≤ 1.25) ${verdict(o.ingestion.target.pass)}   (rounds: ${o.ingestion.rounds.map((x) => x.ratio.toFixed(3)).join(', ')})`,
     );
-    log(`  with the worker delivering each event too: ${o.live.cpuMsPerEvent.toFixed(3)} ms CPU/event; commit → receiver 2xx p50 ${o.live.lagMs.p50} ms, p99 ${o.live.lagMs.p99} ms, max ${o.live.lagMs.max} ms (${o.live.events} events, closed-loop ingestion at full speed)`);
+    log(
+      `  with the worker delivering each event too: ${o.live.cpuMsPerEvent.toFixed(3)} ms CPU/event; commit → receiver 2xx p50 ${o.live.lagMs.p50} ms, p99 ${o.live.lagMs.p99} ms, max ${o.live.lagMs.max} ms (${o.live.events} events, closed-loop ingestion at full speed)`,
+    );
     log(
       `  deliveries: ${o.deliveries.events} events recorded at once → ${Math.round(o.deliveries.perS)} deliveries/s to a local receiver, ${o.deliveries.cpuMsPerDelivery.toFixed(3)} ms gateway CPU each; lag (includes the backlog's wait) p50 ${o.deliveries.lagMs.p50} ms, p99 ${o.deliveries.lagMs.p99} ms`,
     );
@@ -263,8 +285,12 @@ function printSummary(r: Results): void {
   if (r.postgresPath) {
     const p = r.postgresPath;
     log('');
-    log(`PostgreSQL path (10 connections, one ${r.settings.roundS} s round each after a warm-up; (b) ${Math.round(p.b.rps)} req/s, ${p.b.cpuMsPerReq.toFixed(3)} ms CPU/req):`);
-    log(`  ${pad('row', 30)} ${lpad('req/s', 7)} ${lpad('/(b)', 6)} ${lpad('p50', 7)} ${lpad('p99', 7)} ${lpad('gw CPU/req', 11)} ${lpad('pg CPU/req', 11)} ${lpad('bad', 4)}`);
+    log(
+      `PostgreSQL path (10 connections, one ${r.settings.roundS} s round each after a warm-up; (b) ${Math.round(p.b.rps)} req/s, ${p.b.cpuMsPerReq.toFixed(3)} ms CPU/req):`,
+    );
+    log(
+      `  ${pad('row', 30)} ${lpad('req/s', 7)} ${lpad('/(b)', 6)} ${lpad('p50', 7)} ${lpad('p99', 7)} ${lpad('gw CPU/req', 11)} ${lpad('pg CPU/req', 11)} ${lpad('bad', 4)}`,
+    );
     for (const x of p.rows) {
       log(
         `  ${pad(`${x.db} ${x.row}`, 30)} ${lpad(String(Math.round(x.rps)), 7)} ${lpad((x.rps / p.b.rps).toFixed(3), 6)} ${lpad(x.p50.toFixed(2), 7)} ${lpad(x.p99.toFixed(2), 7)} ${lpad(x.cpuMsPerReq.toFixed(3), 11)} ${lpad(x.pgCpuMsPerReq === undefined ? '' : x.pgCpuMsPerReq.toFixed(3), 11)} ${lpad(String(x.bad), 4)}`,
@@ -276,10 +302,24 @@ function printSummary(r: Results): void {
       const s = r.profile[k];
       if (!s) continue;
       log('');
-      log(`CPU profile of the gateway under ${PROFILE_LABELS[k]} (${s.window.sampledMs} ms sampled${s.window.filtered ? '' : ', whole process'}): top self time`);
+      log(
+        `CPU profile of the gateway under ${PROFILE_LABELS[k]} (${s.window.sampledMs} ms sampled${s.window.filtered ? '' : ', whole process'}): top self time`,
+      );
       for (const f of s.topSelf.slice(0, 12)) log(`  ${lpad(f.pct.toFixed(1), 5)} %  ${pad(f.fn, 34)} ${f.where}`);
-      log('  by area: ' + s.byArea.slice(0, 10).map((a) => `${a.area} ${a.pct.toFixed(1)} %`).join(', '));
-      log('  gateway code by inclusive time: ' + s.topInclusiveSrc.slice(0, 8).map((f) => `${f.fn} (${f.where}) ${f.pct.toFixed(1)} %`).join(', '));
+      log(
+        '  by area: ' +
+          s.byArea
+            .slice(0, 10)
+            .map((a) => `${a.area} ${a.pct.toFixed(1)} %`)
+            .join(', '),
+      );
+      log(
+        '  gateway code by inclusive time: ' +
+          s.topInclusiveSrc
+            .slice(0, 8)
+            .map((f) => `${f.fn} (${f.where}) ${f.pct.toFixed(1)} %`)
+            .join(', '),
+      );
     }
   }
   if (r.errors.length || r.notes.length) log('');
@@ -301,7 +341,11 @@ function printScale(s: ScaleResult): void {
   log('Data scale: one request at a time; p50/p99 ms, gateway CPU ms per operation (PostgreSQL: + all postgres processes)');
   for (const run of s.runs) {
     log('');
-    log(`${run.db}, ${run.payments.toLocaleString('en')} payments (seeded in ${run.seedS} s: ${Object.entries(run.rows).map(([k, v]) => `${v.toLocaleString('en')} ${k}`).join(', ')})`);
+    log(
+      `${run.db}, ${run.payments.toLocaleString('en')} payments (seeded in ${run.seedS} s: ${Object.entries(run.rows)
+        .map(([k, v]) => `${v.toLocaleString('en')} ${k}`)
+        .join(', ')})`,
+    );
     log(`  ${pad('operation', 34)} ${lpad('n', 4)} ${lpad('p50', 8)} ${lpad('p99', 8)} ${lpad('CPU/op', 8)} ${lpad('pg CPU/op', 10)} ${lpad('bad', 4)}`);
     for (const op of SCALE_OPS) {
       const m = run.ops[op];
@@ -314,7 +358,8 @@ function printScale(s: ScaleResult): void {
   if (s.ratios.length) {
     log('');
     log('large/small (goal ≤ 1.5×, judged on gateway CPU per operation: the p50 moves with the shared machine):');
-    for (const r of s.ratios) log(`  ${pad(r.db, 9)} ${pad(r.op, 34)} p50 ${lpad(r.p50.toFixed(2), 6)}×  CPU ${lpad(r.cpu.toFixed(2), 6)}×  ${verdict(r.cpu <= 1.5)}`);
+    for (const r of s.ratios)
+      log(`  ${pad(r.db, 9)} ${pad(r.op, 34)} p50 ${lpad(r.p50.toFixed(2), 6)}×  CPU ${lpad(r.cpu.toFixed(2), 6)}×  ${verdict(r.cpu <= 1.5)}`);
   }
   for (const n of s.notes) log(`note: ${n}`);
 }
@@ -329,7 +374,9 @@ async function createOnePayment(gw: GatewayReady): Promise<string> {
     headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.apiKey}` },
     body: JSON.stringify({
       query: CREATE_PAYMENT,
-      variables: { input: { amount: 1999, currency: 'USD', description: 'Bench', returnUrl: 'https://shop.example/return', idempotencyKey: `bench-setup-${Date.now()}` } },
+      variables: {
+        input: { amount: 1999, currency: 'USD', description: 'Bench', returnUrl: 'https://shop.example/return', idempotencyKey: `bench-setup-${Date.now()}` },
+      },
     }),
   });
   const json = (await res.json()) as { data?: { createPayment?: { payment?: { id: string } } }; errors?: unknown };
@@ -412,7 +459,8 @@ async function main(): Promise<number> {
 
   log(`UCanPay gateway benchmark${QUICK ? ' (QUICK)' : ''} — ${m.nproc} cores, ${m.cpuModel}, Node ${m.node}`);
   log(pin.note);
-  if (m.loadavgAtStart[0] > 0.5) log(`note: load average ${m.loadavgAtStart.join(' ')} at start: other work is running, numbers are noisy (compare the ratios)`);
+  if (m.loadavgAtStart[0] > 0.5)
+    log(`note: load average ${m.loadavgAtStart.join(' ')} at start: other work is running, numbers are noisy (compare the ratios)`);
 
   const step = async (name: string, fn: () => Promise<void>, key?: string) => {
     if (key && !wanted(key)) return;
@@ -437,258 +485,339 @@ async function main(): Promise<number> {
   // 1. Overhead ratios, then webhooks and N+1 on the same gateway.
   let gateway: ServerChild<GatewayReady> | undefined;
   if (wanted('webhooks') || wanted('n1')) gateway = await startServer<GatewayReady>('gateway.ts', { env: gatewayEnv() });
-  await step('1. overhead ratios (a) (b) (c) (d)', async () => {
-    const [a, b, g] = await Promise.all([
-      startServer<{ url: string }>('raw-http.ts'),
-      startServer<{ url: string }>('apollo-bare.ts'),
-      gateway ?? startServer<GatewayReady>('gateway.ts', { env: gatewayEnv() }),
-    ]);
-    gateway = g;
-    try {
-      const paymentId = await createOnePayment(g.ready);
-      results.overhead = await runOverhead(specs({ url: a.ready.url, pid: a.pid }, { url: b.ready.url, pid: b.pid }, g.ready, paymentId), {
-        ...SETTINGS,
-        log,
-      });
-    } finally {
-      await Promise.all([a.stop(), b.stop()]);
-    }
-  }, 'overhead');
-
-  await step('2. webhook ingestion', async () => {
-    if (!gateway) throw new Error('no gateway');
-    const g = gateway;
-    results.webhooks = await runWebhooks(g.ready, (n) => seed(g, { n }), { ...SETTINGS, warmupPool: SETTINGS.webhookPool, log, dbStats: () => g.call('dbStats') });
-    log(`  seeded ${results.webhooks.pool.join(' + ')} PENDING payments (warm-up + each round)`);
-  }, 'webhooks');
-
-  await step('2b. webhook ingestion without the event log (its cost)', async () => {
-    if (!gateway || !results.webhooks) throw new Error('no webhook ingestion result to compare with');
-    const withLog = gateway;
-    const g = await startServer<GatewayReady>('gateway.ts', { env: { ...gatewayEnv(), BENCH_EVENT_LOG: 'off' } });
-    try {
-      // Alternating single rounds on the two gateways, so that a change in the machine's load hits both sides alike.
-      const once = (child: ServerChild<GatewayReady>) =>
-        runWebhooks(child.ready, (n) => seed(child, { n }), { ...SETTINGS, rounds: 1, warmupPool: SETTINGS.webhookPool, log, dbStats: () => child.call('dbStats') });
-      const on: number[] = [];
-      const off: number[] = [];
-      let without: WebhookResult | undefined;
-      for (let r = 0; r < SETTINGS.rounds; r++) {
-        log(`  alternation ${r + 1}: without the event log`);
-        without = await once(g);
-        off.push(without.median.cpuMsPerEvent);
-        log(`  alternation ${r + 1}: with the event log`);
-        on.push((await once(withLog)).median.cpuMsPerEvent);
+  await step(
+    '1. overhead ratios (a) (b) (c) (d)',
+    async () => {
+      const [a, b, g] = await Promise.all([
+        startServer<{ url: string }>('raw-http.ts'),
+        startServer<{ url: string }>('apollo-bare.ts'),
+        gateway ?? startServer<GatewayReady>('gateway.ts', { env: gatewayEnv() }),
+      ]);
+      gateway = g;
+      try {
+        const paymentId = await createOnePayment(g.ready);
+        results.overhead = await runOverhead(specs({ url: a.ready.url, pid: a.pid }, { url: b.ready.url, pid: b.pid }, g.ready, paymentId), {
+          ...SETTINGS,
+          log,
+        });
+      } finally {
+        await Promise.all([a.stop(), b.stop()]);
       }
-      const cpuRatio = median(on) / median(off);
-      results.eventLogCost = { without: without!, withCpuMsPerEvent: median(on), withoutCpuMsPerEvent: median(off), cpuRatio, pass: cpuRatio <= 1.25 };
-    } finally {
-      await g.stop();
-    }
-  }, 'webhooks');
+    },
+    'overhead',
+  );
 
-  await step('5. N+1', async () => {
-    if (!gateway) throw new Error('no gateway');
-    await seed(gateway, { n: 50, status: 'PAID', refundsEach: 2, baseTime: Date.now() + 3_600_000 });
-    results.nPlusOne = await runNPlusOne(gateway, 2);
-  }, 'n1');
+  await step(
+    '2. webhook ingestion',
+    async () => {
+      if (!gateway) throw new Error('no gateway');
+      const g = gateway;
+      results.webhooks = await runWebhooks(g.ready, (n) => seed(g, { n }), {
+        ...SETTINGS,
+        warmupPool: SETTINGS.webhookPool,
+        log,
+        dbStats: () => g.call('dbStats'),
+      });
+      log(`  seeded ${results.webhooks.pool.join(' + ')} PENDING payments (warm-up + each round)`);
+    },
+    'webhooks',
+  );
+
+  await step(
+    '2b. webhook ingestion without the event log (its cost)',
+    async () => {
+      if (!gateway || !results.webhooks) throw new Error('no webhook ingestion result to compare with');
+      const withLog = gateway;
+      const g = await startServer<GatewayReady>('gateway.ts', { env: { ...gatewayEnv(), BENCH_EVENT_LOG: 'off' } });
+      try {
+        // Alternating single rounds on the two gateways, so that a change in the machine's load hits both sides alike.
+        const once = (child: ServerChild<GatewayReady>) =>
+          runWebhooks(child.ready, (n) => seed(child, { n }), {
+            ...SETTINGS,
+            rounds: 1,
+            warmupPool: SETTINGS.webhookPool,
+            log,
+            dbStats: () => child.call('dbStats'),
+          });
+        const on: number[] = [];
+        const off: number[] = [];
+        let without: WebhookResult | undefined;
+        for (let r = 0; r < SETTINGS.rounds; r++) {
+          log(`  alternation ${r + 1}: without the event log`);
+          without = await once(g);
+          off.push(without.median.cpuMsPerEvent);
+          log(`  alternation ${r + 1}: with the event log`);
+          on.push((await once(withLog)).median.cpuMsPerEvent);
+        }
+        const cpuRatio = median(on) / median(off);
+        results.eventLogCost = { without: without!, withCpuMsPerEvent: median(on), withoutCpuMsPerEvent: median(off), cpuRatio, pass: cpuRatio <= 1.25 };
+      } finally {
+        await g.stop();
+      }
+    },
+    'webhooks',
+  );
+
+  await step(
+    '5. N+1',
+    async () => {
+      if (!gateway) throw new Error('no gateway');
+      await seed(gateway, { n: 50, status: 'PAID', refundsEach: 2, baseTime: Date.now() + 3_600_000 });
+      results.nPlusOne = await runNPlusOne(gateway, 2);
+    },
+    'n1',
+  );
   await gateway?.stop();
 
   // 3. Push latency on a fresh gateway, from a quiet disk: the webhook step leaves tens of MB of
   // dirty pages, and their writeback must not land in this step's fsyncs.
-  await step(`3. push latency (${SETTINGS.pushSubs} subscriptions)`, async () => {
-    flushDisk();
-    const g = await startServer<GatewayReady>('gateway.ts', { env: gatewayEnv() });
-    try {
-      const payments = await seed(g, { n: SETTINGS.pushSubs });
-      results.push = await runPush(g.ready, payments, { ratePerS: PUSH_RATE, log });
-    } finally {
-      await g.stop();
-    }
-  }, 'push');
-
-  // 4. Fan-out and memory on a fresh gateway (with --expose-gc for settled RSS readings).
-  await step(`4. fan-out and memory (${SETTINGS.fanoutSubs} subscribers)`, async () => {
-    const g = await startServer<GatewayReady>('gateway.ts', { env: gatewayEnv(), nodeArgs: ['--expose-gc'] });
-    try {
-      const [payment] = await seed(g, { n: 1 });
-      results.fanout = await runFanout(g, payment, { subscribers: SETTINGS.fanoutSubs, log });
-    } finally {
-      await g.stop();
-    }
-  }, 'fanout');
-
-  await step(`6. data scale (${SCALE_SMALL.toLocaleString('en')} vs ${SCALE_LARGE.toLocaleString('en')} payments: ${SCALE_DBS.join(', ')})`, async () => {
-    const scale: ScaleResult = { runs: [], ratios: [], notes: [] };
-    results.scale = scale;
-    for (const db of SCALE_DBS) {
-      if (db === 'postgres' && !(await postgresReachable(SCALE_POSTGRES_URL))) {
-        scale.notes.push(`PostgreSQL not reachable at ${SCALE_POSTGRES_URL}: skipped`);
-        continue;
-      }
-      let small: { seedS: number; runS: number } | undefined;
-      for (const payments of [SCALE_SMALL, SCALE_LARGE]) {
-        // Seeding grows with the size, less than linearly from 10,000 up (fixed costs weigh in the small
-        // seed; measured here for ×100 rows: ×75–87 on SQLite, ×32 on PostgreSQL); measuring does not grow.
-        const growth = db === 'sqlite' ? 0.95 : 0.45;
-        const expectedS = small ? small.seedS * (payments / SCALE_SMALL) * growth + small.runS : 60;
-        const leftS = (HARD_LIMIT_MS - (Date.now() - started)) / 1000 - 15;
-        if (expectedS > leftS) {
-          scale.notes.push(
-            `${db} at ${payments.toLocaleString('en')} payments skipped: about ${Math.round(expectedS)} s expected (seeding at the small size's rate), ${Math.round(leftS)} s left of the 10-minute budget; run it alone: npm run bench -- --only=scale --scale-db=${db}`,
-          );
-          continue;
-        }
-        const t0 = Date.now();
-        const run = await runScaleOnce({
-          db,
-          sizes: { payments, pending: 300 },
-          iterations: QUICK ? 20 : 100,
-          withPlans: payments === SCALE_LARGE,
-          postgresUrl: SCALE_POSTGRES_URL,
-          log,
-          notes: scale.notes,
-        });
-        scale.runs.push(run);
-        scale.ratios = scaleRatios(scale.runs);
-        small ??= { seedS: run.seedS, runS: (Date.now() - t0) / 1000 - run.seedS };
-        log(`  done (${elapsed()})`);
-      }
-    }
-  }, 'scale');
-
-  await step('7. the PostgreSQL path: (c), (d) and webhook ingestion on SQLite and PostgreSQL', async () => {
-    if (!(await postgresReachable(SCALE_POSTGRES_URL))) throw new Error(`PostgreSQL not reachable at ${SCALE_POSTGRES_URL}`);
-    const out: NonNullable<Results['postgresPath']> = { rows: [], b: { rps: NaN, cpuMsPerReq: NaN } };
-    results.postgresPath = out;
-    const b = await startServer<{ url: string }>('apollo-bare.ts');
-    try {
-      await runLoad({ url: b.ready.url, serverPid: b.pid, body: '{"query":"mutation { noop }"}', durationS: SETTINGS.warmupS });
-      const rb = await runLoad({ url: b.ready.url, serverPid: b.pid, body: '{"query":"mutation { noop }"}', check: (x) => x.includes('"noop":true'), durationS: SETTINGS.roundS });
-      out.b = { rps: rb.rps, cpuMsPerReq: rb.cpuMsPerReq };
-    } finally {
-      await b.stop();
-    }
-    for (const db of ['sqlite', 'postgres'] as const) {
-      let schema: string | undefined;
-      const env = gatewayEnv();
-      if (db === 'postgres') {
-        const fresh = await createBenchSchema('bench_pg');
-        schema = fresh.schema;
-        (env as Record<string, string>).BENCH_DATABASE_URL = fresh.url;
-      }
-      const g = await startServer<GatewayReady>('gateway.ts', { env });
+  await step(
+    `3. push latency (${SETTINGS.pushSubs} subscriptions)`,
+    async () => {
+      flushDisk();
+      const g = await startServer<GatewayReady>('gateway.ts', { env: gatewayEnv() });
       try {
-        const paymentId = await createOnePayment(g.ready);
-        const all = specs({ url: '' }, { url: '' }, g.ready, paymentId);
-        for (const k of ['c', 'd'] as const) {
-          await runLoad({ ...all[k], durationS: SETTINGS.warmupS });
-          const pg0 = pgCpu();
-          const r = await runLoad({ ...all[k], durationS: SETTINGS.roundS });
-          const good = r.total - r.bad;
-          out.rows.push({ db, row: LABELS[k].split(' ')[0], rps: r.rps, p50: r.p50, p99: r.p99, cpuMsPerReq: r.cpuMsPerReq, pgCpuMsPerReq: db === 'postgres' ? (pgCpuSince(pg0) * 1000) / Math.max(1, good) : undefined, bad: r.bad });
-        }
-        const pg0 = pgCpu();
-        const w = await runWebhooks(g.ready, (n) => seed(g, { n }), { rounds: 1, roundS: SETTINGS.roundS, warmupS: SETTINGS.warmupS, warmupPool: SETTINGS.webhookPool / 2, log: () => undefined });
-        const events = w.rounds[0]?.applied ?? 0;
-        out.rows.push({
-          db,
-          row: 'webhooks',
-          rps: w.median.appliedPerS,
-          p50: w.median.p50,
-          p99: w.median.p99,
-          cpuMsPerReq: w.median.cpuMsPerEvent,
-          // Includes the seeding between warm-up and round (bulk inserts): an upper bound.
-          pgCpuMsPerReq: db === 'postgres' ? (pgCpuSince(pg0) * 1000) / Math.max(1, events) : undefined,
-          bad: w.rounds[0]?.bad ?? 0,
-        });
+        const payments = await seed(g, { n: SETTINGS.pushSubs });
+        results.push = await runPush(g.ready, payments, { ratePerS: PUSH_RATE, log });
       } finally {
         await g.stop();
-        if (schema) await dropBenchSchema(schema);
       }
-    }
-  }, 'pg');
+    },
+    'push',
+  );
 
-  await step('8. two gateway instances on one PostgreSQL + Redis', async () => {
-    if (!(await postgresReachable(SCALE_POSTGRES_URL))) throw new Error(`PostgreSQL not reachable at ${SCALE_POSTGRES_URL}`);
-    const { schema, url } = await createBenchSchema('bench_two');
-    const env = { ...gatewayEnv(), BENCH_DATABASE_URL: url, REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379', BENCH_REDIS_PREFIX: `bench-two-${Date.now()}:` };
-    const first = await startServer<GatewayReady>('gateway.ts', { env });
-    const second = await startServer<GatewayReady>('gateway.ts', { env });
-    const rows: NonNullable<Results['twoInstances']> = [];
-    results.twoInstances = rows;
-    try {
-      const paymentId = await createOnePayment(first.ready);
-      const webhookSpec = async (g: ServerChild<GatewayReady>, n: number): Promise<Omit<LoadSpec, 'durationS'>> => {
-        const pool = await seed(first, { n });
-        const last = pool[0];
-        return {
-          url: `${g.ready.url}/webhooks/ucanpay/${g.ready.merchantId}`,
-          serverPid: g.pid,
-          next: () => {
-            // An exhausted pool repeats a payment: its events answer `duplicate` and count as bad.
-            const event = paymentSucceeded(pool.pop() ?? last, g.ready.webhookSecret);
-            return { body: event.body, headers: { 'content-type': 'application/json', 'ucanpay-signature': event.signature } };
-          },
-          check: (body) => body.includes('"outcome":"applied"'),
-        };
-      };
-      const kinds: Array<[string, (g: ServerChild<GatewayReady>, connections: number) => Promise<Omit<LoadSpec, 'durationS'>>]> = [
-        ['(c) payment(id)', async (g, connections) => ({ ...specs({ url: '' }, { url: '' }, g.ready, paymentId).c, connections })],
-        ['(d) createPayment', async (g, connections) => ({ ...specs({ url: '' }, { url: '' }, g.ready, paymentId).d, connections })],
-        ['webhook ingestion', async (g, connections) => ({ ...(await webhookSpec(g, 6_000)), connections })],
-      ];
-      for (const [row, spec] of kinds) {
-        await runLoad({ ...(await spec(first, 10)), durationS: 1 });
-        const one = await runLoad({ ...(await spec(first, 10)), durationS: SETTINGS.roundS });
-        const [a, b] = await Promise.all([
-          spec(first, 5).then((s) => runLoad({ ...s, durationS: SETTINGS.roundS })),
-          spec(second, 5).then((s) => runLoad({ ...s, durationS: SETTINGS.roundS })),
-        ]);
-        rows.push({ row, one: one.rps, two: a.rps + b.rps, ratio: round((a.rps + b.rps) / one.rps, 2), bad: one.bad + a.bad + b.bad });
+  // 4. Fan-out and memory on a fresh gateway (with --expose-gc for settled RSS readings).
+  await step(
+    `4. fan-out and memory (${SETTINGS.fanoutSubs} subscribers)`,
+    async () => {
+      const g = await startServer<GatewayReady>('gateway.ts', { env: gatewayEnv(), nodeArgs: ['--expose-gc'] });
+      try {
+        const [payment] = await seed(g, { n: 1 });
+        results.fanout = await runFanout(g, payment, { subscribers: SETTINGS.fanoutSubs, log });
+      } finally {
+        await g.stop();
       }
-    } finally {
-      await Promise.all([first.stop(), second.stop()]);
-      await dropBenchSchema(schema);
-    }
-  }, 'two');
+    },
+    'fanout',
+  );
 
-  await step('9. OpenTelemetry: (c) and (d) with tracing off vs on', async () => {
-    const off = await startServer<GatewayReady>('gateway.ts', { env: gatewayEnv() });
-    const on = await startServer<GatewayReady>('gateway.ts', { env: { ...gatewayEnv(), BENCH_TRACING: '1' } });
-    const rows: NonNullable<Results['tracing']> = [];
-    results.tracing = rows;
-    try {
-      const ids = { off: await createOnePayment(off.ready), on: await createOnePayment(on.ready) };
-      const spec = { off: specs({ url: '' }, { url: '' }, off.ready, ids.off), on: specs({ url: '' }, { url: '' }, on.ready, ids.on) };
-      for (const k of ['c', 'd'] as const) {
-        for (const side of ['off', 'on'] as const) await runLoad({ ...spec[side][k], durationS: SETTINGS.warmupS });
-        const cpu: Record<'off' | 'on', number[]> = { off: [], on: [] };
-        for (let round = 0; round < 2; round++) {
-          // Alternating order, so that drift of the machine hits both alike.
-          for (const side of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
-            cpu[side].push((await runLoad({ ...spec[side][k], durationS: SETTINGS.roundS })).cpuMsPerReq);
-          }
+  await step(
+    `6. data scale (${SCALE_SMALL.toLocaleString('en')} vs ${SCALE_LARGE.toLocaleString('en')} payments: ${SCALE_DBS.join(', ')})`,
+    async () => {
+      const scale: ScaleResult = { runs: [], ratios: [], notes: [] };
+      results.scale = scale;
+      for (const db of SCALE_DBS) {
+        if (db === 'postgres' && !(await postgresReachable(SCALE_POSTGRES_URL))) {
+          scale.notes.push(`PostgreSQL not reachable at ${SCALE_POSTGRES_URL}: skipped`);
+          continue;
         }
-        const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-        const offMs = mid(cpu.off);
-        const onMs = mid(cpu.on);
-        rows.push({ row: LABELS[k].split(' ')[0], offCpuMsPerReq: offMs, onCpuMsPerReq: onMs, ratio: onMs / offMs, rounds: 2 });
-        log(`  ${LABELS[k].split(' ')[0]}: ${offMs.toFixed(3)} ms CPU/request off, ${onMs.toFixed(3)} on: on/off = ${(onMs / offMs).toFixed(3)}`);
+        let small: { seedS: number; runS: number } | undefined;
+        for (const payments of [SCALE_SMALL, SCALE_LARGE]) {
+          // Seeding grows with the size, less than linearly from 10,000 up (fixed costs weigh in the small
+          // seed; measured here for ×100 rows: ×75–87 on SQLite, ×32 on PostgreSQL); measuring does not grow.
+          const growth = db === 'sqlite' ? 0.95 : 0.45;
+          const expectedS = small ? small.seedS * (payments / SCALE_SMALL) * growth + small.runS : 60;
+          const leftS = (HARD_LIMIT_MS - (Date.now() - started)) / 1000 - 15;
+          if (expectedS > leftS) {
+            scale.notes.push(
+              `${db} at ${payments.toLocaleString('en')} payments skipped: about ${Math.round(expectedS)} s expected (seeding at the small size's rate), ${Math.round(leftS)} s left of the 10-minute budget; run it alone: npm run bench -- --only=scale --scale-db=${db}`,
+            );
+            continue;
+          }
+          const t0 = Date.now();
+          const run = await runScaleOnce({
+            db,
+            sizes: { payments, pending: 300 },
+            iterations: QUICK ? 20 : 100,
+            withPlans: payments === SCALE_LARGE,
+            postgresUrl: SCALE_POSTGRES_URL,
+            log,
+            notes: scale.notes,
+          });
+          scale.runs.push(run);
+          scale.ratios = scaleRatios(scale.runs);
+          small ??= { seedS: run.seedS, runS: (Date.now() - t0) / 1000 - run.seedS };
+          log(`  done (${elapsed()})`);
+        }
       }
-    } finally {
-      await off.stop();
-      await on.stop();
-    }
-  }, 'tracing');
+    },
+    'scale',
+  );
 
-  await step('10. outbound webhooks: ingestion without vs with the event log + 1 endpoint, deliveries/s, lag', async () => {
-    results.outbound = await runOutbound(
-      (env) => startServer<GatewayReady>('gateway.ts', { env: { ...gatewayEnv(), ...env } }),
-      (g, n) => seed(g, { n }),
-      { ...SETTINGS, log },
-    );
-  }, 'outbound');
+  await step(
+    '7. the PostgreSQL path: (c), (d) and webhook ingestion on SQLite and PostgreSQL',
+    async () => {
+      if (!(await postgresReachable(SCALE_POSTGRES_URL))) throw new Error(`PostgreSQL not reachable at ${SCALE_POSTGRES_URL}`);
+      const out: NonNullable<Results['postgresPath']> = { rows: [], b: { rps: NaN, cpuMsPerReq: NaN } };
+      results.postgresPath = out;
+      const b = await startServer<{ url: string }>('apollo-bare.ts');
+      try {
+        await runLoad({ url: b.ready.url, serverPid: b.pid, body: '{"query":"mutation { noop }"}', durationS: SETTINGS.warmupS });
+        const rb = await runLoad({
+          url: b.ready.url,
+          serverPid: b.pid,
+          body: '{"query":"mutation { noop }"}',
+          check: (x) => x.includes('"noop":true'),
+          durationS: SETTINGS.roundS,
+        });
+        out.b = { rps: rb.rps, cpuMsPerReq: rb.cpuMsPerReq };
+      } finally {
+        await b.stop();
+      }
+      for (const db of ['sqlite', 'postgres'] as const) {
+        let schema: string | undefined;
+        const env = gatewayEnv();
+        if (db === 'postgres') {
+          const fresh = await createBenchSchema('bench_pg');
+          schema = fresh.schema;
+          (env as Record<string, string>).BENCH_DATABASE_URL = fresh.url;
+        }
+        const g = await startServer<GatewayReady>('gateway.ts', { env });
+        try {
+          const paymentId = await createOnePayment(g.ready);
+          const all = specs({ url: '' }, { url: '' }, g.ready, paymentId);
+          for (const k of ['c', 'd'] as const) {
+            await runLoad({ ...all[k], durationS: SETTINGS.warmupS });
+            const pg0 = pgCpu();
+            const r = await runLoad({ ...all[k], durationS: SETTINGS.roundS });
+            const good = r.total - r.bad;
+            out.rows.push({
+              db,
+              row: LABELS[k].split(' ')[0],
+              rps: r.rps,
+              p50: r.p50,
+              p99: r.p99,
+              cpuMsPerReq: r.cpuMsPerReq,
+              pgCpuMsPerReq: db === 'postgres' ? (pgCpuSince(pg0) * 1000) / Math.max(1, good) : undefined,
+              bad: r.bad,
+            });
+          }
+          const pg0 = pgCpu();
+          const w = await runWebhooks(g.ready, (n) => seed(g, { n }), {
+            rounds: 1,
+            roundS: SETTINGS.roundS,
+            warmupS: SETTINGS.warmupS,
+            warmupPool: SETTINGS.webhookPool / 2,
+            log: () => undefined,
+          });
+          const events = w.rounds[0]?.applied ?? 0;
+          out.rows.push({
+            db,
+            row: 'webhooks',
+            rps: w.median.appliedPerS,
+            p50: w.median.p50,
+            p99: w.median.p99,
+            cpuMsPerReq: w.median.cpuMsPerEvent,
+            // Includes the seeding between warm-up and round (bulk inserts): an upper bound.
+            pgCpuMsPerReq: db === 'postgres' ? (pgCpuSince(pg0) * 1000) / Math.max(1, events) : undefined,
+            bad: w.rounds[0]?.bad ?? 0,
+          });
+        } finally {
+          await g.stop();
+          if (schema) await dropBenchSchema(schema);
+        }
+      }
+    },
+    'pg',
+  );
+
+  await step(
+    '8. two gateway instances on one PostgreSQL + Redis',
+    async () => {
+      if (!(await postgresReachable(SCALE_POSTGRES_URL))) throw new Error(`PostgreSQL not reachable at ${SCALE_POSTGRES_URL}`);
+      const { schema, url } = await createBenchSchema('bench_two');
+      const env = {
+        ...gatewayEnv(),
+        BENCH_DATABASE_URL: url,
+        REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+        BENCH_REDIS_PREFIX: `bench-two-${Date.now()}:`,
+      };
+      const first = await startServer<GatewayReady>('gateway.ts', { env });
+      const second = await startServer<GatewayReady>('gateway.ts', { env });
+      const rows: NonNullable<Results['twoInstances']> = [];
+      results.twoInstances = rows;
+      try {
+        const paymentId = await createOnePayment(first.ready);
+        const webhookSpec = async (g: ServerChild<GatewayReady>, n: number): Promise<Omit<LoadSpec, 'durationS'>> => {
+          const pool = await seed(first, { n });
+          const last = pool[0];
+          return {
+            url: `${g.ready.url}/webhooks/ucanpay/${g.ready.merchantId}`,
+            serverPid: g.pid,
+            next: () => {
+              // An exhausted pool repeats a payment: its events answer `duplicate` and count as bad.
+              const event = paymentSucceeded(pool.pop() ?? last, g.ready.webhookSecret);
+              return { body: event.body, headers: { 'content-type': 'application/json', 'ucanpay-signature': event.signature } };
+            },
+            check: (body) => body.includes('"outcome":"applied"'),
+          };
+        };
+        const kinds: Array<[string, (g: ServerChild<GatewayReady>, connections: number) => Promise<Omit<LoadSpec, 'durationS'>>]> = [
+          ['(c) payment(id)', async (g, connections) => ({ ...specs({ url: '' }, { url: '' }, g.ready, paymentId).c, connections })],
+          ['(d) createPayment', async (g, connections) => ({ ...specs({ url: '' }, { url: '' }, g.ready, paymentId).d, connections })],
+          ['webhook ingestion', async (g, connections) => ({ ...(await webhookSpec(g, 6_000)), connections })],
+        ];
+        for (const [row, spec] of kinds) {
+          await runLoad({ ...(await spec(first, 10)), durationS: 1 });
+          const one = await runLoad({ ...(await spec(first, 10)), durationS: SETTINGS.roundS });
+          const [a, b] = await Promise.all([
+            spec(first, 5).then((s) => runLoad({ ...s, durationS: SETTINGS.roundS })),
+            spec(second, 5).then((s) => runLoad({ ...s, durationS: SETTINGS.roundS })),
+          ]);
+          rows.push({ row, one: one.rps, two: a.rps + b.rps, ratio: round((a.rps + b.rps) / one.rps, 2), bad: one.bad + a.bad + b.bad });
+        }
+      } finally {
+        await Promise.all([first.stop(), second.stop()]);
+        await dropBenchSchema(schema);
+      }
+    },
+    'two',
+  );
+
+  await step(
+    '9. OpenTelemetry: (c) and (d) with tracing off vs on',
+    async () => {
+      const off = await startServer<GatewayReady>('gateway.ts', { env: gatewayEnv() });
+      const on = await startServer<GatewayReady>('gateway.ts', { env: { ...gatewayEnv(), BENCH_TRACING: '1' } });
+      const rows: NonNullable<Results['tracing']> = [];
+      results.tracing = rows;
+      try {
+        const ids = { off: await createOnePayment(off.ready), on: await createOnePayment(on.ready) };
+        const spec = { off: specs({ url: '' }, { url: '' }, off.ready, ids.off), on: specs({ url: '' }, { url: '' }, on.ready, ids.on) };
+        for (const k of ['c', 'd'] as const) {
+          for (const side of ['off', 'on'] as const) await runLoad({ ...spec[side][k], durationS: SETTINGS.warmupS });
+          const cpu: Record<'off' | 'on', number[]> = { off: [], on: [] };
+          for (let round = 0; round < 2; round++) {
+            // Alternating order, so that drift of the machine hits both alike.
+            for (const side of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+              cpu[side].push((await runLoad({ ...spec[side][k], durationS: SETTINGS.roundS })).cpuMsPerReq);
+            }
+          }
+          const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+          const offMs = mid(cpu.off);
+          const onMs = mid(cpu.on);
+          rows.push({ row: LABELS[k].split(' ')[0], offCpuMsPerReq: offMs, onCpuMsPerReq: onMs, ratio: onMs / offMs, rounds: 2 });
+          log(`  ${LABELS[k].split(' ')[0]}: ${offMs.toFixed(3)} ms CPU/request off, ${onMs.toFixed(3)} on: on/off = ${(onMs / offMs).toFixed(3)}`);
+        }
+      } finally {
+        await off.stop();
+        await on.stop();
+      }
+    },
+    'tracing',
+  );
+
+  await step(
+    '10. outbound webhooks: ingestion without vs with the event log + 1 endpoint, deliveries/s, lag',
+    async () => {
+      results.outbound = await runOutbound(
+        (env) => startServer<GatewayReady>('gateway.ts', { env: { ...gatewayEnv(), ...env } }),
+        (g, n) => seed(g, { n }),
+        { ...SETTINGS, log },
+      );
+    },
+    'outbound',
+  );
 
   const missed = results.overhead && (!results.overhead.ratios.cb.pass || !results.overhead.ratios.db.pass);
   const profileWanted = !argv.has('--no-profile') && (argv.has('--profile') || missed || (ONLY?.includes('profile') ?? false));

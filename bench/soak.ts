@@ -21,7 +21,12 @@ import { paymentSucceeded, postWebhook, closeWebhookAgent } from './lib/webhook-
 import { openMany, Subscriber } from './lib/ws-subscriber';
 import type { SeededPayment } from './servers/gateway';
 
-const minutes = Number(process.argv.slice(2).find((a) => a.startsWith('--minutes='))?.slice('--minutes='.length) ?? 10);
+const minutes = Number(
+  process.argv
+    .slice(2)
+    .find((a) => a.startsWith('--minutes='))
+    ?.slice('--minutes='.length) ?? 10,
+);
 const DURATION_MS = minutes * 60_000;
 const SAMPLE_MS = 10_000;
 const WARMUP_MS = Math.min(120_000, DURATION_MS / 5);
@@ -81,11 +86,12 @@ async function main(): Promise<number> {
       ops++;
       return json.data as any;
     };
-    let pending: SeededPayment[] = [];
-    let paid: Array<SeededPayment & { refunds: number }> = [];
+    const pending: SeededPayment[] = [];
+    const paid: Array<SeededPayment & { refunds: number }> = [];
     const refill = async () => {
       if (pending.length < 50) pending.push(...(await child.call<SeededPayment[]>('seedPayments', { n: 500 }, 120_000)));
-      if (paid.length < 50) paid.push(...(await child.call<SeededPayment[]>('seedPayments', { n: 200, status: 'PAID' }, 120_000)).map((p) => ({ ...p, refunds: 0 })));
+      if (paid.length < 50)
+        paid.push(...(await child.call<SeededPayment[]>('seedPayments', { n: 200, status: 'PAID' }, 120_000)).map((p) => ({ ...p, refunds: 0 })));
     };
     await refill();
     let seq = 0;
@@ -109,9 +115,18 @@ async function main(): Promise<number> {
         await child.call('gc', {});
         const mem = await child.call<NodeJS.MemoryUsage>('memory', {});
         const files = await child.call<{ fds: number; walBytes: number }>('files', {});
-        const s = { atS: (Date.now() - started) / 1000, rssMB: mem.rss / 2 ** 20, heapMB: mem.heapUsed / 2 ** 20, fds: files.fds, walMB: files.walBytes / 2 ** 20, ops };
+        const s = {
+          atS: (Date.now() - started) / 1000,
+          rssMB: mem.rss / 2 ** 20,
+          heapMB: mem.heapUsed / 2 ** 20,
+          fds: files.fds,
+          walMB: files.walBytes / 2 ** 20,
+          ops,
+        };
         samples.push(s);
-        log(`  ${Math.round(s.atS)} s: RSS ${s.rssMB.toFixed(1)} MB, heap ${s.heapMB.toFixed(1)} MB, ${s.fds} fds, WAL ${s.walMB.toFixed(1)} MB, ${ops} operations (${bad} bad)`);
+        log(
+          `  ${Math.round(s.atS)} s: RSS ${s.rssMB.toFixed(1)} MB, heap ${s.heapMB.toFixed(1)} MB, ${s.fds} fds, WAL ${s.walMB.toFixed(1)} MB, ${ops} operations (${bad} bad)`,
+        );
         await new Promise((r) => setTimeout(r, Math.min(SAMPLE_MS, Math.max(0, stopAt - Date.now()))));
       }
     };
@@ -145,7 +160,11 @@ async function main(): Promise<number> {
     const measured = samples.filter((s) => s.atS * 1000 >= WARMUP_MS);
     const xs = measured.map((s) => s.atS);
     const windowS = xs.length ? xs[xs.length - 1] - xs[0] : 0;
-    const growth = (key: 'rssMB' | 'heapMB' | 'fds') => slope(xs, measured.map((s) => s[key])) * windowS;
+    const growth = (key: 'rssMB' | 'heapMB' | 'fds') =>
+      slope(
+        xs,
+        measured.map((s) => s[key]),
+      ) * windowS;
     const result = {
       heapMB: growth('heapMB'),
       rssMB: growth('rssMB'),

@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner, Table, TableIndex, TableUnique } from 'typeorm';
+import { type MigrationInterface, type QueryRunner, Table, TableIndex, TableUnique } from 'typeorm';
 
 /**
  * Merchants, API keys, payments, idempotency keys and the webhook inbox.
@@ -70,9 +70,7 @@ export class InitialSchema1764100000000 implements MigrationInterface {
           ms('updated_at'),
           ms('synced_at', true),
         ],
-        uniques: [
-          new TableUnique({ name: 'uq_payments_merchant_reference', columnNames: ['merchant_id', 'merchant_reference'] }),
-        ],
+        uniques: [new TableUnique({ name: 'uq_payments_merchant_reference', columnNames: ['merchant_id', 'merchant_reference'] })],
         indices: [
           new TableIndex({ name: 'ix_payments_merchant_created', columnNames: ['merchant_id', 'created_at', 'id'] }),
           new TableIndex({ name: 'ix_payments_status_updated', columnNames: ['status', 'updated_at'] }),

@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner, Table, TableIndex, TableUnique } from 'typeorm';
+import { type MigrationInterface, type QueryRunner, Table, TableIndex, TableUnique } from 'typeorm';
 
 /** Refunds of payments, and an index to find an idempotency claim by its resource (Table API: SQLite and PostgreSQL). */
 export class Refunds1764200000000 implements MigrationInterface {

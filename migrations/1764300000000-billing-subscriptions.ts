@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner, Table, TableIndex, TableUnique } from 'typeorm';
+import { type MigrationInterface, type QueryRunner, Table, TableIndex, TableUnique } from 'typeorm';
 
 /** Billing subscriptions and their charges (Table API: runs on SQLite and PostgreSQL). */
 export class BillingSubscriptions1764300000000 implements MigrationInterface {
@@ -43,9 +43,7 @@ export class BillingSubscriptions1764300000000 implements MigrationInterface {
           ms('updated_at'),
           ms('synced_at', true),
         ],
-        uniques: [
-          new TableUnique({ name: 'uq_billing_subscriptions_merchant_reference', columnNames: ['merchant_id', 'merchant_reference'] }),
-        ],
+        uniques: [new TableUnique({ name: 'uq_billing_subscriptions_merchant_reference', columnNames: ['merchant_id', 'merchant_reference'] })],
         indices: [
           new TableIndex({ name: 'ix_billing_subscriptions_merchant_created', columnNames: ['merchant_id', 'created_at', 'id'] }),
           new TableIndex({ name: 'ix_billing_subscriptions_customer', columnNames: ['merchant_id', 'customer_id'] }),

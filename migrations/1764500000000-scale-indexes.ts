@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner, TableIndex } from 'typeorm';
+import { type MigrationInterface, type QueryRunner, TableIndex } from 'typeorm';
 
 /**
  * Indexes for cost that stays flat as the data grows (Table API: SQLite and
@@ -27,7 +27,10 @@ export class ScaleIndexes1764500000000 implements MigrationInterface {
   name = 'ScaleIndexes1764500000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.createIndex('payments', new TableIndex({ name: 'ix_payments_merchant_status_created', columnNames: ['merchant_id', 'status', 'created_at', 'id'] }));
+    await q.createIndex(
+      'payments',
+      new TableIndex({ name: 'ix_payments_merchant_status_created', columnNames: ['merchant_id', 'status', 'created_at', 'id'] }),
+    );
     await q.dropIndex('payments', 'ix_payments_merchant_created');
     await q.createIndex('payments', new TableIndex({ name: 'ix_payments_merchant_created', columnNames: ['merchant_id', 'created_at', 'id'] }));
     await q.dropIndex('payments', 'ix_payments_provider_order');

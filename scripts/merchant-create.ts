@@ -63,7 +63,8 @@ export async function createMerchantAccount(
       signal: AbortSignal.timeout(10_000),
     });
     const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-    if (res.status !== 201) throw new Error(`the sandbox refused the merchant (HTTP ${res.status}): ${JSON.stringify((body as { error?: unknown }).error ?? body)}`);
+    if (res.status !== 201)
+      throw new Error(`the sandbox refused the merchant (HTTP ${res.status}): ${JSON.stringify((body as { error?: unknown }).error ?? body)}`);
     ucanpay = { merchantId: String(body.merchant_id), secretKey: String(body.secret_key), webhookSecret: String(body.webhook_secret) };
   } else {
     const { merchantId, secretKey, webhookSecret } = input.ucanpay ?? {};

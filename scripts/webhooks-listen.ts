@@ -51,7 +51,9 @@ async function main(): Promise<void> {
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
       try {
         const event = (verifier ? verifier.verify(body, headers) : JSON.parse(body)) as { id: string; type: string; objectId?: string; objectVersion?: number };
-        console.log(`${new Date().toISOString()}  ${verifier ? 'verified' : 'NOT VERIFIED (no secret)'}  ${event.type}  ${event.objectId ?? ''} v${event.objectVersion ?? '?'}  webhook-id ${headers['webhook-id']}`);
+        console.log(
+          `${new Date().toISOString()}  ${verifier ? 'verified' : 'NOT VERIFIED (no secret)'}  ${event.type}  ${event.objectId ?? ''} v${event.objectVersion ?? '?'}  webhook-id ${headers['webhook-id']}`,
+        );
         console.log(JSON.stringify(event, null, 2));
         res.writeHead(204).end();
       } catch (error) {
@@ -78,7 +80,11 @@ async function main(): Promise<void> {
     endpointId = created.createWebhookEndpoint.endpoint.id;
     verifier = new Webhook(created.createWebhookEndpoint.secret);
     console.log(`registered endpoint ${endpointId} for ${eventTypes.join(', ')} at ${gatewayUrl}; its secret stays in this process`);
-    const ping = await graphql<{ testWebhookEndpoint: { status: string } }>('mutation($id: ID!) { testWebhookEndpoint(id: $id) { status } }', { id: endpointId }, key);
+    const ping = await graphql<{ testWebhookEndpoint: { status: string } }>(
+      'mutation($id: ID!) { testWebhookEndpoint(id: $id) { status } }',
+      { id: endpointId },
+      key,
+    );
     console.log(`ping: ${ping.testWebhookEndpoint.status}`);
   } else if (!verifier) {
     console.log('no API key (GATEWAY_API_KEY or ./data/demo-merchant-api-key) and no WEBHOOK_SECRET: register this URL yourself:');

@@ -128,7 +128,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     let mutationLimiter: MutationRateLimiter | undefined;
     if (config.redisUrl && redisBus && config.rateLimit.mutationsPerMinute > 0) {
       const redis = await connectRateLimitRedis(config.redisUrl);
-      cleanup.push(() => redis.quit().then(() => undefined, () => redis.disconnect()));
+      cleanup.push(() =>
+        redis.quit().then(
+          () => undefined,
+          () => redis.disconnect(),
+        ),
+      );
       mutationLimiter = new MutationRateLimiter(
         new RedisRateLimiter(redis, config.rateLimit.mutationsPerMinute, {
           keyPrefix: `${redisBus.channelPrefix}ratelimit:mutations:`,
@@ -309,7 +314,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
         const finished = await Promise.race([
           // Background loops stop between items; requests finish (a createPayment that called UCanPay saves its answer).
-          Promise.all([httpDrain.idle(), services.reconciliation.stop(), services.retention.stop(), services.webhookDeliveries.stop()]).then(() => true as const),
+          Promise.all([httpDrain.idle(), services.reconciliation.stop(), services.retention.stop(), services.webhookDeliveries.stop()]).then(
+            () => true as const,
+          ),
           deadline,
         ]);
         clearTimeout(timer);

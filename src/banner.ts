@@ -6,7 +6,10 @@ import type { Config } from './config';
  * printed only outside production and only when the key is the generated one
  * (an operator who set DEMO_MERCHANT_API_KEY knows it; a log collector should not).
  */
-export function startBanner(app: Pick<App, 'url' | 'graphqlUrl' | 'wsUrl' | 'ideUrl' | 'sandboxIdeUrl' | 'production' | 'ucanpayUrl' | 'sandbox' | 'demo'>, config: Config): string {
+export function startBanner(
+  app: Pick<App, 'url' | 'graphqlUrl' | 'wsUrl' | 'ideUrl' | 'sandboxIdeUrl' | 'production' | 'ucanpayUrl' | 'sandbox' | 'demo'>,
+  config: Config,
+): string {
   const db = config.database.type === 'sqlite' ? `SQLite ${config.database.path} (synchronous=${config.database.synchronous})` : 'PostgreSQL';
   const row = (label: string, value: string) => `  ${`${label}:`.padEnd(39)}${value}`;
   const lines = ['', 'UCanPay GraphQL Gateway is running'];

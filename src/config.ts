@@ -11,7 +11,12 @@ export interface Config {
   publicUrl: string;
   logLevel: string;
   database:
-    | { type: 'sqlite'; path: string; synchronous: 'FULL' | 'NORMAL'; /** How long a statement waits for another connection's lock before failing with DATABASE_BUSY (default 5000). */ busyTimeoutMs?: number }
+    | {
+        type: 'sqlite';
+        path: string;
+        synchronous: 'FULL' | 'NORMAL' /** How long a statement waits for another connection's lock before failing with DATABASE_BUSY (default 5000). */;
+        busyTimeoutMs?: number;
+      }
     | { type: 'postgres'; url: string; schema?: string };
   redisUrl?: string;
   ucanpay: {
@@ -361,7 +366,8 @@ export function loadConfig(env: Env = process.env): Config {
     .map((file) => file.trim())
     .filter(Boolean)
     .map((file) => path.resolve(file));
-  if (manifests.length && policy === 'off') problems.push('TRUSTED_DOCUMENTS_MANIFESTS needs TRUSTED_DOCUMENTS other than off (documentId is not accepted when off)');
+  if (manifests.length && policy === 'off')
+    problems.push('TRUSTED_DOCUMENTS_MANIFESTS needs TRUSTED_DOCUMENTS other than off (documentId is not accepted when off)');
   for (const file of manifests) {
     try {
       readManifest(file);
@@ -439,7 +445,9 @@ export function loadConfig(env: Env = process.env): Config {
     fanoutBatch: int('EVENTS_FANOUT_BATCH', d.fanoutBatch, 1, 1_000_000),
   };
   if (config.limits.requestTimeoutMs < config.limits.headersTimeoutMs) {
-    problems.push(`HTTP_REQUEST_TIMEOUT_MS (${config.limits.requestTimeoutMs}) must not be shorter than HTTP_HEADERS_TIMEOUT_MS (${config.limits.headersTimeoutMs})`);
+    problems.push(
+      `HTTP_REQUEST_TIMEOUT_MS (${config.limits.requestTimeoutMs}) must not be shorter than HTTP_HEADERS_TIMEOUT_MS (${config.limits.headersTimeoutMs})`,
+    );
   }
 
   if (problems.length) throw new ConfigError(problems);

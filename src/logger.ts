@@ -9,7 +9,8 @@ export type { Logger };
  * (secretKey, webhookSecret, clientSecret, ucanpaySecretKey…), apiKey or
  * api_key, pepper, password, token or signature (UCanPay-Signature).
  */
-const SECRET_FIELD = /"([^"\\]*?(?:authorization|cookie|secret|api[_-]?key|x-auth|idempotency[_-]?key|pepper|password|token|signature)[^"\\]*)":"(?:[^"\\]|\\.)*"/gi;
+const SECRET_FIELD =
+  /"([^"\\]*?(?:authorization|cookie|secret|api[_-]?key|x-auth|idempotency[_-]?key|pepper|password|token|signature)[^"\\]*)":"(?:[^"\\]|\\.)*"/gi;
 
 /**
  * Applied to every serialized line: credential fields by name, then

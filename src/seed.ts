@@ -46,7 +46,8 @@ export async function ensureDemoMerchant(config: Config, merchants: MerchantServ
   if (config.nodeEnv === 'production') return { merchantId: DEMO_MERCHANT_ID, ucanpayMerchantId, apiKeyGenerated: false };
   const keyFile = path.join(dataDir, 'demo-merchant-api-key');
   const saved = fs.existsSync(keyFile) ? fs.readFileSync(keyFile, 'utf8').trim() : '';
-  if (saved && (await merchants.hasApiKey(DEMO_MERCHANT_ID, saved))) return { merchantId: DEMO_MERCHANT_ID, ucanpayMerchantId, apiKey: saved, apiKeyGenerated: true };
+  if (saved && (await merchants.hasApiKey(DEMO_MERCHANT_ID, saved)))
+    return { merchantId: DEMO_MERCHANT_ID, ucanpayMerchantId, apiKey: saved, apiKeyGenerated: true };
   const apiKey = await merchants.issueApiKey(DEMO_MERCHANT_ID);
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(keyFile, `${apiKey}\n`, { mode: 0o600 });

@@ -28,7 +28,9 @@ export default function setup(): () => void {
         ...leaks.slice(0, 20).map((l) => `  ${l.secret} in ${path.basename(l.file)} line ${l.line}`),
         ...exposed.slice(0, 20).map((e) => `  an unredacted ${e.what} in ${path.basename(e.file)} line ${e.line}`),
       ].join('\n');
-      throw new Error(`${summary}: ${leaks.length} secret(s) and ${exposed.length} unredacted credential field(s) found in the logs (kept in ${dir}):\n${list}`);
+      throw new Error(
+        `${summary}: ${leaks.length} secret(s) and ${exposed.length} unredacted credential field(s) found in the logs (kept in ${dir}):\n${list}`,
+      );
     }
     process.stdout.write(`${summary}: no secret found${process.env.KEEP_TEST_LOGS ? ` (logs kept in ${dir})` : ''}\n`);
     if (!process.env.KEEP_TEST_LOGS) fs.rmSync(dir, { recursive: true, force: true });

@@ -21,8 +21,7 @@ export interface DiskProbe {
 export async function probeDisk(maxMs = 1500): Promise<DiskProbe> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucanpay-bench-disk-'));
   const db = new sqlite3.Database(path.join(dir, 'probe.sqlite'));
-  const run = (sql: string, params: unknown[] = []) =>
-    new Promise<void>((resolve, reject) => db.run(sql, params, (err) => (err ? reject(err) : resolve())));
+  const run = (sql: string, params: unknown[] = []) => new Promise<void>((resolve, reject) => db.run(sql, params, (err) => (err ? reject(err) : resolve())));
   try {
     await run('PRAGMA journal_mode = WAL');
     await run('PRAGMA synchronous = FULL');

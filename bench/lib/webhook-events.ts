@@ -39,7 +39,10 @@ export function paymentSucceeded(p: PaymentRef, secret: string): { body: string;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
 /** POSTs one webhook; resolves with the status, the outcome and the time the request was handed to the socket. */
-export function postWebhook(url: string, event: { body: string; signature: string }): Promise<{ status: number; outcome?: string; sentAt: number; ackAt: number }> {
+export function postWebhook(
+  url: string,
+  event: { body: string; signature: string },
+): Promise<{ status: number; outcome?: string; sentAt: number; ackAt: number }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,

@@ -37,8 +37,7 @@ export async function runNPlusOne(child: ServerChild<GatewayReady>, refundsEach:
   const cases: NPlusOneCase[] = [];
   for (const first of [10, 50]) {
     const body = JSON.stringify({ query: PAYMENTS_WITH_REFUNDS, variables: { first } });
-    const post = () =>
-      fetch(gw.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.apiKey}` }, body });
+    const post = () => fetch(gw.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.apiKey}` }, body });
     const warm = (await (await post()).json()) as { data?: Data; errors?: unknown };
     if (warm.errors) throw new Error(JSON.stringify(warm.errors));
     checkData(warm.data, first, refundsEach);
@@ -55,7 +54,12 @@ export async function runNPlusOne(child: ServerChild<GatewayReady>, refundsEach:
       });
       if (run.errors.length) throw new Error(run.errors.join('; '));
       checkData(run.data, first, refundsEach);
-      cases.push({ first, path: batched ? 'in-process, DataLoader' : 'in-process, WITHOUT DataLoader', queries: run.statements.length, statements: run.statements });
+      cases.push({
+        first,
+        path: batched ? 'in-process, DataLoader' : 'in-process, WITHOUT DataLoader',
+        queries: run.statements.length,
+        statements: run.statements,
+      });
     }
   }
   const http = cases.filter((c) => c.path.startsWith('HTTP'));

@@ -168,7 +168,9 @@ export async function runOutbound(
     receiver.lagsMs.length = 0;
     const liveRound = await ingestRound(live, options.roundS, drain);
     const liveLag = lagOf(receiver.lagsMs);
-    options.log(`  with the worker delivering: ${liveRound.cpuMsPerEvent.toFixed(3)} ms CPU/event (its delivery included), ${liveRound.applied} events; commit → 2xx p50 ${liveLag.p50} ms, p99 ${liveLag.p99} ms`);
+    options.log(
+      `  with the worker delivering: ${liveRound.cpuMsPerEvent.toFixed(3)} ms CPU/event (its delivery included), ${liveRound.applied} events; commit → 2xx p50 ${liveLag.p50} ms, p99 ${liveLag.p99} ms`,
+    );
 
     const events = options.roundS >= 3 ? 5000 : 1000;
     receiver.lagsMs.length = 0;
@@ -179,11 +181,17 @@ export async function runOutbound(
     if (!(await receiver.waitFor(before + events, 120_000))) throw new Error(`only ${receiver.count - before} of ${events} bulk deliveries arrived`);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(live.pid) - cpu0;
-    options.log(`  deliveries: ${events} events recorded at once, delivered in ${seconds.toFixed(2)} s = ${Math.round(events / seconds)}/s, ${((cpu * 1000) / events).toFixed(3)} ms gateway CPU per event (recording included)`);
+    options.log(
+      `  deliveries: ${events} events recorded at once, delivered in ${seconds.toFixed(2)} s = ${Math.round(events / seconds)}/s, ${((cpu * 1000) / events).toFixed(3)} ms gateway CPU per event (recording included)`,
+    );
     return {
       ingestion: {
         rounds,
-        cpuMsPerEvent: { without: median(rounds.map((r) => r.without)), logOnly: median(rounds.map((r) => r.logOnly)), with: median(rounds.map((r) => r.with)) },
+        cpuMsPerEvent: {
+          without: median(rounds.map((r) => r.without)),
+          logOnly: median(rounds.map((r) => r.logOnly)),
+          with: median(rounds.map((r) => r.with)),
+        },
         ratio,
         target: { ratio: 1.25, pass: ratio <= 1.25 },
       },

@@ -19,7 +19,8 @@ export const LABELS: Record<Key, string> = {
 /** The scenarios of each round, in order (reversed every other round). */
 export const KEYS: Key[] = ['a', 'b', 'f', 'c0', 'c', 'd', 's'];
 
-export const PAYMENT_QUERY = 'query Payment($id: ID!) { payment(id: $id) { id status amount currency description merchantReference version createdAt updatedAt } }';
+export const PAYMENT_QUERY =
+  'query Payment($id: ID!) { payment(id: $id) { id status amount currency description merchantReference version createdAt updatedAt } }';
 export const CREATE_PAYMENT =
   'mutation Create($input: CreatePaymentInput!) { createPayment(input: $input) { __typename ... on CreatePaymentPayload { replayed payment { id status checkoutUrl version } } ... on ErrorResult { code message } } }';
 
@@ -167,5 +168,18 @@ export async function runOverhead(
     c0b: cpuRatio('c0', 'b'),
     cc0: cpuRatio('c', 'c0'),
   };
-  return { rounds, median: med, cpuRatios, ratios: { cb: ratio('c', 'b', 0.6), db: ratio('d', 'b', 0.15), ba: ratio('b', 'a', null), sb: ratio('s', 'b', null), fb: ratio('f', 'b', null), c0b: ratio('c0', 'b', null), cc0: ratio('c', 'c0', null) } };
+  return {
+    rounds,
+    median: med,
+    cpuRatios,
+    ratios: {
+      cb: ratio('c', 'b', 0.6),
+      db: ratio('d', 'b', 0.15),
+      ba: ratio('b', 'a', null),
+      sb: ratio('s', 'b', null),
+      fb: ratio('f', 'b', null),
+      c0b: ratio('c0', 'b', null),
+      cc0: ratio('c', 'c0', null),
+    },
+  };
 }

@@ -120,7 +120,7 @@ const Q = {
 
 /** The big merchant's n-th seeded payment number (n % 10 < 9 belongs to it). */
 const bigPayment = (i: number, n: number) => {
-  let k = Math.floor(((i * 7919) % n + n) % n);
+  let k = Math.floor((((i * 7919) % n) + n) % n);
   while (k % 10 >= 9) k = (k + 1) % n;
   return k;
 };
@@ -179,8 +179,10 @@ export async function runScaleOnce(options: {
       'payments(status: PAID)': async () => (await gql(ready, Q.payments, { first: 50, status: 'PAID' })).data?.payments?.edges?.length === 50,
       'payments(created window)': async () => (await gql(ready, Q.payments, { first: 50, ...windowVars })).data?.payments?.edges?.length === 50,
       'payments, 100th page by cursor': async () => (await gql(ready, Q.payments, { first: 50, after: cursor })).data?.payments?.edges?.length === 50,
-      'refunds(paymentId)': async (i) => (await gql(ready, Q.refunds, { paymentId: `pay_${pad26(refundPayments[i % refundPayments.length])}` })).data?.refunds?.edges?.length > 0,
-      'subscriptions(customerId)': async (i) => (await gql(ready, Q.subscriptions, { customerId: `cus_${customers[i % customers.length]}` })).data?.subscriptions?.edges?.length > 0,
+      'refunds(paymentId)': async (i) =>
+        (await gql(ready, Q.refunds, { paymentId: `pay_${pad26(refundPayments[i % refundPayments.length])}` })).data?.refunds?.edges?.length > 0,
+      'subscriptions(customerId)': async (i) =>
+        (await gql(ready, Q.subscriptions, { customerId: `cus_${customers[i % customers.length]}` })).data?.subscriptions?.edges?.length > 0,
       'webhook apply': async (i) => {
         const p = pending[i % pending.length];
         const event = paymentSucceeded(
@@ -219,7 +221,14 @@ export async function runScaleOnce(options: {
       }
       const cpuMsPerOp = ((cpuSeconds(ready.pid) - cpu0) * 1000) / count;
       const pgCpuMsPerOp = options.db === 'postgres' ? (pgCpuSince(pg0) * 1000) / count : undefined;
-      ops[name] = { p50: round(percentile(ms, 50), 3), p99: round(percentile(ms, 99), 3), n: count, cpuMsPerOp: round(cpuMsPerOp, 3), pgCpuMsPerOp: pgCpuMsPerOp === undefined ? undefined : round(pgCpuMsPerOp, 3), bad };
+      ops[name] = {
+        p50: round(percentile(ms, 50), 3),
+        p99: round(percentile(ms, 99), 3),
+        n: count,
+        cpuMsPerOp: round(cpuMsPerOp, 3),
+        pgCpuMsPerOp: pgCpuMsPerOp === undefined ? undefined : round(pgCpuMsPerOp, 3),
+        bad,
+      };
     }
     for (const [name, cmd] of [
       ['reconciliation due rows', 'reconcileDue'],

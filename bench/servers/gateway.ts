@@ -252,7 +252,14 @@ async function main() {
           await a.db.transaction(async (tx) => {
             for (let i = done; i < Math.min(args.n, done + args.perTransaction); i++) {
               const id = newId('pay');
-              await a.services.eventLog.record(tx, { merchantId: a.demo.merchantId, type: 'payment.paid', objectType: 'payment', objectId: id, objectVersion: 2, data: { id, status: 'PAID', version: 2 } });
+              await a.services.eventLog.record(tx, {
+                merchantId: a.demo.merchantId,
+                type: 'payment.paid',
+                objectType: 'payment',
+                objectId: id,
+                objectVersion: 2,
+                data: { id, status: 'PAID', version: 2 },
+              });
             }
           });
         }

@@ -28,7 +28,7 @@ export function serve(handlers: Record<string, Handler>, onStop: () => Promise<v
       const result = await handler(message.args);
       process.send?.({ type: 'reply', id: message.id, ok: true, result });
     } catch (error) {
-      process.send?.({ type: 'reply', id: message.id, ok: false, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+      process.send?.({ type: 'reply', id: message.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     }
   });
   return {
@@ -40,6 +40,6 @@ export function serve(handlers: Record<string, Handler>, onStop: () => Promise<v
 
 /** Reports a start failure to the runner and exits. */
 export function failed(error: unknown): never {
-  process.send?.({ type: 'failed', error: error instanceof Error ? error.stack ?? error.message : String(error) });
+  process.send?.({ type: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   process.exit(1);
 }

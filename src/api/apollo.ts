@@ -131,9 +131,7 @@ export function createApollo(schema: GraphQLSchema, options: ApolloOptions): Apo
       gatewayPlugin(options.mutationLimiter ?? new MutationRateLimiter(options.mutationsPerMinute ?? 0)),
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       ...(options.plugins ?? []),
-      showLandingPage
-        ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
-        : ApolloServerPluginLandingPageDisabled(),
+      showLandingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
 }

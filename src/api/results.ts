@@ -1,11 +1,7 @@
 import type { CreatePaymentOutcome } from '../services/payment.service';
 import type { RefundPaymentOutcome } from '../services/refund.service';
 import type { CreateRefused, ProviderRefused } from '../services/idempotent-create';
-import type {
-  CancelSubscriptionOutcome,
-  CreateSubscriptionOutcome,
-  UpdateSubscriptionOutcome,
-} from '../services/billing-subscription.service';
+import type { CancelSubscriptionOutcome, CreateSubscriptionOutcome, UpdateSubscriptionOutcome } from '../services/billing-subscription.service';
 import {
   IdempotencyConflictError,
   MerchantReferenceInUseError,

@@ -22,7 +22,17 @@ export const SCHEMA_FILE = path.resolve(__dirname, '../../schema/schema.graphql'
  */
 export async function buildGatewaySchema(options: { emit?: boolean; emitTo?: string } = {}): Promise<GraphQLSchema> {
   const schema = await buildSchema({
-    resolvers: [PaymentResolver, RefundResolver, BillingSubscriptionResolver, NodeResolver, EventResolver, PaymentTimelineResolver, RefundTimelineResolver, SubscriptionTimelineResolver, WebhookEndpointResolver],
+    resolvers: [
+      PaymentResolver,
+      RefundResolver,
+      BillingSubscriptionResolver,
+      NodeResolver,
+      EventResolver,
+      PaymentTimelineResolver,
+      RefundTimelineResolver,
+      SubscriptionTimelineResolver,
+      WebhookEndpointResolver,
+    ],
     validate: false,
     // Every subscription brings its own `subscribe` (access check, current state
     // first, version order); type-graphql's topic-based pubsub is never used.
@@ -40,8 +50,7 @@ export async function buildGatewaySchema(options: { emit?: boolean; emitTo?: str
     'Reads. Every query needs credentials: the merchant API key, or a payment’s clientSecret for that one payment and its refunds.';
   schema.getMutationType()!.description =
     'Writes. Money-moving mutations are idempotent (idempotencyKey or the Idempotency-Key header) and return typed results.';
-  schema.getSubscriptionType()!.description =
-    'Live updates over graphql-ws on the same URL: the object now, then every change once, in version order.';
+  schema.getSubscriptionType()!.description = 'Live updates over graphql-ws on the same URL: the object now, then every change once, in version order.';
   if (options.emit) await emitSchemaDefinitionFile(options.emitTo ?? SCHEMA_FILE, schema, { sortedSchema: true });
   return schema;
 }

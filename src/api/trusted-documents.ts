@@ -100,8 +100,7 @@ export function apqHashOf(extensions: unknown): unknown {
 
 export type DocumentVerdict =
   /** Run the request; with `text`, as this trusted document (its `documentId` or APQ hash resolved). */
-  | { ok: true; text?: string }
-  | { ok: false; error: GatewayError; status: number };
+  { ok: true; text?: string } | { ok: false; error: GatewayError; status: number };
 
 /** The trusted documents (gateway's own manifest + the merchant's) and the policy that applies them. */
 export class TrustedDocuments {
@@ -155,7 +154,10 @@ export class TrustedDocuments {
       }
       const text = this.byId.get(documentId);
       if (text === undefined) {
-        return refuse('TRUSTED_DOCUMENT_NOT_FOUND', `documentId "${documentId.slice(0, 80)}" is not a trusted document of this gateway: ship the manifest of this client build (TRUSTED_DOCUMENTS_MANIFESTS)`);
+        return refuse(
+          'TRUSTED_DOCUMENT_NOT_FOUND',
+          `documentId "${documentId.slice(0, 80)}" is not a trusted document of this gateway: ship the manifest of this client build (TRUSTED_DOCUMENTS_MANIFESTS)`,
+        );
       }
       return { ok: true, text };
     }

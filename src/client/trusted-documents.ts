@@ -7,7 +7,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
  */
 export function documentIdOf(document: TypedDocumentNode<any, any>): string {
   const id = (document as { __meta__?: { hash?: unknown } }).__meta__?.hash;
-  if (typeof id !== 'string') throw new Error('this document has no __meta__.hash: generate it with the client preset\'s persistedDocuments option');
+  if (typeof id !== 'string') throw new Error("this document has no __meta__.hash: generate it with the client preset's persistedDocuments option");
   return id;
 }
 

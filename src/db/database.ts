@@ -94,11 +94,7 @@ export class Database {
    * read a row, inside a transaction or not (docs/architecture.md).
    * Anything but plain string values on plain columns goes to TypeORM.
    */
-  async findOneBy<T extends ObjectLiteral>(
-    target: EntityTarget<T>,
-    where: Partial<T>,
-    options: { tx?: Tx; forUpdate?: boolean } = {},
-  ): Promise<T | null> {
+  async findOneBy<T extends ObjectLiteral>(target: EntityTarget<T>, where: Partial<T>, options: { tx?: Tx; forUpdate?: boolean } = {}): Promise<T | null> {
     const manager = options.tx?.manager ?? this.manager;
     const metadata = this.dataSource.getMetadata(target);
     const keys = Object.keys(where);
@@ -119,11 +115,7 @@ export class Database {
   }
 
   /** `findOneBy`, or TypeORM's EntityNotFoundError (as `findOneOrFail` throws). */
-  async findOneByOrFail<T extends ObjectLiteral>(
-    target: EntityTarget<T>,
-    where: Partial<T>,
-    options: { tx?: Tx; forUpdate?: boolean } = {},
-  ): Promise<T> {
+  async findOneByOrFail<T extends ObjectLiteral>(target: EntityTarget<T>, where: Partial<T>, options: { tx?: Tx; forUpdate?: boolean } = {}): Promise<T> {
     const found = await this.findOneBy(target, where, options);
     if (found === null) throw new EntityNotFoundError(target, { where });
     return found;
@@ -166,9 +158,7 @@ export class Database {
 
   private async run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     const callbacks: Array<() => void | Promise<void>> = [];
-    const value = await this.dataSource.transaction((manager) =>
-      work({ manager, afterCommit: (fn) => void callbacks.push(fn) }),
-    );
+    const value = await this.dataSource.transaction((manager) => work({ manager, afterCommit: (fn) => void callbacks.push(fn) }));
     this.stats.transactions++;
     this.stats.commits++;
     if (this.kind === 'sqlite') this.observer?.commit(1);
@@ -261,4 +251,3 @@ async function runAfterCommit(callbacks: Array<() => void | Promise<void>>): Pro
     }
   }
 }
-

@@ -44,7 +44,7 @@ export const THROWN_ERROR_CODES = {
 export type ThrownErrorCode = keyof typeof THROWN_ERROR_CODES;
 
 export function isThrownErrorCode(code: unknown): code is ThrownErrorCode {
-  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(THROWN_ERROR_CODES, code);
+  return typeof code === 'string' && Object.hasOwn(THROWN_ERROR_CODES, code);
 }
 
 export interface GatewayErrorDetails {
@@ -100,4 +100,3 @@ export type ProviderFailure =
   | { kind: 'refused'; providerCode: string; message: string; error: GatewayError }
   /** Throw `error`; nothing is recorded as failed and the idempotency key is released. */
   | { kind: 'thrown'; error: GatewayError };
-

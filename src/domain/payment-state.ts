@@ -6,15 +6,7 @@ import { StateMachine, type TransitionTable } from './state-machine';
  * `PAYMENT_MACHINE.allows` (services/versioned.ts refuses anything else), so
  * a late or duplicated webhook can never move a paid payment back to pending.
  */
-export const PAYMENT_STATUSES = [
-  'PENDING',
-  'PAID',
-  'FAILED',
-  'CANCELLED',
-  'EXPIRED',
-  'PARTIALLY_REFUNDED',
-  'REFUNDED',
-] as const;
+export const PAYMENT_STATUSES = ['PENDING', 'PAID', 'FAILED', 'CANCELLED', 'EXPIRED', 'PARTIALLY_REFUNDED', 'REFUNDED'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 const TRANSITIONS: TransitionTable<PaymentStatus> = {

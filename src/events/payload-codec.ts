@@ -41,7 +41,7 @@ export function decodePayload(raw: string | Buffer): unknown {
     let holder = payload as Record<string, unknown> | null;
     for (const key of path.slice(0, -1)) holder = holder && typeof holder === 'object' ? (holder[String(key)] as Record<string, unknown>) : null;
     const last = String(path[path.length - 1]);
-    if (holder && typeof holder === 'object' && Object.prototype.hasOwnProperty.call(holder, last)) {
+    if (holder && typeof holder === 'object' && Object.hasOwn(holder, last)) {
       holder[last] = reviveDate(holder[last]);
     }
   }

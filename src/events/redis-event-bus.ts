@@ -187,7 +187,10 @@ export async function createRedisEventBus(options: RedisEventBusOptions): Promis
         client.status !== 'ready'
           ? Promise.resolve(false)
           : Promise.race([
-              client.ping().then(() => true, () => false),
+              client.ping().then(
+                () => true,
+                () => false,
+              ),
               new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
             ]);
       const [p, s] = await Promise.all([answer(publisher), answer(subscriber)]);

@@ -1,5 +1,4 @@
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** What came back: UCanPay's checkout adds order_id/out_trade_no for a payment, subscription_id/out_subscription_no for a mandate. */
 export function returnKind(params: URLSearchParams): 'payment' | 'subscription' | 'unknown' {
@@ -10,7 +9,7 @@ export function returnKind(params: URLSearchParams): 'payment' | 'subscription' 
 
 const ADVICE = {
   payment:
-    "The URL is only a hint: ask the gateway for the payment's status (query <code>payment(id: \"pay_…\") { id status }</code> or subscribe to <code>paymentUpdated(id: \"pay_…\")</code>, with the id createPayment returned).",
+    'The URL is only a hint: ask the gateway for the payment\'s status (query <code>payment(id: "pay_…") { id status }</code> or subscribe to <code>paymentUpdated(id: "pay_…")</code>, with the id createPayment returned).',
   subscription:
     'The URL is only a hint: ask the gateway for the subscription (query <code>subscription(id: "sub_…") { id status currentPeriodEnd }</code> or subscribe to <code>subscriptionUpdated(id: "sub_…")</code>, with the id createSubscription returned). Once the mandate is authorized it becomes TRIALING or ACTIVE.',
   unknown:

@@ -20,7 +20,7 @@ export function createGraphqlHandler(
   } & VariablesLimits,
 ) {
   return async (req: IncomingMessage, res: ServerResponse, search: string): Promise<void> => {
-    let body: unknown = undefined;
+    let body: unknown;
     let variables: unknown;
     if (req.method === 'POST') {
       let raw: Buffer;

@@ -34,7 +34,10 @@ export class SubscriptionLimiter {
     let ops = this.byConnection.get(connection);
     if (!ops) this.byConnection.set(connection, (ops = new Map()));
     if (ops.size >= this.limits.subscriptionsPerConnection) {
-      return refusal(`this connection already has ${ops.size} active subscriptions (limit ${this.limits.subscriptionsPerConnection}); complete one first`, this.limits.subscriptionsPerConnection);
+      return refusal(
+        `this connection already has ${ops.size} active subscriptions (limit ${this.limits.subscriptionsPerConnection}); complete one first`,
+        this.limits.subscriptionsPerConnection,
+      );
     }
     const key = principal ? (principal.kind === 'client' ? `client:${principal.paymentId}` : `merchant:${principal.merchantId}`) : '';
     if (key) {

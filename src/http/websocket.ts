@@ -74,7 +74,10 @@ export function attachGraphqlWs(
     socket.emit = ((event: string | symbol, ...args: unknown[]) => {
       const code = (args[0] as { code?: unknown } | undefined)?.code;
       if (event === 'error' && typeof code === 'string' && code.startsWith('WS_ERR_')) {
-        options.log.info({ requestId: requestIdOf(request), code, message: (args[0] as Error).message }, 'graphql-ws: client sent an invalid frame; connection closed');
+        options.log.info(
+          { requestId: requestIdOf(request), code, message: (args[0] as Error).message },
+          'graphql-ws: client sent an invalid frame; connection closed',
+        );
         return true;
       }
       return emit(event, ...args);
@@ -113,73 +116,77 @@ export function attachGraphqlWs(
   const contextOf = (ctx: { connectionParams?: unknown; extra: { request: http.IncomingMessage } }) =>
     options.buildContext((connectionAuthorization(ctx.connectionParams) as { header: string }).header, ctx.extra.request);
   const disposable = useServer(
-    withSubscriptionLimits<Record<string, unknown> | undefined, Extra>({
-      schema,
-      onConnect: async (ctx) => {
-        const credentials = connectionAuthorization(ctx.connectionParams);
-        const refused =
-          'refused' in credentials
-            ? credentials.refused
-            : (await options.principalOf(credentials.header))
-              ? undefined
-              : 'unknown';
-        if (!refused) return true;
-        options.log.info(
-          { requestId: requestIdOf(ctx.extra.request), credentials: refused, closeCode: WS_FORBIDDEN },
-          'graphql-ws: connection_init refused (no valid API key or client secret); closed 4403 Forbidden',
-        );
-        return false;
-      },
-      context: (ctx) => contextOf(ctx),
-      onSubscribe: async (ctx, _id, payload) => {
-        // Trusted documents: the same wire format as HTTP's body (graphql-ws needs `query` to be a
-        // string: send ""). The context is built here only when the policy needs the principal.
-        let query = payload.query;
-        let contextValue: Promise<GatewayContext> | undefined;
-        if (options.trustedDocuments) {
-          const contextOnce = () => (contextValue ??= contextOf(ctx));
-          const { documentId } = payload as { documentId?: unknown };
-          const verdict = await options.trustedDocuments.check(
-            { documentId, query, apqHash: apqHashOf(payload.extensions) },
-            async () => (await contextOnce()).principal,
+    withSubscriptionLimits<Record<string, unknown> | undefined, Extra>(
+      {
+        schema,
+        onConnect: async (ctx) => {
+          const credentials = connectionAuthorization(ctx.connectionParams);
+          const refused = 'refused' in credentials ? credentials.refused : (await options.principalOf(credentials.header)) ? undefined : 'unknown';
+          if (!refused) return true;
+          options.log.info(
+            { requestId: requestIdOf(ctx.extra.request), credentials: refused, closeCode: WS_FORBIDDEN },
+            'graphql-ws: connection_init refused (no valid API key or client secret); closed 4403 Forbidden',
           );
-          if (!verdict.ok) return [new GraphQLError(verdict.error.message, { extensions: { code: verdict.error.code } })];
-          query = verdict.text ?? query;
-        }
-        // Thousands of clients send the same few subscription texts: parse and
-        // validate each text once and share the document (memory per subscriber).
-        let document = documents.get(query);
-        if (document) {
-          documents.delete(query);
-          documents.set(query, document);
-        } else {
-          try {
-            document = parse(query, { maxTokens: GRAPHQL_LIMITS.maxTokens });
-          } catch (error) {
-            const message = error instanceof Error ? error.message : 'unparsable query';
-            return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          return false;
+        },
+        context: (ctx) => contextOf(ctx),
+        onSubscribe: async (ctx, _id, payload) => {
+          // Trusted documents: the same wire format as HTTP's body (graphql-ws needs `query` to be a
+          // string: send ""). The context is built here only when the policy needs the principal.
+          let query = payload.query;
+          let contextValue: Promise<GatewayContext> | undefined;
+          if (options.trustedDocuments) {
+            const contextOnce = () => (contextValue ??= contextOf(ctx));
+            const { documentId } = payload as { documentId?: unknown };
+            const verdict = await options.trustedDocuments.check(
+              { documentId, query, apqHash: apqHashOf(payload.extensions) },
+              async () => (await contextOnce()).principal,
+            );
+            if (!verdict.ok) return [new GraphQLError(verdict.error.message, { extensions: { code: verdict.error.code } })];
+            query = verdict.text ?? query;
           }
-          const errors = validate(schema, document, rules);
-          if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
-          documents.set(query, document);
-          if (documents.size > DOCUMENT_CACHE_SIZE) documents.delete(documents.keys().next().value!);
-        }
-        const operation = getOperationAST(document, payload.operationName);
-        if (operation?.operation === 'mutation') {
-          return [new GraphQLError('Send mutations over HTTP POST /graphql; this WebSocket carries subscriptions and queries', { extensions: { code: 'BAD_REQUEST' } })];
-        }
-        return {
-          schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          ...(contextValue ? { contextValue: await contextValue } : {}),
-        };
+          // Thousands of clients send the same few subscription texts: parse and
+          // validate each text once and share the document (memory per subscriber).
+          let document = documents.get(query);
+          if (document) {
+            documents.delete(query);
+            documents.set(query, document);
+          } else {
+            try {
+              document = parse(query, { maxTokens: GRAPHQL_LIMITS.maxTokens });
+            } catch (error) {
+              const message = error instanceof Error ? error.message : 'unparsable query';
+              return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+            }
+            const errors = validate(schema, document, rules);
+            if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+            documents.set(query, document);
+            if (documents.size > DOCUMENT_CACHE_SIZE) documents.delete(documents.keys().next().value!);
+          }
+          const operation = getOperationAST(document, payload.operationName);
+          if (operation?.operation === 'mutation') {
+            return [
+              new GraphQLError('Send mutations over HTTP POST /graphql; this WebSocket carries subscriptions and queries', {
+                extensions: { code: 'BAD_REQUEST' },
+              }),
+            ];
+          }
+          return {
+            schema,
+            document,
+            operationName: payload.operationName,
+            variableValues: payload.variables,
+            ...(contextValue ? { contextValue: await contextValue } : {}),
+          };
+        },
+        onError: (_ctx, _id, _payload, errors) => formatAll(errors) as never,
+        onNext: (_ctx, _id, _payload, args, result) =>
+          result.errors ? ({ ...result, errors: formatAll(result.errors as GraphQLError[], args.contextValue as GatewayContext) } as never) : undefined,
       },
-      onError: (_ctx, _id, _payload, errors) => formatAll(errors) as never,
-      onNext: (_ctx, _id, _payload, args, result) =>
-        result.errors ? ({ ...result, errors: formatAll(result.errors as GraphQLError[], args.contextValue as GatewayContext) } as never) : undefined,
-    }, subscriptions, options.principalOf, options.limits),
+      subscriptions,
+      options.principalOf,
+      options.limits,
+    ),
     wss,
   );
   return {

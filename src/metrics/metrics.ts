@@ -28,7 +28,7 @@ export class GatewayMetrics {
 
   readonly ucanpayCalls = new Counter({
     name: 'gateway_ucanpay_calls_total',
-    help: 'UCanPay calls (after the client\'s retries), by endpoint and outcome (ok or the UCanPay/client error code).',
+    help: "UCanPay calls (after the client's retries), by endpoint and outcome (ok or the UCanPay/client error code).",
     labelNames: ['endpoint', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -64,7 +64,7 @@ export class GatewayMetrics {
 
   readonly webhookLag = new Histogram({
     name: 'gateway_ucanpay_webhook_lag_seconds',
-    help: 'From the event\'s `created` at UCanPay to the gateway having applied it (applied outcomes only).',
+    help: "From the event's `created` at UCanPay to the gateway having applied it (applied outcomes only).",
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
     registers: [this.registry],
   });

@@ -9,12 +9,7 @@ import { nextBillingAt } from './present';
 import type { OrderRecord, SubscriptionRecord } from './types';
 
 export function escapeHtml(value: unknown): string {
-  return String(value)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 const STYLE = `
@@ -75,7 +70,9 @@ const BUTTONS = `<form method="post" action="">
 <p class="hint">Sandbox checkout: amounts whose minor units end in 02 are declined, 51 have insufficient funds.</p>`;
 
 function humanTime(ms: number): string {
-  return iso(ms).replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+  return iso(ms)
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC');
 }
 
 const ORDER_STATE_TEXT: Record<string, { text: string; tone: string }> = {
@@ -94,7 +91,9 @@ export function renderOrderPage(o: OrderRecord, merchantName: string): string {
     ? `<p class="state ${state.tone}" data-testid="state">${escapeHtml(state.text)}${o.failure_message ? ` ${escapeHtml(o.failure_message)}` : ''}</p>
 <p><a href="${escapeHtml(o.return_url)}">Return to ${escapeHtml(merchantName)}</a></p>`
     : BUTTONS;
-  return page(`Pay ${amount} to ${merchantName}`, `<p class="merchant">Pay <strong data-testid="merchant">${escapeHtml(merchantName)}</strong></p>
+  return page(
+    `Pay ${amount} to ${merchantName}`,
+    `<p class="merchant">Pay <strong data-testid="merchant">${escapeHtml(merchantName)}</strong></p>
 <p class="amount" data-testid="amount">${escapeHtml(amount)}</p>
 <p class="desc" data-testid="description">${escapeHtml(o.description)}</p>
 <dl>
@@ -102,7 +101,8 @@ export function renderOrderPage(o: OrderRecord, merchantName: string): string {
 <dt>Status</dt><dd data-testid="status">${escapeHtml(o.status)}</dd>
 <dt>${o.status === 'PENDING' ? 'Expires' : 'Expiry'}</dt><dd>${escapeHtml(humanTime(o.expires_at))}</dd>
 </dl>
-${body}`);
+${body}`,
+  );
 }
 
 const SUB_STATE_TEXT: Record<string, { text: string; tone: string }> = {
@@ -123,26 +123,44 @@ export function renderSubscriptionPage(s: SubscriptionRecord, merchantName: stri
     s.customer.email ? `<dt>Customer</dt><dd>${escapeHtml(s.customer.email)}</dd>` : '',
     s.trial_days > 0 ? `<dt>Free trial</dt><dd>${s.trial_days} day${s.trial_days === 1 ? '' : 's'}</dd>` : '',
     `<dt>Starts</dt><dd>${escapeHtml(s.start_date)}</dd>`,
-    first !== null && s.status === 'PENDING_AUTHORIZATION' ? `<dt>First charge</dt><dd>${escapeHtml(s.trial_end === null ? 'on authorization' : humanTime(first))}</dd>` : '',
+    first !== null && s.status === 'PENDING_AUTHORIZATION'
+      ? `<dt>First charge</dt><dd>${escapeHtml(s.trial_end === null ? 'on authorization' : humanTime(first))}</dd>`
+      : '',
     `<dt>Status</dt><dd data-testid="status">${escapeHtml(s.status)}</dd>`,
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
   const body = state
-    ? `<p class="state ${state.tone}" data-testid="state">${escapeHtml(state.text)}</p>${s.return_url ? `
-<p><a href="${escapeHtml(s.return_url)}">Return to ${escapeHtml(merchantName)}</a></p>` : ''}`
+    ? `<p class="state ${state.tone}" data-testid="state">${escapeHtml(state.text)}</p>${
+        s.return_url
+          ? `
+<p><a href="${escapeHtml(s.return_url)}">Return to ${escapeHtml(merchantName)}</a></p>`
+          : ''
+      }`
     : BUTTONS;
-  return page(`Subscribe: ${amount} every ${every}`, `<p class="merchant">Recurring payment mandate for <strong data-testid="merchant">${escapeHtml(merchantName)}</strong></p>
+  return page(
+    `Subscribe: ${amount} every ${every}`,
+    `<p class="merchant">Recurring payment mandate for <strong data-testid="merchant">${escapeHtml(merchantName)}</strong></p>
 <p class="amount"><span data-testid="amount">${escapeHtml(amount)}</span> <span class="per" data-testid="interval">every ${escapeHtml(every)}</span></p>
 <p class="desc">You authorize ${escapeHtml(merchantName)} to charge ${escapeHtml(amount)} every ${escapeHtml(every)} until you cancel.</p>
 <dl>
 ${rows}
 </dl>
-${body}`);
+${body}`,
+  );
 }
 
 /** A plain result or error page (unknown id, closed order, bad action, no return_url). */
-export function renderMessagePage(title: string, message: string, opts: { tone?: 'ok' | 'bad'; code?: string; link?: { href: string; text: string } } = {}): string {
+export function renderMessagePage(
+  title: string,
+  message: string,
+  opts: { tone?: 'ok' | 'bad'; code?: string; link?: { href: string; text: string } } = {},
+): string {
   const code = opts.code ? ` <span data-testid="code">(${escapeHtml(opts.code)})</span>` : '';
   const link = opts.link ? `\n<p><a href="${escapeHtml(opts.link.href)}">${escapeHtml(opts.link.text)}</a></p>` : '';
-  return page(title, `<h1 style="font-size:20px;margin:0 0 12px">${escapeHtml(title)}</h1>
-<p class="state ${opts.tone ?? 'bad'}" data-testid="state">${escapeHtml(message)}${code}</p>${link}`);
+  return page(
+    title,
+    `<h1 style="font-size:20px;margin:0 0 12px">${escapeHtml(title)}</h1>
+<p class="state ${opts.tone ?? 'bad'}" data-testid="state">${escapeHtml(message)}${code}</p>${link}`,
+  );
 }

@@ -46,7 +46,10 @@ export class Db {
       if (this.statements.size > MAX_STATEMENTS) {
         const [oldest, stmt] = this.statements.entries().next().value as [string, Promise<sqlite3.Statement>];
         this.statements.delete(oldest);
-        void stmt.then((s) => s.finalize(), () => undefined);
+        void stmt.then(
+          (s) => s.finalize(),
+          () => undefined,
+        );
       }
     }
     return prepared;
@@ -96,7 +99,14 @@ export class Db {
     const statements = [...this.statements.values()];
     this.statements.clear();
     // sqlite3_close fails while statements are unfinalized.
-    await Promise.all(statements.map((p) => p.then((stmt) => new Promise<void>((r) => stmt.finalize(() => r())), () => undefined)));
+    await Promise.all(
+      statements.map((p) =>
+        p.then(
+          (stmt) => new Promise<void>((r) => stmt.finalize(() => r())),
+          () => undefined,
+        ),
+      ),
+    );
     return new Promise((resolve, reject) => {
       this.raw.close((err) => {
         if (err) reject(err);

@@ -52,17 +52,27 @@ export const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
 /** The code a bare HTTP status maps to (used by fault rules that give only `status`). */
 export function codeForStatus(status: number): string {
   switch (status) {
-    case 400: return 'INVALID_REQUEST';
-    case 401: return 'AUTHENTICATION_FAILED';
-    case 403: return 'PERMISSION_DENIED';
-    case 404: return 'ORDER_NOT_FOUND';
-    case 409: return 'ORDER_CONFLICT';
-    case 422: return 'CARD_DECLINED';
-    case 429: return 'RATE_LIMITED';
+    case 400:
+      return 'INVALID_REQUEST';
+    case 401:
+      return 'AUTHENTICATION_FAILED';
+    case 403:
+      return 'PERMISSION_DENIED';
+    case 404:
+      return 'ORDER_NOT_FOUND';
+    case 409:
+      return 'ORDER_CONFLICT';
+    case 422:
+      return 'CARD_DECLINED';
+    case 429:
+      return 'RATE_LIMITED';
     case 502:
-    case 503: return 'SERVICE_UNAVAILABLE';
-    case 504: return 'GATEWAY_TIMEOUT';
-    default: return 'PROVIDER_ERROR';
+    case 503:
+      return 'SERVICE_UNAVAILABLE';
+    case 504:
+      return 'GATEWAY_TIMEOUT';
+    default:
+      return 'PROVIDER_ERROR';
   }
 }
 

@@ -152,8 +152,18 @@ export class FaultRegistry {
       throw invalid('status', 'is required unless the rule drops the connection or adds latency');
     }
     return {
-      id: this.nextId(), kind: 'http', endpoint, count, remaining: count, status, code, message,
-      retry_after: retryAfter, latency_ms: latency, drop: drop === true, when,
+      id: this.nextId(),
+      kind: 'http',
+      endpoint,
+      count,
+      remaining: count,
+      status,
+      code,
+      message,
+      retry_after: retryAfter,
+      latency_ms: latency,
+      drop: drop === true,
+      when,
     };
   }
 

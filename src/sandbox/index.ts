@@ -115,19 +115,20 @@ export async function createSandbox(options: SandboxOptions): Promise<SandboxHan
     timers.add(t);
   };
 
-  const sleep = (ms: number): Promise<void> => new Promise((resolve) => {
-    if (stopping) {
-      resolve();
-      return;
-    }
-    const wake = (): void => {
-      sleepers.delete(wake);
-      clearTimeout(t);
-      resolve();
-    };
-    const t = setTimeout(wake, ms);
-    sleepers.add(wake);
-  });
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (stopping) {
+        resolve();
+        return;
+      }
+      const wake = (): void => {
+        sleepers.delete(wake);
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(wake, ms);
+      sleepers.add(wake);
+    });
 
   let server: http.Server | undefined;
   let webhooks: WebhookDispatcher | undefined;
@@ -145,10 +146,17 @@ export async function createSandbox(options: SandboxOptions): Promise<SandboxHan
 
     let refundTick: Promise<void> = Promise.resolve();
     const ctx: SandboxContext = {
-      store, clock, faults, webhooks, log,
+      store,
+      clock,
+      faults,
+      webhooks,
+      log,
       baseUrl: () => baseUrl,
       refundDelayMs,
-      scheduleRefundCheck: (delayMs) => after(delayMs, () => { refundTick = settleRefunds(); }),
+      scheduleRefundCheck: (delayMs) =>
+        after(delayMs, () => {
+          refundTick = settleRefunds();
+        }),
     };
 
     const settleRefunds = async (): Promise<void> => {
@@ -161,17 +169,25 @@ export async function createSandbox(options: SandboxOptions): Promise<SandboxHan
     };
 
     // Seed merchants (idempotent upsert).
-    await store.exclusive(() => store.tx(async () => {
-      for (const m of options.merchants ?? []) {
-        const clash = await store.getMerchantByKey(m.secretKey);
-        if (clash && clash.merchant_id !== m.merchantId) {
-          throw new Error(`createSandbox: merchant ${m.merchantId} reuses the secret key of ${clash.merchant_id}`);
+    await store.exclusive(() =>
+      store.tx(async () => {
+        for (const m of options.merchants ?? []) {
+          const clash = await store.getMerchantByKey(m.secretKey);
+          if (clash && clash.merchant_id !== m.merchantId) {
+            throw new Error(`createSandbox: merchant ${m.merchantId} reuses the secret key of ${clash.merchant_id}`);
+          }
+          await store.upsertMerchant(
+            {
+              merchant_id: m.merchantId,
+              secret_key: m.secretKey,
+              webhook_secret: m.webhookSecret,
+              name: m.name ?? m.merchantId,
+            },
+            clock.now(),
+          );
         }
-        await store.upsertMerchant({
-          merchant_id: m.merchantId, secret_key: m.secretKey, webhook_secret: m.webhookSecret, name: m.name ?? m.merchantId,
-        }, clock.now());
-      }
-    }));
+      }),
+    );
 
     const requests = new RequestLog();
     const listener = createRequestListener({ ctx, requests, bodyLimit, sleep, isStopping: () => stopping });
@@ -235,7 +251,9 @@ export async function createSandbox(options: SandboxOptions): Promise<SandboxHan
     };
     const ticker = setInterval(() => {
       if (stopping || ticking) return;
-      ticking = tick().finally(() => { ticking = null; });
+      ticking = tick().finally(() => {
+        ticking = null;
+      });
     }, tickMs);
 
     log.info({ url, publicUrl: baseUrl, dbPath: options.dbPath }, 'UCanPay sandbox listening');
@@ -281,7 +299,10 @@ export async function createSandbox(options: SandboxOptions): Promise<SandboxHan
     if (webhooks) await webhooks.stop().catch(() => undefined);
     if (server?.listening) {
       const s = server;
-      await new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections(); });
+      await new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        s.closeAllConnections();
+      });
     }
     await store.close().catch(() => undefined);
     throw err;

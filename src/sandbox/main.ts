@@ -21,12 +21,14 @@ async function main(): Promise<void> {
     host: env.UCANPAY_SANDBOX_HOST || '127.0.0.1',
     dbPath,
     publicUrl: env.UCANPAY_SANDBOX_PUBLIC_URL || undefined,
-    merchants: [{
-      merchantId: env.UCANPAY_MERCHANT_ID || DEMO_MERCHANT.merchantId,
-      secretKey: env.UCANPAY_SECRET_KEY || DEMO_MERCHANT.secretKey,
-      webhookSecret: env.UCANPAY_WEBHOOK_SECRET || DEMO_MERCHANT.webhookSecret,
-      name: DEMO_MERCHANT.name,
-    }],
+    merchants: [
+      {
+        merchantId: env.UCANPAY_MERCHANT_ID || DEMO_MERCHANT.merchantId,
+        secretKey: env.UCANPAY_SECRET_KEY || DEMO_MERCHANT.secretKey,
+        webhookSecret: env.UCANPAY_WEBHOOK_SECRET || DEMO_MERCHANT.webhookSecret,
+        name: DEMO_MERCHANT.name,
+      },
+    ],
     logger,
   });
   // Print where it is and which merchant id to use; never the secrets.
@@ -37,10 +39,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping sandbox');
-    sandbox.stop().then(() => process.exit(0), (err: unknown) => {
-      logger.error({ err: String(err) }, 'error while stopping');
-      process.exit(1);
-    });
+    sandbox.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err: String(err) }, 'error while stopping');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

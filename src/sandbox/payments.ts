@@ -5,9 +5,7 @@ import { apiError, invalid } from './errors';
 import { newId } from './ids';
 import { orderToApi } from './present';
 import { moveOrder, type Merchant, type OrderRecord } from './types';
-import {
-  checkMerchantField, LIMITS, optInt, optMetadata, reqAmount, reqCurrency, reqIdentifier, reqString, reqUrl, type Body,
-} from './validation';
+import { checkMerchantField, LIMITS, optInt, optMetadata, reqAmount, reqCurrency, reqIdentifier, reqString, reqUrl, type Body } from './validation';
 
 export const DEFAULT_EXPIRES_IN = 1800;
 

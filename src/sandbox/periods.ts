@@ -27,10 +27,14 @@ function addMonthsClamped(anchorMs: number, months: number): number {
 export function periodBoundary(anchorMs: number, interval: Interval, intervalCount: number, k: number): number {
   const n = k * intervalCount;
   switch (interval) {
-    case 'DAY': return anchorMs + n * DAY_MS;
-    case 'WEEK': return anchorMs + n * 7 * DAY_MS;
-    case 'MONTH': return addMonthsClamped(anchorMs, n);
-    case 'YEAR': return addMonthsClamped(anchorMs, n * 12);
+    case 'DAY':
+      return anchorMs + n * DAY_MS;
+    case 'WEEK':
+      return anchorMs + n * 7 * DAY_MS;
+    case 'MONTH':
+      return addMonthsClamped(anchorMs, n);
+    case 'YEAR':
+      return addMonthsClamped(anchorMs, n * 12);
   }
 }
 

@@ -75,20 +75,21 @@ function chargeToApi(c: ChargeRecord): Record<string, unknown> {
 /** When the next charge attempt is planned (null when none is). */
 export function nextBillingAt(s: SubscriptionRecord): number | null {
   switch (s.status) {
-    case 'PENDING_AUTHORIZATION': return s.trial_end ?? s.current_period_start;
+    case 'PENDING_AUTHORIZATION':
+      return s.trial_end ?? s.current_period_start;
     case 'TRIALING':
-    case 'ACTIVE': return s.cancel_at_period_end ? null : s.current_period_end;
+    case 'ACTIVE':
+      return s.cancel_at_period_end ? null : s.current_period_end;
     case 'PAST_DUE':
       if (s.cancel_at_period_end && s.current_period_end !== null && s.next_retry_at !== null && s.current_period_end <= s.next_retry_at) return null;
       return s.next_retry_at;
-    default: return null;
+    default:
+      return null;
   }
 }
 
 export function subscriptionToApi(s: SubscriptionRecord, baseUrl: string): Record<string, unknown> {
-  const pending = s.pending_update
-    ? { ...s.pending_update, effective_at: isoOrNull(s.current_period_end) }
-    : null;
+  const pending = s.pending_update ? { ...s.pending_update, effective_at: isoOrNull(s.current_period_end) } : null;
   return {
     subscription_id: s.subscription_id,
     merchant_id: s.merchant_id,

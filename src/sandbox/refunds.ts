@@ -14,8 +14,9 @@ export async function createRefund(ctx: SandboxContext, merchant: Merchant, body
   checkMerchantField(body.merchant_id, merchant, true);
   // The contract names the payment by transaction_id; as an addition the sandbox also accepts
   // order_id or out_trade_no, which is how a refund of a never-paid order meets PAYMENT_NOT_PAID.
-  const byOrder = (body.transaction_id === undefined || body.transaction_id === null)
-    && ((body.order_id !== undefined && body.order_id !== null) || (body.out_trade_no !== undefined && body.out_trade_no !== null));
+  const byOrder =
+    (body.transaction_id === undefined || body.transaction_id === null) &&
+    ((body.order_id !== undefined && body.order_id !== null) || (body.out_trade_no !== undefined && body.out_trade_no !== null));
   const transactionId = byOrder ? null : reqIdentifier(body, 'transaction_id');
   const orderId = byOrder ? optString(body, 'order_id', LIMITS.identifier) : null;
   const outTradeNo = byOrder && orderId === null ? reqIdentifier(body, 'out_trade_no') : null;
@@ -48,8 +49,10 @@ export async function createRefund(ctx: SandboxContext, merchant: Merchant, body
   const committed = await ctx.store.committedRefundTotal(order.order_id);
   if (committed + amount > order.amount) {
     const left = Math.max(0, order.amount - committed);
-    throw apiError('REFUND_EXCEEDS_PAYMENT',
-      `amount exceeds what is left to refund (${displayAmount(left, order.currency)} of ${displayAmount(order.amount, order.currency)})`);
+    throw apiError(
+      'REFUND_EXCEEDS_PAYMENT',
+      `amount exceeds what is left to refund (${displayAmount(left, order.currency)} of ${displayAmount(order.amount, order.currency)})`,
+    );
   }
   const now = ctx.clock.now();
   const refund: RefundRecord = {

@@ -21,7 +21,13 @@ export class RequestLog {
 
   add(endpoint: string, idempotencyKey: string | null, traceparent?: string | string[]): RequestLogEntry {
     const entry: RequestLogEntry = {
-      endpoint, idempotency_key: idempotencyKey, status: null, at: new Date().toISOString(), merchant_id: null, fault: null, replayed: false,
+      endpoint,
+      idempotency_key: idempotencyKey,
+      status: null,
+      at: new Date().toISOString(),
+      merchant_id: null,
+      fault: null,
+      replayed: false,
       traceparent: typeof traceparent === 'string' && /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(traceparent) ? traceparent : null,
     };
     this.entries.push(entry);

@@ -18,9 +18,7 @@ import { checkoutOrder, createOrder, expireIfDue, getOrderStatus, type CheckoutA
 import { orderToApi, refundToApi, subscriptionToApi } from './present';
 import { createRefund, getRefundStatus } from './refunds';
 import type { RequestLog, RequestLogEntry } from './request-log';
-import {
-  cancelSubscription, checkoutSubscription, createSubscription, getSubscriptionStatus, updateSubscription,
-} from './subscriptions';
+import { cancelSubscription, checkoutSubscription, createSubscription, getSubscriptionStatus, updateSubscription } from './subscriptions';
 import type { Merchant, OrderRecord, SubscriptionRecord } from './types';
 import { asBody, isRecord, type Body } from './validation';
 import { errorText, webhookView } from './webhooks';
@@ -101,9 +99,7 @@ export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, 
   }
 
   /** Auth, JSON, idempotency and the handler, all under the mutex. */
-  async function processContract(
-    endpoint: string, req: IncomingMessage, query: URLSearchParams, raw: Buffer, entry: RequestLogEntry,
-  ): Promise<Reply> {
+  async function processContract(endpoint: string, req: IncomingMessage, query: URLSearchParams, raw: Buffer, entry: RequestLogEntry): Promise<Reply> {
     const isPost = req.method === 'POST';
     const idemKey = isPost ? header(req, 'idempotency-key') : undefined;
     const handler = CONTRACT[endpoint];
@@ -202,29 +198,42 @@ export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, 
     return undefined;
   }
 
-  const NOT_FOUND_PAGE = (): Reply => ({ status: 404, body: renderMessagePage('Payment not found', 'There is no payment or subscription at this address.', { code: 'ORDER_NOT_FOUND' }) });
+  const NOT_FOUND_PAGE = (): Reply => ({
+    status: 404,
+    body: renderMessagePage('Payment not found', 'There is no payment or subscription at this address.', { code: 'ORDER_NOT_FOUND' }),
+  });
 
   async function handleCheckout(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const { body, tooLarge, aborted } = await readBody(req, deps.bodyLimit);
     if (aborted) return;
     if (tooLarge) {
-      sendHtml(res, { status: 413, body: renderMessagePage('Request too large', 'The form was too large.', { code: 'INVALID_REQUEST' }), headers: { Connection: 'close' } });
+      sendHtml(res, {
+        status: 413,
+        body: renderMessagePage('Request too large', 'The form was too large.', { code: 'INVALID_REQUEST' }),
+        headers: { Connection: 'close' },
+      });
       return;
     }
     if (req.method === 'GET') {
-      const reply = await store.exclusive(() => store.tx(async (): Promise<Reply> => {
-        const found = await loadCheckout(id);
-        if (!found) return NOT_FOUND_PAGE();
-        return {
-          status: 200,
-          body: found.order ? renderOrderPage(found.order, found.merchantName) : renderSubscriptionPage(found.sub as SubscriptionRecord, found.merchantName),
-        };
-      }));
+      const reply = await store.exclusive(() =>
+        store.tx(async (): Promise<Reply> => {
+          const found = await loadCheckout(id);
+          if (!found) return NOT_FOUND_PAGE();
+          return {
+            status: 200,
+            body: found.order ? renderOrderPage(found.order, found.merchantName) : renderSubscriptionPage(found.sub as SubscriptionRecord, found.merchantName),
+          };
+        }),
+      );
       sendHtml(res, reply);
       return;
     }
     if (req.method !== 'POST') {
-      sendHtml(res, { status: 405, body: renderMessagePage('Method not allowed', 'Use GET or POST.', { code: 'METHOD_NOT_ALLOWED' }), headers: { Allow: 'GET, POST' } });
+      sendHtml(res, {
+        status: 405,
+        body: renderMessagePage('Method not allowed', 'Use GET or POST.', { code: 'METHOD_NOT_ALLOWED' }),
+        headers: { Allow: 'GET, POST' },
+      });
       return;
     }
     let action: string | null = null;
@@ -244,31 +253,47 @@ export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, 
       return;
     }
     const act: CheckoutAction = action;
-    const reply = await store.exclusive(() => store.tx(async (): Promise<Reply> => {
-      const found = await loadCheckout(id);
-      if (!found) return NOT_FOUND_PAGE();
-      try {
-        if (found.order) {
-          const o = await checkoutOrder(ctx, found.order, act);
-          const location = withParams(o.return_url, { order_id: o.order_id, out_trade_no: o.out_trade_no, status: o.status });
-          return { status: 303, body: renderMessagePage('Redirecting…', `Payment ${o.status}. Returning to the merchant.`, { tone: 'ok', link: { href: location, text: 'Continue' } }), headers: { Location: location } };
+    const reply = await store.exclusive(() =>
+      store.tx(async (): Promise<Reply> => {
+        const found = await loadCheckout(id);
+        if (!found) return NOT_FOUND_PAGE();
+        try {
+          if (found.order) {
+            const o = await checkoutOrder(ctx, found.order, act);
+            const location = withParams(o.return_url, { order_id: o.order_id, out_trade_no: o.out_trade_no, status: o.status });
+            return {
+              status: 303,
+              body: renderMessagePage('Redirecting…', `Payment ${o.status}. Returning to the merchant.`, {
+                tone: 'ok',
+                link: { href: location, text: 'Continue' },
+              }),
+              headers: { Location: location },
+            };
+          }
+          const s = await checkoutSubscription(ctx, found.sub as SubscriptionRecord, act);
+          if (s.return_url) {
+            const location = withParams(s.return_url, { subscription_id: s.subscription_id, out_subscription_no: s.out_subscription_no, status: s.status });
+            return {
+              status: 303,
+              body: renderMessagePage('Redirecting…', `Subscription ${s.status}. Returning to the merchant.`, {
+                tone: 'ok',
+                link: { href: location, text: 'Continue' },
+              }),
+              headers: { Location: location },
+            };
+          }
+          return { status: 200, body: renderMessagePage('Thank you', `Subscription ${s.status}.`, { tone: s.status === 'CANCELLED' ? 'bad' : 'ok' }) };
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err;
+          const title = err.code === 'ORDER_ALREADY_PAID' ? 'Already paid' : 'No longer payable';
+          const back = found.order?.return_url ?? found.sub?.return_url ?? null;
+          return {
+            status: err.status,
+            body: renderMessagePage(title, err.message, { code: err.code, link: back ? { href: back, text: `Return to ${found.merchantName}` } : undefined }),
+          };
         }
-        const s = await checkoutSubscription(ctx, found.sub as SubscriptionRecord, act);
-        if (s.return_url) {
-          const location = withParams(s.return_url, { subscription_id: s.subscription_id, out_subscription_no: s.out_subscription_no, status: s.status });
-          return { status: 303, body: renderMessagePage('Redirecting…', `Subscription ${s.status}. Returning to the merchant.`, { tone: 'ok', link: { href: location, text: 'Continue' } }), headers: { Location: location } };
-        }
-        return { status: 200, body: renderMessagePage('Thank you', `Subscription ${s.status}.`, { tone: s.status === 'CANCELLED' ? 'bad' : 'ok' }) };
-      } catch (err) {
-        if (!(err instanceof ApiError)) throw err;
-        const title = err.code === 'ORDER_ALREADY_PAID' ? 'Already paid' : 'No longer payable';
-        const back = found.order?.return_url ?? found.sub?.return_url ?? null;
-        return {
-          status: err.status,
-          body: renderMessagePage(title, err.message, { code: err.code, link: back ? { href: back, text: `Return to ${found.merchantName}` } : undefined }),
-        };
-      }
-    }));
+      }),
+    );
     sendHtml(res, reply);
   }
 
@@ -365,8 +390,18 @@ export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, 
         }
         default: {
           const path = key.split(' ')[1];
-          const known = ['/sandbox/health', '/sandbox/clock', '/sandbox/clock/advance', '/sandbox/faults', '/sandbox/orders',
-            '/sandbox/refunds', '/sandbox/subscriptions', '/sandbox/requests', '/sandbox/webhooks', '/sandbox/merchants'];
+          const known = [
+            '/sandbox/health',
+            '/sandbox/clock',
+            '/sandbox/clock/advance',
+            '/sandbox/faults',
+            '/sandbox/orders',
+            '/sandbox/refunds',
+            '/sandbox/subscriptions',
+            '/sandbox/requests',
+            '/sandbox/webhooks',
+            '/sandbox/merchants',
+          ];
           reply = known.includes(path)
             ? json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${key} is not supported` } })
             : json(404, { error: { code: 'NOT_FOUND', message: `no route ${key}` } });
@@ -408,7 +443,9 @@ export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, 
     if (path.startsWith('/sandbox/')) return handleSandbox(req, res, key, url.searchParams);
     req.resume();
     if (CONTRACT_PATHS.has(path)) {
-      const allowed = Object.keys(CONTRACT).filter((k) => k.endsWith(` ${path}`)).map((k) => k.split(' ')[0]);
+      const allowed = Object.keys(CONTRACT)
+        .filter((k) => k.endsWith(` ${path}`))
+        .map((k) => k.split(' ')[0]);
       sendJson(res, json(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${method} is not allowed on ${path}` } }, { Allow: allowed.join(', ') }));
       return;
     }
@@ -434,4 +471,3 @@ export function createRequestListener(deps: ServerDeps): (req: IncomingMessage, 
     });
   };
 }
-

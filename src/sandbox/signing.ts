@@ -10,7 +10,9 @@ export function signWebhook(secret: string, rawBody: string, t: number): string 
 
 /** The bare `v1` hex digest. */
 export function webhookV1(secret: string, rawBody: string, t: number): string {
-  return createHmac('sha256', Buffer.from(secret, 'utf8')).update(Buffer.from(`${t}.${rawBody}`, 'utf8')).digest('hex');
+  return createHmac('sha256', Buffer.from(secret, 'utf8'))
+    .update(Buffer.from(`${t}.${rawBody}`, 'utf8'))
+    .digest('hex');
 }
 
 export const SIGNATURE_HEADER = 'UCanPay-Signature';

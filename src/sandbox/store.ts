@@ -264,7 +264,10 @@ export class Store {
   /** Records of a table, oldest first; `conditions` are ANDed (none: every row). */
   private async many<T>(table: RecordTable, conditions: Array<[string, SqlParam]>, order = 'created_ms, rowid'): Promise<T[]> {
     const where = conditions.length ? `WHERE ${conditions.map(([c]) => c).join(' AND ')}` : '';
-    const rows = await this.db.all<{ data: string }>(`SELECT data FROM ${table} ${where} ORDER BY ${order}`, conditions.map(([, v]) => v));
+    const rows = await this.db.all<{ data: string }>(
+      `SELECT data FROM ${table} ${where} ORDER BY ${order}`,
+      conditions.map(([, v]) => v),
+    );
     return rows.map((r) => JSON.parse(r.data) as T);
   }
 
@@ -320,14 +323,12 @@ export class Store {
 
   /** Sum of the order's refunds that are PROCESSING or SUCCEEDED. */
   async committedRefundTotal(orderId: string): Promise<number> {
-    const row = await this.db.get<{ total: number | null }>(
-      "SELECT SUM(amount) AS total FROM refunds WHERE order_id = ? AND status <> 'FAILED'", [orderId]);
+    const row = await this.db.get<{ total: number | null }>("SELECT SUM(amount) AS total FROM refunds WHERE order_id = ? AND status <> 'FAILED'", [orderId]);
     return row?.total ?? 0;
   }
 
   async succeededRefundTotal(orderId: string): Promise<number> {
-    const row = await this.db.get<{ total: number | null }>(
-      "SELECT SUM(amount) AS total FROM refunds WHERE order_id = ? AND status = 'SUCCEEDED'", [orderId]);
+    const row = await this.db.get<{ total: number | null }>("SELECT SUM(amount) AS total FROM refunds WHERE order_id = ? AND status = 'SUCCEEDED'", [orderId]);
     return row?.total ?? 0;
   }
 
@@ -369,7 +370,8 @@ export class Store {
   async nextDueSubscription(nowMs: number): Promise<{ sub: SubscriptionRecord; dueMs: number } | undefined> {
     const row = await this.db.get<{ data: string; next_due_ms: number }>(
       'SELECT data, next_due_ms FROM subscriptions WHERE next_due_ms IS NOT NULL AND next_due_ms <= ? ORDER BY next_due_ms, created_ms, rowid LIMIT 1',
-      [nowMs]);
+      [nowMs],
+    );
     return row ? { sub: JSON.parse(row.data) as SubscriptionRecord, dueMs: row.next_due_ms } : undefined;
   }
 
@@ -379,21 +381,26 @@ export class Store {
 
   // --------------------------------------------------------- idempotency
   getIdempotency(merchantId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    return this.db.get<IdempotencyRecord>(
-      'SELECT fingerprint, status, body FROM idempotency WHERE merchant_id = ? AND idem_key = ?', [merchantId, key]);
+    return this.db.get<IdempotencyRecord>('SELECT fingerprint, status, body FROM idempotency WHERE merchant_id = ? AND idem_key = ?', [merchantId, key]);
   }
 
   async putIdempotency(merchantId: string, key: string, rec: IdempotencyRecord, realNowMs: number): Promise<void> {
-    await this.db.run(
-      'INSERT OR IGNORE INTO idempotency (merchant_id, idem_key, fingerprint, status, body, created_real_ms) VALUES (?, ?, ?, ?, ?, ?)',
-      [merchantId, key, rec.fingerprint, rec.status, rec.body, realNowMs]);
+    await this.db.run('INSERT OR IGNORE INTO idempotency (merchant_id, idem_key, fingerprint, status, body, created_real_ms) VALUES (?, ?, ?, ?, ?, ?)', [
+      merchantId,
+      key,
+      rec.fingerprint,
+      rec.status,
+      rec.body,
+      realNowMs,
+    ]);
   }
 
   /** Deletes up to `limit` idempotency records made before `olderThanRealMs`, oldest first; returns how many. */
   async pruneIdempotency(olderThanRealMs: number, limit: number): Promise<number> {
     const { changes } = await this.db.run(
       'DELETE FROM idempotency WHERE rowid IN (SELECT rowid FROM idempotency WHERE created_real_ms < ? ORDER BY created_real_ms LIMIT ?)',
-      [olderThanRealMs, limit]);
+      [olderThanRealMs, limit],
+    );
     return changes;
   }
 
@@ -406,7 +413,8 @@ export class Store {
     const { changes } = await this.db.run(
       `DELETE FROM outbox WHERE row_id IN (SELECT row_id FROM outbox WHERE created_real_ms < ?
          AND state IN ('delivered', 'failed', 'dropped', 'skipped') ORDER BY created_real_ms LIMIT ?)`,
-      [olderThanRealMs, limit]);
+      [olderThanRealMs, limit],
+    );
     return changes;
   }
 
@@ -416,15 +424,30 @@ export class Store {
       `INSERT INTO outbox (event_id, merchant_id, object_id, type, notify_url, body, created, lane, state, remaining,
          next_attempt_ms, bad_sig_first, fault, hold_group, created_real_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [r.event_id, r.merchant_id, r.object_id, r.type, r.notify_url, r.body, r.created, r.lane, r.state, r.remaining,
-        r.next_attempt_ms, r.bad_sig_first ? 1 : 0, r.fault, r.hold_group, realNowMs]);
+      [
+        r.event_id,
+        r.merchant_id,
+        r.object_id,
+        r.type,
+        r.notify_url,
+        r.body,
+        r.created,
+        r.lane,
+        r.state,
+        r.remaining,
+        r.next_attempt_ms,
+        r.bad_sig_first ? 1 : 0,
+        r.fault,
+        r.hold_group,
+        realNowMs,
+      ],
+    );
     return res.lastID;
   }
 
   /** Pending rows in delivery order. */
   pendingOutbox(): Promise<Pick<OutboxRow, 'row_id' | 'lane' | 'next_attempt_ms'>[]> {
-    return this.db.all(
-      "SELECT row_id, lane, next_attempt_ms FROM outbox WHERE state = 'pending' ORDER BY COALESCE(delivery_seq, row_id), row_id");
+    return this.db.all("SELECT row_id, lane, next_attempt_ms FROM outbox WHERE state = 'pending' ORDER BY COALESCE(delivery_seq, row_id), row_id");
   }
 
   getOutbox(rowId: number): Promise<OutboxRow | undefined> {
@@ -439,25 +462,50 @@ export class Store {
 
   /** After a restart: pending events are due at once (except never-attempted `delay` fault events). */
   async resetPendingSchedule(realNowMs: number): Promise<void> {
-    await this.db.run(
-      "UPDATE outbox SET next_attempt_ms = ? WHERE state = 'pending' AND next_attempt_ms > ? AND NOT (fault = 'delay' AND attempts = 0)",
-      [realNowMs, realNowMs]);
+    await this.db.run("UPDATE outbox SET next_attempt_ms = ? WHERE state = 'pending' AND next_attempt_ms > ? AND NOT (fault = 'delay' AND attempts = 0)", [
+      realNowMs,
+      realNowMs,
+    ]);
   }
 
   async releaseHeld(rowId: number, deliverySeq: number, realNowMs: number): Promise<void> {
-    await this.db.run("UPDATE outbox SET state = 'pending', delivery_seq = ?, next_attempt_ms = ? WHERE row_id = ? AND state = 'held'",
-      [deliverySeq, realNowMs, rowId]);
+    await this.db.run("UPDATE outbox SET state = 'pending', delivery_seq = ?, next_attempt_ms = ? WHERE row_id = ? AND state = 'held'", [
+      deliverySeq,
+      realNowMs,
+      rowId,
+    ]);
   }
 
-  async recordAttempt(rowId: number, patch: {
-    state: OutboxState; attempts: number; failures: number; remaining: number; delivered_count: number;
-    last_status: number | null; last_error: string | null; next_attempt_ms: number; delivered_real_ms: number | null;
-  }): Promise<void> {
+  async recordAttempt(
+    rowId: number,
+    patch: {
+      state: OutboxState;
+      attempts: number;
+      failures: number;
+      remaining: number;
+      delivered_count: number;
+      last_status: number | null;
+      last_error: string | null;
+      next_attempt_ms: number;
+      delivered_real_ms: number | null;
+    },
+  ): Promise<void> {
     await this.db.run(
       `UPDATE outbox SET state = ?, attempts = ?, failures = ?, remaining = ?, delivered_count = ?, last_status = ?,
          last_error = ?, next_attempt_ms = ?, delivered_real_ms = COALESCE(delivered_real_ms, ?) WHERE row_id = ?`,
-      [patch.state, patch.attempts, patch.failures, patch.remaining, patch.delivered_count, patch.last_status,
-        patch.last_error, patch.next_attempt_ms, patch.delivered_real_ms, rowId]);
+      [
+        patch.state,
+        patch.attempts,
+        patch.failures,
+        patch.remaining,
+        patch.delivered_count,
+        patch.last_status,
+        patch.last_error,
+        patch.next_attempt_ms,
+        patch.delivered_real_ms,
+        rowId,
+      ],
+    );
   }
 
   listOutbox(merchantId?: string): Promise<OutboxRow[]> {

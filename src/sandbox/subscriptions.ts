@@ -12,12 +12,24 @@ import { newId } from './ids';
 import { failureMessage, magicFailure, type CheckoutAction } from './payments';
 import { DAY_MS, periodBoundary } from './periods';
 import { subscriptionToApi } from './present';
+import { moveSubscription, type ChargeRecord, type Customer, type Merchant, type PendingUpdate, type SubscriptionRecord } from './types';
 import {
-  moveSubscription, type ChargeRecord, type Customer, type Merchant, type PendingUpdate, type SubscriptionRecord,
-} from './types';
-import {
-  checkMerchantField, isRecord, LIMITS, optBool, optEmail, optInt, optInterval, optMetadata, optString, optUrl,
-  reqAmount, reqCurrency, reqIdentifier, reqInterval, reqIsoDate, type Body,
+  checkMerchantField,
+  isRecord,
+  LIMITS,
+  optBool,
+  optEmail,
+  optInt,
+  optInterval,
+  optMetadata,
+  optString,
+  optUrl,
+  reqAmount,
+  reqCurrency,
+  reqIdentifier,
+  reqInterval,
+  reqIsoDate,
+  type Body,
 } from './validation';
 
 /** Retries after a failed renewal charge, 24 h apart; the subscription is UNPAID after the last one fails. */
@@ -50,8 +62,7 @@ async function save(ctx: SandboxContext, s: SubscriptionRecord): Promise<void> {
 }
 
 async function event(ctx: SandboxContext, s: SubscriptionRecord, type: string, at: number): Promise<void> {
-  await emit(ctx, type, { merchantId: s.merchant_id, objectId: s.subscription_id, notifyUrl: s.notify_url },
-    subscriptionApi(ctx, s), at);
+  await emit(ctx, type, { merchantId: s.merchant_id, objectId: s.subscription_id, notifyUrl: s.notify_url }, subscriptionApi(ctx, s), at);
 }
 
 /**
@@ -105,7 +116,16 @@ export async function createSubscription(ctx: SandboxContext, merchant: Merchant
   const returnUrl = optUrl(body, 'return_url');
   const metadata = optMetadata(body) ?? {};
   const paramsHash = fingerprint({
-    customer, amount, currency, interval, intervalCount, startDate: start.date, trialDays, notifyUrl, returnUrl, metadata,
+    customer,
+    amount,
+    currency,
+    interval,
+    intervalCount,
+    startDate: start.date,
+    trialDays,
+    notifyUrl,
+    returnUrl,
+    metadata,
   });
 
   const existing = await ctx.store.getSubscriptionByNo(merchant.merchant_id, outNo);
@@ -210,8 +230,7 @@ export async function updateSubscription(ctx: SandboxContext, merchant: Merchant
 
 /** Applies new terms; true when the billing cadence changed (the anchor must move). */
 function applyTerms(s: SubscriptionRecord, u: PendingUpdate): boolean {
-  const cadenceChanged = (u.interval !== undefined && u.interval !== s.interval)
-    || (u.interval_count !== undefined && u.interval_count !== s.interval_count);
+  const cadenceChanged = (u.interval !== undefined && u.interval !== s.interval) || (u.interval_count !== undefined && u.interval_count !== s.interval_count);
   if (u.amount !== undefined) s.amount = u.amount;
   if (u.interval !== undefined) s.interval = u.interval;
   if (u.interval_count !== undefined) s.interval_count = u.interval_count;
@@ -253,9 +272,7 @@ export async function cancelSubscription(ctx: SandboxContext, merchant: Merchant
 /** One charge of the current terms; a `charges` fault overrides the magic amounts. */
 function charge(ctx: SandboxContext, s: SubscriptionRecord, attempt: number, at: number): ChargeRecord {
   const forced = ctx.faults.takeCharge();
-  const failure = forced === undefined
-    ? magicFailure(s.amount)
-    : forced === null ? null : { code: forced, message: failureMessage(forced) };
+  const failure = forced === undefined ? magicFailure(s.amount) : forced === null ? null : { code: forced, message: failureMessage(forced) };
   const c: ChargeRecord = {
     charge_id: newId('ch'),
     amount: s.amount,
@@ -376,5 +393,3 @@ export async function processDueSubscription(ctx: SandboxContext, s: Subscriptio
   // Nothing due after all (should not happen): re-save so next_due_ms is recomputed.
   await save(ctx, s);
 }
-
-

@@ -168,10 +168,19 @@ export class WebhookDispatcher {
       if (decision) {
         fault = decision.mode;
         switch (decision.mode) {
-          case 'duplicate': remaining = 2; break;
-          case 'delay': next = realNow + decision.delay_ms; lane = `delay:${id}`; break;
-          case 'drop': state = 'dropped'; break;
-          case 'bad_signature': badSig = true; break;
+          case 'duplicate':
+            remaining = 2;
+            break;
+          case 'delay':
+            next = realNow + decision.delay_ms;
+            lane = `delay:${id}`;
+            break;
+          case 'drop':
+            state = 'dropped';
+            break;
+          case 'bad_signature':
+            badSig = true;
+            break;
           case 'out_of_order':
             state = 'held';
             group = decision.group ?? `ooo_${id}`;
@@ -181,11 +190,25 @@ export class WebhookDispatcher {
         }
       }
     }
-    await this.store.insertOutbox({
-      event_id: id, merchant_id: ev.merchantId, object_id: ev.objectId, type: ev.type, notify_url: ev.notifyUrl,
-      body, created: Math.floor(ev.createdMs / 1000), lane, state, remaining, next_attempt_ms: next,
-      bad_sig_first: badSig, fault, hold_group: group,
-    }, realNow);
+    await this.store.insertOutbox(
+      {
+        event_id: id,
+        merchant_id: ev.merchantId,
+        object_id: ev.objectId,
+        type: ev.type,
+        notify_url: ev.notifyUrl,
+        body,
+        created: Math.floor(ev.createdMs / 1000),
+        lane,
+        state,
+        remaining,
+        next_attempt_ms: next,
+        bad_sig_first: badSig,
+        fault,
+        hold_group: group,
+      },
+      realNow,
+    );
     if (group !== null) {
       const g = group;
       this.store.onCommit(() => this.noteHeld(g, groupSize));
@@ -303,11 +326,14 @@ export class WebhookDispatcher {
     if (this.wakeTimer && at >= this.wakeAt) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeAt = at;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = null;
-      this.wakeAt = Infinity;
-      this.kick();
-    }, Math.max(0, at - Date.now()));
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = null;
+        this.wakeAt = Infinity;
+        this.kick();
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 
   private startAttempt(rowId: number): void {
@@ -339,11 +365,16 @@ export class WebhookDispatcher {
     const t = Math.floor(Date.now() / 1000);
     const wrongSecret = row.bad_sig_first === 1 && row.attempts === 0;
     const secret = wrongSecret || !merchant ? `whsec_wrong_${randomBytes(8).toString('hex')}` : merchant.webhook_secret;
-    const result = await postOnce(row.notify_url, row.body, {
-      'Content-Type': 'application/json',
-      'User-Agent': 'UCanPay-Sandbox/1.0',
-      [SIGNATURE_HEADER]: signWebhook(secret, row.body, t),
-    }, this.opts.timeoutMs);
+    const result = await postOnce(
+      row.notify_url,
+      row.body,
+      {
+        'Content-Type': 'application/json',
+        'User-Agent': 'UCanPay-Sandbox/1.0',
+        [SIGNATURE_HEADER]: signWebhook(secret, row.body, t),
+      },
+      this.opts.timeoutMs,
+    );
     const ok = result.status !== null && result.status >= 200 && result.status < 300;
     const now = Date.now();
     const attempts = row.attempts + 1;
@@ -360,10 +391,19 @@ export class WebhookDispatcher {
       if (failures >= this.opts.maxAttempts) state = 'failed';
       else next = now + this.backoff(failures);
     }
-    await this.store.exclusive(() => this.store.recordAttempt(rowId, {
-      state, attempts, failures, remaining, delivered_count: deliveredCount, last_status: result.status,
-      last_error: result.error, next_attempt_ms: next, delivered_real_ms: ok ? now : null,
-    }));
+    await this.store.exclusive(() =>
+      this.store.recordAttempt(rowId, {
+        state,
+        attempts,
+        failures,
+        remaining,
+        delivered_count: deliveredCount,
+        last_status: result.status,
+        last_error: result.error,
+        next_attempt_ms: next,
+        delivered_real_ms: ok ? now : null,
+      }),
+    );
     const logFields = { event: row.event_id, type: row.type, attempt: attempts, status: result.status };
     if (ok) this.log.info(logFields, 'sandbox webhook delivered');
     else if (state === 'failed') this.log.warn({ ...logFields, error: result.error }, 'sandbox webhook gave up');

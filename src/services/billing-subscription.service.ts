@@ -13,7 +13,7 @@ import {
 import {
   checkAmount,
   checkCurrency,
-    checkIntRange,
+  checkIntRange,
   idempotencyKeyOf,
   checkMetadata,
   checkReference,
@@ -138,21 +138,29 @@ export class BillingSubscriptionService {
       key: idempotencyKeyOf(input.idempotencyKey, headerKey),
       input: fields,
     };
-    return createOnce<BillingSubscriptionEntity, UCanPaySubscription, SubscriptionMade>({ db: this.db, idempotency: this.idempotency, log: this.log }, request, {
-      aggregate: SUBSCRIPTION,
-      open: async () => ({ row: firstRow(merchantId, fields) }),
-      send: (sub) => this.createAtProvider(sub),
-      save: async (tx, current, snapshot) => ({ kind: 'subscription', subscription: (await this.applyProviderState(tx, current, snapshot)).entity, replayed: false }),
-      saveRefusal: (tx, current, { providerCode, message }) =>
-        writeVersioned(
-          tx,
-          BillingSubscriptionEntity,
-          current,
-          { status: 'CANCELLED', cancelledAt: new Date(), failureCode: providerCode, failureMessage: message },
-          this.writes(),
-        ),
-      replay: async (_tx, subscription) => ({ kind: 'subscription', subscription, replayed: true }),
-    });
+    return createOnce<BillingSubscriptionEntity, UCanPaySubscription, SubscriptionMade>(
+      { db: this.db, idempotency: this.idempotency, log: this.log },
+      request,
+      {
+        aggregate: SUBSCRIPTION,
+        open: async () => ({ row: firstRow(merchantId, fields) }),
+        send: (sub) => this.createAtProvider(sub),
+        save: async (tx, current, snapshot) => ({
+          kind: 'subscription',
+          subscription: (await this.applyProviderState(tx, current, snapshot)).entity,
+          replayed: false,
+        }),
+        saveRefusal: (tx, current, { providerCode, message }) =>
+          writeVersioned(
+            tx,
+            BillingSubscriptionEntity,
+            current,
+            { status: 'CANCELLED', cancelledAt: new Date(), failureCode: providerCode, failureMessage: message },
+            this.writes(),
+          ),
+        replay: async (_tx, subscription) => ({ kind: 'subscription', subscription, replayed: true }),
+      },
+    );
   }
 
   /** Asks UCanPay to create the subscription, under a key derived from our id: every attempt, retry or resumption sends the same key. */
@@ -242,7 +250,10 @@ export class BillingSubscriptionService {
 
   private requireCreated(sub: BillingSubscriptionEntity): void {
     if (sub.providerSubscriptionId === null) {
-      throw new GatewayError('PROVIDER_UNAVAILABLE', 'The subscription is not created at UCanPay yet; retry createSubscription with the same idempotencyKey first');
+      throw new GatewayError(
+        'PROVIDER_UNAVAILABLE',
+        'The subscription is not created at UCanPay yet; retry createSubscription with the same idempotencyKey first',
+      );
     }
   }
 
@@ -264,19 +275,11 @@ export class BillingSubscriptionService {
    * provider's charge id), then, unless the snapshot is older than what is
    * stored, takes its state. A stale snapshot never moves the period back.
    */
-  async applyProviderState(
-    tx: Tx,
-    sub: BillingSubscriptionEntity,
-    snapshot: UCanPaySubscription,
-  ): Promise<AppliedProviderState<BillingSubscriptionEntity>> {
+  async applyProviderState(tx: Tx, sub: BillingSubscriptionEntity, snapshot: UCanPaySubscription): Promise<AppliedProviderState<BillingSubscriptionEntity>> {
     const newCharges = await this.recordCharges(tx, sub, snapshot);
     const before = sub.version;
     const stored: Freshness = [sub.currentPeriodEnd?.getTime() ?? 0, sub.providerChargeCount, sub.providerUpdatedAt?.getTime() ?? 0];
-    const incoming: Freshness = [
-      snapshot.currentPeriodEnd?.getTime() ?? 0,
-      snapshot.charges.length,
-      snapshot.updatedAt?.getTime() ?? 0,
-    ];
+    const incoming: Freshness = [snapshot.currentPeriodEnd?.getTime() ?? 0, snapshot.charges.length, snapshot.updatedAt?.getTime() ?? 0];
     let changes: Partial<BillingSubscriptionEntity> = { syncedAt: new Date() };
     if (sub.providerSubscriptionId === null) {
       changes.providerSubscriptionId = snapshot.subscriptionId;
@@ -301,7 +304,8 @@ export class BillingSubscriptionService {
       };
     }
     // A new charge is news even when the rest of the snapshot is stale.
-    if (newCharges > 0 && Object.keys(changes).length <= 3) changes = { ...changes, providerChargeCount: Math.max(sub.providerChargeCount, snapshot.charges.length) };
+    if (newCharges > 0 && Object.keys(changes).length <= 3)
+      changes = { ...changes, providerChargeCount: Math.max(sub.providerChargeCount, snapshot.charges.length) };
     const updated = await writeVersioned(tx, BillingSubscriptionEntity, sub, changes, this.writes());
     return { entity: updated, outcome: updated.version !== before ? 'applied' : 'unchanged' };
   }

@@ -213,7 +213,8 @@ export class EventLog {
       params,
       param,
       where,
-      sql: () => `SELECT seq, xid, id, merchant_id, type, object_type, object_id, object_version, data, cause_kind, cause_id, created_at FROM ${this.table} WHERE ${where.join(' AND ')}`,
+      sql: () =>
+        `SELECT seq, xid, id, merchant_id, type, object_type, object_id, object_version, data, cause_kind, cause_id, created_at FROM ${this.table} WHERE ${where.join(' AND ')}`,
     };
   }
 }
@@ -297,7 +298,10 @@ function logOf(tx: Tx): EventLog | undefined {
 type Logged = PaymentEntity | RefundEntity | BillingSubscriptionEntity;
 
 /** Object type and public shape of each logged entity. */
-const LOGGED = new Map<EntityTarget<ObjectLiteral>, { objectType: Exclude<EventObjectType, 'webhook_endpoint'>; data: (row: never) => Record<string, unknown> }>([
+const LOGGED = new Map<
+  EntityTarget<ObjectLiteral>,
+  { objectType: Exclude<EventObjectType, 'webhook_endpoint'>; data: (row: never) => Record<string, unknown> }
+>([
   [PaymentEntity, { objectType: 'payment', data: paymentData }],
   [RefundEntity, { objectType: 'refund', data: refundData }],
   [BillingSubscriptionEntity, { objectType: 'billing_subscription', data: subscriptionData }],

@@ -50,12 +50,14 @@ export class EventService {
    * safety net. A notice is only a wake-up, so a lost or late one delays an
    * event, never drops or repeats it.
    */
-  async follow(principal: Principal | null, after: string | null | undefined, types: readonly EventType[] | null | undefined): Promise<AsyncIterableIterator<ReadEvent>> {
+  async follow(
+    principal: Principal | null,
+    after: string | null | undefined,
+    types: readonly EventType[] | null | undefined,
+  ): Promise<AsyncIterableIterator<ReadEvent>> {
     const merchantId = requireMerchant(principal, 'eventCreated');
     if (after) decodeEventCursor(after);
-    const stream = new LogStream((cursor) =>
-      this.log.page(merchantId, { first: STREAM_PAGE, after: cursor, types: types?.length ? types : null }),
-    );
+    const stream = new LogStream((cursor) => this.log.page(merchantId, { first: STREAM_PAGE, after: cursor, types: types?.length ? types : null }));
     // Listening before the start is read: nothing recorded after it goes unnoticed.
     const stop = await this.events.listen('eventsRecorded', merchantId, () => stream.wake());
     stream.onClose(stop);

@@ -105,11 +105,9 @@ export class IdempotencyService {
       return existing.outcome ? { kind: 'refused', outcome: existing.outcome } : { kind: 'completed', resourceId: existing.resourceId };
     }
     if (this.live(existing)) {
-      throw new GatewayError(
-        'IDEMPOTENCY_KEY_IN_USE',
-        `A request with idempotency key "${key}" is still in progress; retry in a moment with the same key`,
-        { retryAfterSeconds: 1 },
-      );
+      throw new GatewayError('IDEMPOTENCY_KEY_IN_USE', `A request with idempotency key "${key}" is still in progress; retry in a moment with the same key`, {
+        retryAfterSeconds: 1,
+      });
     }
     const token = newToken();
     await tx.manager.update(IdempotencyKeyEntity, { merchantId, key }, this.holder(token));

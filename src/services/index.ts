@@ -65,9 +65,24 @@ export function createServices(deps: {
   const idempotency = new IdempotencyService(db, { leaseMs: config.idempotency.claimLeaseMs, instanceId: config.idempotency.instanceId, now });
   const payments = new PaymentService(db, providers, events, idempotency, config.publicUrl, log.child({ module: 'payments' }), now);
   const refunds = new RefundService(db, providers, events, idempotency, payments, log.child({ module: 'refunds' }));
-  const subscriptions = new BillingSubscriptionService(db, providers, events, idempotency, (merchantId) => payments.notifyUrl(merchantId), log.child({ module: 'subscriptions' }));
+  const subscriptions = new BillingSubscriptionService(
+    db,
+    providers,
+    events,
+    idempotency,
+    (merchantId) => payments.notifyUrl(merchantId),
+    log.child({ module: 'subscriptions' }),
+  );
   const webhooks = new WebhookService(db, payments, refunds, subscriptions, log.child({ module: 'webhooks' }));
-  const reconciliation = new ReconciliationService(payments, refunds, subscriptions, idempotency, db, { ...config.reconcile, now }, log.child({ module: 'reconcile' }));
+  const reconciliation = new ReconciliationService(
+    payments,
+    refunds,
+    subscriptions,
+    idempotency,
+    db,
+    { ...config.reconcile, now },
+    log.child({ module: 'reconcile' }),
+  );
   const retention = new RetentionService(
     db,
     {
@@ -88,5 +103,17 @@ export function createServices(deps: {
   });
   connectOutboundWebhooks(eventLog, webhookDeliveries);
   const eventService = new EventService(eventLog, events, { pollMs: config.events.streamPollMs });
-  return { merchants, payments, refunds, subscriptions, webhooks, reconciliation, retention, eventLog, events: eventService, webhookDeliveries, webhookEndpoints };
+  return {
+    merchants,
+    payments,
+    refunds,
+    subscriptions,
+    webhooks,
+    reconciliation,
+    retention,
+    eventLog,
+    events: eventService,
+    webhookDeliveries,
+    webhookEndpoints,
+  };
 }

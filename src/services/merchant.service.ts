@@ -5,7 +5,7 @@ import { newId, randomToken } from '../domain/ids';
 
 /** Who is calling: a merchant's server (API key) or a browser/app holding one payment's client secret. */
 export type Principal =
-  | { kind: 'merchant'; merchantId: string; /** The API key's id (never the key): what an event names as its cause. */ keyId?: string }
+  | { kind: 'merchant'; merchantId: string /** The API key's id (never the key): what an event names as its cause. */; keyId?: string }
   | { kind: 'client'; merchantId: string; paymentId: string };
 
 export interface NewMerchant {

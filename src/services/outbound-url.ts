@@ -23,16 +23,7 @@ export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
 
 export const systemResolver: Resolver = (hostname) => dns.lookup(hostname, { all: true, verbatim: true });
 
-export type AddressKind =
-  | 'public'
-  | 'loopback'
-  | 'private'
-  | 'link-local'
-  | 'metadata'
-  | 'cgnat'
-  | 'unspecified'
-  | 'multicast'
-  | 'reserved';
+export type AddressKind = 'public' | 'loopback' | 'private' | 'link-local' | 'metadata' | 'cgnat' | 'unspecified' | 'multicast' | 'reserved';
 
 function blockList(v4: string[], v6: string[]): BlockList {
   const list = new BlockList();

@@ -18,7 +18,9 @@ export async function paginate<T extends Row>(
   options: { first: number; after?: string | null; idPrefix: string },
 ): Promise<Page<T>> {
   const { first } = options;
-  qb.orderBy(`${alias}.created_at`, 'DESC').addOrderBy(`${alias}.id`, 'DESC').take(first + 1);
+  qb.orderBy(`${alias}.created_at`, 'DESC')
+    .addOrderBy(`${alias}.id`, 'DESC')
+    .take(first + 1);
   if (options.after) {
     const cursor = decodeCursor(options.after, options.idPrefix);
     qb.andWhere(`(${alias}.created_at < :cAt OR (${alias}.created_at = :cAt AND ${alias}.id < :cId))`, {

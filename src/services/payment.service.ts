@@ -4,16 +4,7 @@ import { MerchantEntity, PaymentEntity } from '../entities';
 import { notFound } from '../domain/errors';
 import { newId } from '../domain/ids';
 import { applySnapshot, isClosedUnpaid, PAYMENT_MACHINE, type PaymentFacts } from '../domain/payment-state';
-import {
-  checkAmount,
-  checkCurrency,
-    checkIntRange,
-  idempotencyKeyOf,
-  checkMetadata,
-  checkReference,
-  checkText,
-  checkUrl,
-} from '../domain/validation';
+import { checkAmount, checkCurrency, checkIntRange, idempotencyKeyOf, checkMetadata, checkReference, checkText, checkUrl } from '../domain/validation';
 import type { EventBus } from '../events/pubsub';
 import { UCanPayError, type UCanPayOrder } from '../ucanpay';
 import { requireMerchant, requirePaymentReader } from './access';
@@ -231,7 +222,13 @@ export class PaymentService {
     }
     if (snapshot.transactionId && payment.transactionId && snapshot.transactionId !== payment.transactionId) {
       this.log.error(
-        { paymentId: payment.id, merchantId: payment.merchantId, providerOrderId: order.orderId, recorded: payment.transactionId, reported: snapshot.transactionId },
+        {
+          paymentId: payment.id,
+          merchantId: payment.merchantId,
+          providerOrderId: order.orderId,
+          recorded: payment.transactionId,
+          reported: snapshot.transactionId,
+        },
         'UCanPay reported another transaction id for a paid payment; the recorded one is kept',
       );
     }

@@ -53,24 +53,20 @@ export function providerErrorTarget(error: Pick<UCanPayError, 'code' | 'retryabl
 export function providerFailure(error: UCanPayError, what: string, action: 'create' | 'check' = 'create'): ProviderFailure {
   const code = error.providerCode && error.code === 'UNKNOWN_ERROR' ? error.providerCode : error.code;
   const retryHint =
-    action === 'create'
-      ? `retry with the same idempotencyKey — no ${what} is created twice`
-      : `retry later, or read the ${what} without refresh`;
+    action === 'create' ? `retry with the same idempotencyKey — no ${what} is created twice` : `retry later, or read the ${what} without refresh`;
   switch (providerErrorTarget(error)) {
     case 'PROVIDER_UNAVAILABLE':
       return {
         kind: 'thrown',
-        error: new GatewayError(
-          'PROVIDER_UNAVAILABLE',
-          `UCanPay is unavailable (${code} after ${error.attempts} attempt(s)); ${retryHint}`,
-          { retryAfterSeconds: Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000)), providerCode: code },
-        ),
+        error: new GatewayError('PROVIDER_UNAVAILABLE', `UCanPay is unavailable (${code} after ${error.attempts} attempt(s)); ${retryHint}`, {
+          retryAfterSeconds: Math.max(1, Math.ceil((error.retryAfterMs ?? 1000) / 1000)),
+          providerCode: code,
+        }),
       };
     case 'INTERNAL_SERVER_ERROR':
       return { kind: 'thrown', error: new GatewayError('INTERNAL_SERVER_ERROR', internalMessage(code, what, retryHint), { providerCode: code }) };
     case 'PROVIDER_ERROR': {
-      const message =
-        action === 'create' ? `UCanPay refused the ${what}: ${error.message}`.slice(0, 500) : `UCanPay could not check the ${what} (${code})`;
+      const message = action === 'create' ? `UCanPay refused the ${what}: ${error.message}`.slice(0, 500) : `UCanPay could not check the ${what} (${code})`;
       return { kind: 'refused', providerCode: code, message, error: new GatewayError('PROVIDER_ERROR', message, { providerCode: code }) };
     }
   }

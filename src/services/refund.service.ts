@@ -160,10 +160,12 @@ export class RefundService {
   private async createAtProvider(refund: RefundEntity): Promise<UCanPayRefund> {
     const payment = await this.db.findOneByOrFail(PaymentEntity, { id: refund.paymentId });
     const merchant = await this.db.findOneByOrFail(MerchantEntity, { id: refund.merchantId });
-    return this.providers.for(merchant).createRefund(
-      { transactionId: payment.transactionId ?? '', outRefundNo: refund.merchantReference, amount: refund.amount, reason: refund.reason },
-      { idempotencyKey: refund.id },
-    );
+    return this.providers
+      .for(merchant)
+      .createRefund(
+        { transactionId: payment.transactionId ?? '', outRefundNo: refund.merchantReference, amount: refund.amount, reason: refund.reason },
+        { idempotencyKey: refund.id },
+      );
   }
 
   /**
@@ -192,7 +194,12 @@ export class RefundService {
     changes: Partial<RefundEntity> | null,
   ): Promise<{ refund: RefundEntity; payment: PaymentEntity; changed: boolean }> {
     const before = refund.version;
-    const updated = await writeVersioned(tx, RefundEntity, refund, changes, { states: REFUND_MACHINE, events: this.events, topic: 'refundUpdated', log: this.log });
+    const updated = await writeVersioned(tx, RefundEntity, refund, changes, {
+      states: REFUND_MACHINE,
+      events: this.events,
+      topic: 'refundUpdated',
+      log: this.log,
+    });
     const payment = await this.db.findOneByOrFail(PaymentEntity, { id: refund.paymentId }, { tx, forUpdate: true });
     if (updated.version === before || updated.status !== 'SUCCEEDED') return { refund: updated, payment, changed: updated.version !== before };
     const refunds = await tx.manager.find(RefundEntity, { where: { paymentId: payment.id }, select: { status: true, amount: true } });

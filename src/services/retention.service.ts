@@ -169,7 +169,8 @@ export class RetentionService {
         await new Promise((resolve) => setTimeout(resolve, this.options.pauseMs ?? 5));
       }
     }
-    if (report.idempotencyKeys || report.webhookEvents || report.events || report.webhookDeliveries || report.webhookDeliveryAttempts) this.log.info({ ...report }, 'retention pass deleted expired rows');
+    if (report.idempotencyKeys || report.webhookEvents || report.events || report.webhookDeliveries || report.webhookDeliveryAttempts)
+      this.log.info({ ...report }, 'retention pass deleted expired rows');
     return report;
   }
 

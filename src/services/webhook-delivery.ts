@@ -277,7 +277,15 @@ export class WebhookDeliveryService {
       .createQueryBuilder()
       .update(WebhookDeliveryEntity)
       // Due again once the lease lapses, should this instance die during the attempt.
-      .set({ lease, lockedUntil: new Date(now + this.leaseMs), status: 'PENDING', nextAttemptAt: at, attemptCount: () => 'attempt_count + 1', lastAttemptAt: at, updatedAt: at })
+      .set({
+        lease,
+        lockedUntil: new Date(now + this.leaseMs),
+        status: 'PENDING',
+        nextAttemptAt: at,
+        attemptCount: () => 'attempt_count + 1',
+        lastAttemptAt: at,
+        updatedAt: at,
+      })
       .where('id IN (:...ids)', { ids })
       .andWhere(free, { now })
       .execute();
@@ -438,14 +446,42 @@ export class WebhookDeliveryService {
     const error = result.error ?? (ok ? null : result.httpStatus === null ? 'no answer' : `HTTP ${result.httpStatus}`);
     const status = ok ? 'SUCCEEDED' : nextRetryAt ? 'PENDING' : 'FAILED';
     await this.db.transaction(async (tx) => {
-      await tx.manager.query(this.sql.closeAttempt, [result.durationMs, result.httpStatus, result.excerpt, error, nextRetryAt?.getTime() ?? null, delivery.attemptId]);
+      await tx.manager.query(this.sql.closeAttempt, [
+        result.durationMs,
+        result.httpStatus,
+        result.excerpt,
+        error,
+        nextRetryAt?.getTime() ?? null,
+        delivery.attemptId,
+      ]);
       // Fenced by the lease: if it lapsed and another attempt took the row over, that attempt settles it.
-      await tx.manager.query(this.sql.settleDelivery, [payload, status, nextRetryAt?.getTime() ?? null, result.httpStatus, error, now, delivery.id, delivery.lease]);
+      await tx.manager.query(this.sql.settleDelivery, [
+        payload,
+        status,
+        nextRetryAt?.getTime() ?? null,
+        result.httpStatus,
+        error,
+        now,
+        delivery.id,
+        delivery.lease,
+      ]);
       await this.countOutcome(tx, endpoint, ok, gone);
     });
-    const settled = Object.assign(delivery, { payload, status, nextAttemptAt: nextRetryAt, lockedUntil: null, lease: null, lastHttpStatus: result.httpStatus, lastError: error, updatedAt: new Date(now) });
+    const settled = Object.assign(delivery, {
+      payload,
+      status,
+      nextAttemptAt: nextRetryAt,
+      lockedUntil: null,
+      lease: null,
+      lastHttpStatus: result.httpStatus,
+      lastError: error,
+      updatedAt: new Date(now),
+    });
     if (nextRetryAt) this.wakeAt(nextRetryAt.getTime());
-    this.log.debug({ deliveryId: delivery.id, endpointId: endpoint.id, eventId: delivery.eventId, status: result.httpStatus, error: result.error, ms: result.durationMs }, 'webhook attempt');
+    this.log.debug(
+      { deliveryId: delivery.id, endpointId: endpoint.id, eventId: delivery.eventId, status: result.httpStatus, error: result.error, ms: result.durationMs },
+      'webhook attempt',
+    );
     return settled;
   }
 
@@ -462,9 +498,7 @@ export class WebhookDeliveryService {
       return;
     }
     const now = this.now();
-    await update
-      .set({ consecutiveFailures: () => 'consecutive_failures + 1', failingSince: () => `COALESCE(failing_since, ${Math.floor(now)})` })
-      .execute();
+    await update.set({ consecutiveFailures: () => 'consecutive_failures + 1', failingSince: () => `COALESCE(failing_since, ${Math.floor(now)})` }).execute();
     const current = await this.db.findOneBy(WebhookEndpointEntity, { id: endpoint.id }, { tx });
     if (!current?.enabled) return;
     const { disableAfterFailures: limit, disableAfterFailingMs: span } = this.config;
@@ -498,7 +532,15 @@ export class WebhookDeliveryService {
       await tx.manager
         .createQueryBuilder()
         .update(WebhookDeliveryEntity)
-        .set({ status: 'FAILED', attemptCount: () => 'attempt_count - 1', nextAttemptAt: null, lockedUntil: null, lease: null, lastError: reason, updatedAt: new Date(this.now()) })
+        .set({
+          status: 'FAILED',
+          attemptCount: () => 'attempt_count - 1',
+          nextAttemptAt: null,
+          lockedUntil: null,
+          lease: null,
+          lastError: reason,
+          updatedAt: new Date(this.now()),
+        })
         .where('id = :id AND lease = :lease', { id: delivery.id, lease: delivery.lease })
         .execute();
       return (await this.db.findOneBy(WebhookDeliveryEntity, { id: delivery.id }, { tx })) ?? delivery;
@@ -507,10 +549,13 @@ export class WebhookDeliveryService {
 
   private wakeAt(at: number): void {
     if (this.stopping) return;
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
-      this.wake();
-    }, Math.max(0, at - this.now()) + 5);
+    const timer = setTimeout(
+      () => {
+        this.retryTimers.delete(timer);
+        this.wake();
+      },
+      Math.max(0, at - this.now()) + 5,
+    );
     timer.unref();
     this.retryTimers.add(timer);
   }

@@ -88,7 +88,8 @@ export class WebhookEndpointService {
     } satisfies WebhookEndpointEntity);
     await this.db.transaction(async (tx) => {
       const count = await tx.manager.count(WebhookEndpointEntity, { where: { merchantId } });
-      if (count >= MAX_ENDPOINTS_PER_MERCHANT) throw invalidInput('input', `cannot be saved: a merchant may have at most ${MAX_ENDPOINTS_PER_MERCHANT} webhook endpoints`);
+      if (count >= MAX_ENDPOINTS_PER_MERCHANT)
+        throw invalidInput('input', `cannot be saved: a merchant may have at most ${MAX_ENDPOINTS_PER_MERCHANT} webhook endpoints`);
       await tx.manager.insert(WebhookEndpointEntity, endpoint);
     });
     return { endpoint, secret };
@@ -100,7 +101,8 @@ export class WebhookEndpointService {
     const changes: Partial<WebhookEndpointEntity> = {};
     if (input.url !== undefined) changes.url = await checkEndpointUrl('input.url', input.url, this.delivery.policy, this.options.resolve);
     if (input.eventTypes !== undefined) changes.eventTypes = this.checkEventTypes('input.eventTypes', input.eventTypes);
-    if (input.description !== undefined) changes.description = input.description === null ? '' : checkText('input.description', input.description, { min: 0, max: 500 });
+    if (input.description !== undefined)
+      changes.description = input.description === null ? '' : checkText('input.description', input.description, { min: 0, max: 500 });
     if (input.enabled !== undefined) changes.enabled = this.checkBoolean('input.enabled', input.enabled);
     if (input.payloadQuery !== undefined) changes.payloadQuery = this.checkPayloadQuery('input.payloadQuery', input.payloadQuery);
     return this.db.transaction(async (tx) => {
@@ -235,7 +237,15 @@ export class WebhookEndpointService {
     return this.delivery.newDelivery(
       merchantId,
       endpointId,
-      { id: event.id, type: event.type, createdAt: event.createdAt.getTime(), objectType: event.objectType, objectId: event.objectId, objectVersion: event.objectVersion, data: event.data },
+      {
+        id: event.id,
+        type: event.type,
+        createdAt: event.createdAt.getTime(),
+        objectType: event.objectType,
+        objectId: event.objectId,
+        objectVersion: event.objectVersion,
+        data: event.data,
+      },
       new Date(this.now()),
     );
   }

@@ -141,31 +141,29 @@ export class WebhookService {
   }
 
   /** In one transaction: the inbox row (once per event id) and the event's effect on its object. */
-  private async record(
-    merchantId: string,
-    event: KnownEvent,
-    apply: (tx: Tx) => Promise<EventEffect>,
-  ): Promise<WebhookReply> {
+  private async record(merchantId: string, event: KnownEvent, apply: (tx: Tx) => Promise<EventEffect>): Promise<WebhookReply> {
     try {
       // The event log names this UCanPay event as the cause of what it changes (src/services/cause.ts).
-      return await withCause({ kind: 'ucanpay_webhook', id: event.id }, () => this.db.transaction(async (tx) => {
-        if (await this.db.findOneBy(WebhookEventEntity, { merchantId, eventId: event.id }, { tx })) return accept('duplicate');
-        const applied = await apply(tx);
-        if (applied === null) this.log.warn({ merchantId, eventId: event.id, type: event.type }, 'webhook for an unknown object');
-        // mismatch: the order's (refund's) amount or currency is not the payment's (refund's); acknowledged (a retry would say the same), not applied, logged.
-        // contradicted: UCanPay captured a payment the gateway had closed; applied as PAID (the truth), logged at error by PaymentService.
-        const outcome = applied?.outcome ?? 'ignored';
-        await tx.manager.insert(WebhookEventEntity, {
-          merchantId,
-          eventId: event.id,
-          type: event.type,
-          outcome,
-          objectId: applied?.objectId ?? null,
-          eventCreatedAt: event.created,
-          receivedAt: new Date(),
-        });
-        return accept(outcome);
-      }));
+      return await withCause({ kind: 'ucanpay_webhook', id: event.id }, () =>
+        this.db.transaction(async (tx) => {
+          if (await this.db.findOneBy(WebhookEventEntity, { merchantId, eventId: event.id }, { tx })) return accept('duplicate');
+          const applied = await apply(tx);
+          if (applied === null) this.log.warn({ merchantId, eventId: event.id, type: event.type }, 'webhook for an unknown object');
+          // mismatch: the order's (refund's) amount or currency is not the payment's (refund's); acknowledged (a retry would say the same), not applied, logged.
+          // contradicted: UCanPay captured a payment the gateway had closed; applied as PAID (the truth), logged at error by PaymentService.
+          const outcome = applied?.outcome ?? 'ignored';
+          await tx.manager.insert(WebhookEventEntity, {
+            merchantId,
+            eventId: event.id,
+            type: event.type,
+            outcome,
+            objectId: applied?.objectId ?? null,
+            eventCreatedAt: event.created,
+            receivedAt: new Date(),
+          });
+          return accept(outcome);
+        }),
+      );
     } catch (error) {
       // PostgreSQL: the same event arrived at two instances at once; the other one applied it.
       if (isUniqueViolation(error)) return accept('duplicate');
@@ -186,8 +184,7 @@ export class WebhookService {
     apply: (row: T) => Promise<AppliedProviderState<T>>,
   ): Promise<EventEffect> {
     const row =
-      (await this.db.findOneBy(entity, byProviderId, { tx, forUpdate: true })) ??
-      (await this.db.findOneBy(entity, byReference, { tx, forUpdate: true }));
+      (await this.db.findOneBy(entity, byProviderId, { tx, forUpdate: true })) ?? (await this.db.findOneBy(entity, byReference, { tx, forUpdate: true }));
     return row ? { objectId: row.id, outcome: (await apply(row)).outcome } : null;
   }
 }

@@ -51,11 +51,15 @@ export function tracedGraphqlHandler(
 ): (req: IncomingMessage, res: ServerResponse, search: string) => Promise<void> {
   return (req, res, search) => {
     const parent = propagation.extract(context.active(), req.headers);
-    return tracer.startActiveSpan('graphql', { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? 'GET', 'url.path': '/graphql' } }, parent, (span) =>
-      within(span, async () => {
-        await handler(req, res, search);
-        span.setAttribute('http.response.status_code', res.statusCode);
-      }),
+    return tracer.startActiveSpan(
+      'graphql',
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? 'GET', 'url.path': '/graphql' } },
+      parent,
+      (span) =>
+        within(span, async () => {
+          await handler(req, res, search);
+          span.setAttribute('http.response.status_code', res.statusCode);
+        }),
     );
   };
 }
@@ -114,7 +118,15 @@ export function tracedFetch(links: OrderTraceLinks, inner: typeof fetch = (input
     const method = (init?.method ?? 'GET').toUpperCase();
     return tracer.startActiveSpan(
       endpointOf(method, url),
-      { kind: SpanKind.CLIENT, attributes: { 'http.request.method': method, 'url.full': `${url.origin}${url.pathname}`, 'server.address': url.hostname, 'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)) } },
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'http.request.method': method,
+          'url.full': `${url.origin}${url.pathname}`,
+          'server.address': url.hostname,
+          'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+        },
+      },
       (span) => {
         const headers = new Headers(init?.headers);
         propagation.inject(context.active(), headers, { set: (carrier, key, value) => carrier.set(key, value) });
@@ -123,7 +135,10 @@ export function tracedFetch(links: OrderTraceLinks, inner: typeof fetch = (input
           span.setAttribute('http.response.status_code', res.status);
           if (res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
           if (res.ok && url.pathname.endsWith('/payment/unifiedorder') && span.isRecording()) {
-            const body = (await res.clone().json().catch(() => undefined)) as { order_id?: unknown } | undefined;
+            const body = (await res
+              .clone()
+              .json()
+              .catch(() => undefined)) as { order_id?: unknown } | undefined;
             if (typeof body?.order_id === 'string') links.remember(body.order_id, span.spanContext());
           }
           return res;

@@ -3,14 +3,7 @@
  * timeouts, bounded retries with exponential backoff + full jitter for
  * recoverable failures only, and the same `Idempotency-Key` on every attempt.
  */
-import {
-  codeForHttpStatus,
-  isContractErrorCode,
-  isRetryableHttpStatus,
-  UCANPAY_ERROR_TABLE,
-  UCanPayError,
-  type UCanPayErrorCode,
-} from './errors';
+import { codeForHttpStatus, isContractErrorCode, isRetryableHttpStatus, UCANPAY_ERROR_TABLE, UCanPayError, type UCanPayErrorCode } from './errors';
 import type {
   CancelSubscriptionInput,
   CreateOrderInput,
@@ -126,10 +119,23 @@ export function longestCallMs(options: Pick<UCanPayClientOptions, 'timeoutMs' | 
 
 /** Network error codes (Node/undici) after which a retry may succeed. */
 const RETRYABLE_NETWORK_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN',
-  'ENETUNREACH', 'ENETDOWN', 'EHOSTUNREACH', 'EHOSTDOWN',
-  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
 ]);
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -242,16 +248,17 @@ export class UCanPayClient {
     const body = toCreateOrderRequest(this.merchantId, input);
     return this.call({ endpoint, body, ...this.mutation(endpoint, options) }, (json) =>
       // The create answer may omit the terms; fill them from the request (the answer wins).
-      toOrder(isObject(json)
-        ? { amount: body.amount, currency: body.currency, description: body.description, metadata: body.metadata, ...json }
-        : json),
+      toOrder(isObject(json) ? { amount: body.amount, currency: body.currency, description: body.description, metadata: body.metadata, ...json } : json),
     );
   }
 
   /** `GET /payment/status`: an order by UCanPay id or by the merchant's order number. */
   async getOrder(query: GetOrderQuery, options: QueryOptions = {}): Promise<UCanPayOrder> {
     const endpoint = 'GET /payment/status';
-    const params = pickOne(endpoint, query, [['orderId', 'order_id'], ['outTradeNo', 'out_trade_no']]);
+    const params = pickOne(endpoint, query, [
+      ['orderId', 'order_id'],
+      ['outTradeNo', 'out_trade_no'],
+    ]);
     return this.call({ endpoint, query: params, signal: options.signal }, toOrder);
   }
 
@@ -263,15 +270,16 @@ export class UCanPayClient {
   async createRefund(input: CreateRefundInput, options: MutationOptions): Promise<UCanPayRefund> {
     const endpoint = 'POST /payment/refund';
     const body = toCreateRefundRequest(this.merchantId, input);
-    return this.call({ endpoint, body, ...this.mutation(endpoint, options) }, (json) =>
-      toRefund(isObject(json) ? { reason: body.reason, ...json } : json),
-    );
+    return this.call({ endpoint, body, ...this.mutation(endpoint, options) }, (json) => toRefund(isObject(json) ? { reason: body.reason, ...json } : json));
   }
 
   /** `GET /payment/refund/status`: a refund by UCanPay id or by the merchant's refund number. */
   async getRefund(query: GetRefundQuery, options: QueryOptions = {}): Promise<UCanPayRefund> {
     const endpoint = 'GET /payment/refund/status';
-    const params = pickOne(endpoint, query, [['refundId', 'refund_id'], ['outRefundNo', 'out_refund_no']]);
+    const params = pickOne(endpoint, query, [
+      ['refundId', 'refund_id'],
+      ['outRefundNo', 'out_refund_no'],
+    ]);
     return this.call({ endpoint, query: params, signal: options.signal }, toRefund);
   }
 
@@ -284,9 +292,7 @@ export class UCanPayClient {
     const endpoint = 'POST /subscriptions/create';
     const body = toCreateSubscriptionRequest(this.merchantId, input);
     const { merchant_id: _merchant, notify_url: _notify, return_url: _return, ...terms } = body;
-    return this.call({ endpoint, body, ...this.mutation(endpoint, options) }, (json) =>
-      toSubscription(isObject(json) ? { ...terms, ...json } : json),
-    );
+    return this.call({ endpoint, body, ...this.mutation(endpoint, options) }, (json) => toSubscription(isObject(json) ? { ...terms, ...json } : json));
   }
 
   /** `POST /subscriptions/update`: new terms, effective from the next period. */
@@ -343,7 +349,16 @@ export class UCanPayClient {
             ? new UCanPayError({ code: err.code, message: err.message, retryable: false, httpStatus: status, attempts: attempt, endpoint })
             : err;
         }
-        this.report({ endpoint, attempt, maxAttempts: this.maxAttempts, idempotencyKey: spec.idempotencyKey, ok: true, durationMs: Date.now() - started, httpStatus: status, willRetry: false });
+        this.report({
+          endpoint,
+          attempt,
+          maxAttempts: this.maxAttempts,
+          idempotencyKey: spec.idempotencyKey,
+          ok: true,
+          durationMs: Date.now() - started,
+          httpStatus: status,
+          willRetry: false,
+        });
         return value;
       } catch (err) {
         if (!(err instanceof UCanPayError)) throw err; // caller abort or a bug: not ours to retry
@@ -362,22 +377,43 @@ export class UCanPayClient {
         }
       }
       this.report({
-        endpoint, attempt, maxAttempts: this.maxAttempts, idempotencyKey: spec.idempotencyKey, ok: false,
-        durationMs: Date.now() - started, httpStatus: error.httpStatus, code: error.code, retryable: error.retryable,
-        willRetry, delayMs,
+        endpoint,
+        attempt,
+        maxAttempts: this.maxAttempts,
+        idempotencyKey: spec.idempotencyKey,
+        ok: false,
+        durationMs: Date.now() - started,
+        httpStatus: error.httpStatus,
+        code: error.code,
+        retryable: error.retryable,
+        willRetry,
+        delayMs,
       });
       if (!willRetry || delayMs === undefined) {
         const suffix = error.retryable && attempt > 1 ? ` (gave up after ${attempt} attempts)` : '';
         throw new UCanPayError({
-          code: error.code, message: `${error.message}${suffix}`, retryable: error.retryable, httpStatus: error.httpStatus,
-          retryAfterMs: error.retryAfterMs, attempts: attempt, providerCode: error.providerCode, endpoint, cause: error.cause,
+          code: error.code,
+          message: `${error.message}${suffix}`,
+          retryable: error.retryable,
+          httpStatus: error.httpStatus,
+          retryAfterMs: error.retryAfterMs,
+          attempts: attempt,
+          providerCode: error.providerCode,
+          endpoint,
+          cause: error.cause,
         });
       }
       this.logger?.warn(
         {
           ucanpay: {
-            endpoint, attempt, maxAttempts: this.maxAttempts, code: error.code, httpStatus: error.httpStatus,
-            retryAfterMs: error.retryAfterMs, delayMs, idempotencyKey: spec.idempotencyKey,
+            endpoint,
+            attempt,
+            maxAttempts: this.maxAttempts,
+            code: error.code,
+            httpStatus: error.httpStatus,
+            retryAfterMs: error.retryAfterMs,
+            delayMs,
+            idempotencyKey: spec.idempotencyKey,
           },
         },
         `UCanPay ${endpoint} attempt ${attempt}/${this.maxAttempts} failed with ${error.code}; retrying in ${delayMs} ms`,
@@ -434,14 +470,19 @@ export class UCanPayClient {
       if (signal?.aborted) throw signal.reason;
       if (timedOut) {
         throw new UCanPayError({
-          code: 'TIMEOUT', retryable: true, endpoint,
+          code: 'TIMEOUT',
+          retryable: true,
+          endpoint,
           message: `UCanPay ${endpoint}: no complete answer within ${this.timeoutMs} ms`,
         });
       }
       const code = networkErrorCode(err);
       const retryable = code !== undefined && RETRYABLE_NETWORK_CODES.has(code);
       throw new UCanPayError({
-        code: 'NETWORK_ERROR', retryable, endpoint, cause: err,
+        code: 'NETWORK_ERROR',
+        retryable,
+        endpoint,
+        cause: err,
         message: `UCanPay ${endpoint}: network error${code ? ` (${code})` : ''}`,
       });
     } finally {
@@ -460,7 +501,10 @@ export class UCanPayClient {
     if (status >= 200 && status < 300) {
       if (!parsed || json === undefined) {
         throw new UCanPayError({
-          code: 'INVALID_RESPONSE', retryable: false, httpStatus: status, endpoint,
+          code: 'INVALID_RESPONSE',
+          retryable: false,
+          httpStatus: status,
+          endpoint,
           message: `UCanPay ${endpoint}: the success answer is not JSON`,
         });
       }
@@ -487,7 +531,12 @@ export class UCanPayClient {
     const detail = body?.message ? `: ${this.sanitizeMessage(body.message)}` : '';
     const shown = providerCode ?? code;
     return new UCanPayError({
-      code, retryable, httpStatus: status, retryAfterMs, providerCode, endpoint,
+      code,
+      retryable,
+      httpStatus: status,
+      retryAfterMs,
+      providerCode,
+      endpoint,
       message: `UCanPay ${endpoint} failed with ${shown} (HTTP ${status})${detail}`,
     });
   }

@@ -39,12 +39,7 @@ export type UCanPayContractErrorCode =
  * - `UNKNOWN_ERROR`: an error answer with a code the contract does not define;
  *   retryable when the HTTP status is 5xx (or 429), not otherwise.
  */
-export type UCanPayErrorCode =
-  | UCanPayContractErrorCode
-  | 'NETWORK_ERROR'
-  | 'TIMEOUT'
-  | 'INVALID_RESPONSE'
-  | 'UNKNOWN_ERROR';
+export type UCanPayErrorCode = UCanPayContractErrorCode | 'NETWORK_ERROR' | 'TIMEOUT' | 'INVALID_RESPONSE' | 'UNKNOWN_ERROR';
 
 /**
  * THE table: each contract code → its HTTP status and whether a retry (with
@@ -75,7 +70,7 @@ export const UCANPAY_ERROR_TABLE: Readonly<Record<UCanPayContractErrorCode, { re
 
 /** True when `code` is one of the contract's error codes. */
 export function isContractErrorCode(code: unknown): code is UCanPayContractErrorCode {
-  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(UCANPAY_ERROR_TABLE, code);
+  return typeof code === 'string' && Object.hasOwn(UCANPAY_ERROR_TABLE, code);
 }
 
 /** Whether an HTTP status is worth retrying when the answer carries no known code. */
@@ -90,15 +85,23 @@ export function isRetryableHttpStatus(status: number): boolean {
  */
 export function codeForHttpStatus(status: number): UCanPayErrorCode {
   switch (status) {
-    case 400: return 'INVALID_REQUEST';
-    case 401: return 'AUTHENTICATION_FAILED';
-    case 403: return 'PERMISSION_DENIED';
-    case 429: return 'RATE_LIMITED';
-    case 500: return 'PROVIDER_ERROR';
+    case 400:
+      return 'INVALID_REQUEST';
+    case 401:
+      return 'AUTHENTICATION_FAILED';
+    case 403:
+      return 'PERMISSION_DENIED';
+    case 429:
+      return 'RATE_LIMITED';
+    case 500:
+      return 'PROVIDER_ERROR';
     case 502:
-    case 503: return 'SERVICE_UNAVAILABLE';
-    case 504: return 'GATEWAY_TIMEOUT';
-    default: return 'UNKNOWN_ERROR';
+    case 503:
+      return 'SERVICE_UNAVAILABLE';
+    case 504:
+      return 'GATEWAY_TIMEOUT';
+    default:
+      return 'UNKNOWN_ERROR';
   }
 }
 

@@ -22,10 +22,7 @@ function toBuffer(body: Buffer | Uint8Array | string): Buffer {
 }
 
 function hmac(secret: string, t: number, rawBody: Buffer): Buffer {
-  return createHmac('sha256', Buffer.from(secret, 'utf8'))
-    .update(`${t}.`, 'utf8')
-    .update(rawBody)
-    .digest();
+  return createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${t}.`, 'utf8').update(rawBody).digest();
 }
 
 /**
@@ -42,9 +39,7 @@ export function signWebhookPayload(secret: string, rawBody: Buffer | Uint8Array 
 /** Why a signature was rejected. */
 export type WebhookSignatureFailure = 'missing_header' | 'malformed_header' | 'stale_timestamp' | 'bad_signature';
 
-export type WebhookSignatureResult =
-  | { ok: true; timestamp: number }
-  | { ok: false; reason: WebhookSignatureFailure };
+export type WebhookSignatureResult = { ok: true; timestamp: number } | { ok: false; reason: WebhookSignatureFailure };
 
 export interface VerifyWebhookSignatureInput {
   /** The `UCanPay-Signature` header value (an array, as Node may give repeated headers, is accepted: first value). */

@@ -9,14 +9,7 @@
  */
 
 /** Order status. `PENDING` → `PAID` | `FAILED` | `CANCELLED` | `EXPIRED`; `PAID` → `PARTIALLY_REFUNDED` → `REFUNDED`. */
-export type UCanPayOrderStatus =
-  | 'PENDING'
-  | 'PAID'
-  | 'FAILED'
-  | 'CANCELLED'
-  | 'EXPIRED'
-  | 'PARTIALLY_REFUNDED'
-  | 'REFUNDED';
+export type UCanPayOrderStatus = 'PENDING' | 'PAID' | 'FAILED' | 'CANCELLED' | 'EXPIRED' | 'PARTIALLY_REFUNDED' | 'REFUNDED';
 
 /** Refund status. `PROCESSING` → `SUCCEEDED` | `FAILED`. */
 export type UCanPayRefundStatus = 'PROCESSING' | 'SUCCEEDED' | 'FAILED';
@@ -26,13 +19,7 @@ export type UCanPayRefundStatus = 'PROCESSING' | 'SUCCEEDED' | 'FAILED';
  * `ACTIVE` ⇄ `PAST_DUE` (renewal failed; retried up to 3 times, then
  * `UNPAID`); any → `CANCELLED` (final).
  */
-export type UCanPaySubscriptionStatus =
-  | 'PENDING_AUTHORIZATION'
-  | 'TRIALING'
-  | 'ACTIVE'
-  | 'PAST_DUE'
-  | 'UNPAID'
-  | 'CANCELLED';
+export type UCanPaySubscriptionStatus = 'PENDING_AUTHORIZATION' | 'TRIALING' | 'ACTIVE' | 'PAST_DUE' | 'UNPAID' | 'CANCELLED';
 
 /** Billing interval unit of a subscription. */
 export type UCanPayInterval = 'DAY' | 'WEEK' | 'MONTH' | 'YEAR';
@@ -251,7 +238,9 @@ export type GetOrderQuery = { orderId: string } | { outTradeNo: string };
 /** Look a refund up by UCanPay id or by the merchant's refund number. */
 export type GetRefundQuery = { refundId: string } | { outRefundNo: string };
 /** Look a subscription up by UCanPay id. */
-export interface GetSubscriptionQuery { subscriptionId: string }
+export interface GetSubscriptionQuery {
+  subscriptionId: string;
+}
 
 /** Options of every POST call. */
 export interface MutationOptions {

@@ -199,21 +199,21 @@ export interface WireWebhookEvent {
 // Enumerations (exactly the contract's)
 // ---------------------------------------------------------------------------
 
-export const ORDER_STATUSES: readonly UCanPayOrderStatus[] = [
-  'PENDING', 'PAID', 'FAILED', 'CANCELLED', 'EXPIRED', 'PARTIALLY_REFUNDED', 'REFUNDED',
-];
+export const ORDER_STATUSES: readonly UCanPayOrderStatus[] = ['PENDING', 'PAID', 'FAILED', 'CANCELLED', 'EXPIRED', 'PARTIALLY_REFUNDED', 'REFUNDED'];
 export const REFUND_STATUSES: readonly UCanPayRefundStatus[] = ['PROCESSING', 'SUCCEEDED', 'FAILED'];
-export const SUBSCRIPTION_STATUSES: readonly UCanPaySubscriptionStatus[] = [
-  'PENDING_AUTHORIZATION', 'TRIALING', 'ACTIVE', 'PAST_DUE', 'UNPAID', 'CANCELLED',
-];
+export const SUBSCRIPTION_STATUSES: readonly UCanPaySubscriptionStatus[] = ['PENDING_AUTHORIZATION', 'TRIALING', 'ACTIVE', 'PAST_DUE', 'UNPAID', 'CANCELLED'];
 export const INTERVALS: readonly UCanPayInterval[] = ['DAY', 'WEEK', 'MONTH', 'YEAR'];
 export const CHARGE_STATUSES: readonly UCanPayChargeStatus[] = ['PENDING', 'SUCCEEDED', 'FAILED'];
 
 export const ORDER_EVENT_TYPES = ['payment.succeeded', 'payment.failed', 'payment.cancelled', 'payment.expired'] as const;
 export const REFUND_EVENT_TYPES = ['refund.succeeded', 'refund.failed'] as const;
 export const SUBSCRIPTION_EVENT_TYPES = [
-  'subscription.activated', 'subscription.renewed', 'subscription.renewal_failed',
-  'subscription.past_due', 'subscription.updated', 'subscription.cancelled',
+  'subscription.activated',
+  'subscription.renewed',
+  'subscription.renewal_failed',
+  'subscription.past_due',
+  'subscription.updated',
+  'subscription.cancelled',
 ] as const;
 
 export type UCanPayOrderEventType = (typeof ORDER_EVENT_TYPES)[number];
@@ -254,7 +254,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 class Reader {
   private readonly obj: Record<string, unknown>;
 
-  constructor(value: unknown, private readonly what: string) {
+  constructor(
+    value: unknown,
+    private readonly what: string,
+  ) {
     if (!isRecord(value)) throw invalidResponse(`UCanPay ${what} payload is not a JSON object`);
     this.obj = value;
   }

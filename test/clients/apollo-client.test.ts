@@ -140,7 +140,10 @@ describe('Apollo Client 4', () => {
     };
     const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
     const client = apolloClient(TEST_API_KEY, {
-      link: () => new PersistedQueryLink({ sha256 }).concat(new HttpLink({ uri: gw.app.graphqlUrl, headers: { authorization: `Bearer ${TEST_API_KEY}` }, fetch: countingFetch })),
+      link: () =>
+        new PersistedQueryLink({ sha256 }).concat(
+          new HttpLink({ uri: gw.app.graphqlUrl, headers: { authorization: `Bearer ${TEST_API_KEY}` }, fetch: countingFetch }),
+        ),
     });
     const created = (await gw.gql(CreatePaymentDocument, { input: input(`apq-${Date.now()}`) })).data!.createPayment;
     if (created.__typename !== 'CreatePaymentPayload') throw new Error(JSON.stringify(created));

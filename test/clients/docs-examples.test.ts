@@ -26,7 +26,13 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '../..');
 const schema = buildSchema(fs.readFileSync(path.join(ROOT, 'schema/schema.graphql'), 'utf8'));
-const files = ['README.md', ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const files = [
+  'README.md',
+  ...fs
+    .readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** GraphQL in ```graphql fences, gql`…` templates, `query: '…'` strings and inline `query {…}` spans. */
 function examplesIn(markdown: string): string[] {
@@ -47,7 +53,8 @@ function selectedFields(set: SelectionSetNode, fragments: Map<string, FragmentDe
   for (const selection of set.selections) {
     if (selection.kind === Kind.FIELD) names.add(selection.name.value);
     else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      if (!selection.typeCondition || selection.typeCondition.name.value === typeName) for (const n of selectedFields(selection.selectionSet, fragments, typeName)) names.add(n);
+      if (!selection.typeCondition || selection.typeCondition.name.value === typeName)
+        for (const n of selectedFields(selection.selectionSet, fragments, typeName)) names.add(n);
     } else {
       const fragment = fragments.get(selection.name.value);
       if (fragment && fragment.typeCondition.name.value === typeName) for (const n of selectedFields(fragment.selectionSet, fragments, typeName)) names.add(n);

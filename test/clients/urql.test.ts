@@ -59,7 +59,7 @@ async function createdPayment(client: Client, key: string) {
 }
 
 describe('urql', () => {
-  it("its default GET query is refused by CSRF prevention; preferGetMethod: false or the apollo-require-preflight header fix it", async () => {
+  it('its default GET query is refused by CSRF prevention; preferGetMethod: false or the apollo-require-preflight header fix it', async () => {
     const payment = await createdPayment(urqlClient(TEST_API_KEY, { preferGetMethod: false }), `urql-get-${Date.now()}`);
     const byDefault = await urqlClient(TEST_API_KEY).query(GetPaymentDocument, { id: payment.id }).toPromise();
     expect(byDefault.data).toBeUndefined();

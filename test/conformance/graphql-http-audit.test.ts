@@ -52,7 +52,9 @@ for (const mode of modes) {
         results.push(result);
         expect(result.status, result.status === 'ok' ? '' : result.reason).toBe(expected);
         if (expected !== 'ok' && audit.id in INTROSPECTION_AUDITS && mode.env === PRODUCTION) {
-          const body = (await (result as { response: Response }).response.clone().json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+          const body = (await (result as { response: Response }).response.clone().json()) as {
+            errors: Array<{ message: string; extensions: { code: string } }>;
+          };
           expect(body.errors[0]).toMatchObject({ message: INTROSPECTION_OFF_MESSAGE, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
         }
       });

@@ -17,7 +17,7 @@ function payment(id: string, overrides: Partial<PaymentEntity> = {}): PaymentEnt
     status: 'PAID',
     amount: 1234,
     currency: 'KWD',
-    description: 'Ünïcode “quotes” and \'single\'',
+    description: "Ünïcode “quotes” and 'single'",
     returnUrl: 'https://shop.example/r?a=1&b=2',
     metadata: { order: '42', nested: 'x' },
     expiresInSeconds: 1800,
@@ -75,7 +75,9 @@ async function checkEquivalence(db: Database) {
     await tx.manager.update(PaymentEntity, { id: 'pay_b' }, { status: 'FAILED' });
     const locked = await db.findOneBy(PaymentEntity, { id: 'pay_b' }, { tx, forUpdate: true });
     expect(locked?.status).toBe('FAILED');
-    expect(locked).toEqual(await tx.manager.findOne(PaymentEntity, { where: { id: 'pay_b' }, ...(db.kind === 'postgres' ? { lock: { mode: 'pessimistic_write' as const } } : {}) }));
+    expect(locked).toEqual(
+      await tx.manager.findOne(PaymentEntity, { where: { id: 'pay_b' }, ...(db.kind === 'postgres' ? { lock: { mode: 'pessimistic_write' as const } } : {}) }),
+    );
     await expect(db.findOneByOrFail(PaymentEntity, { id: 'nope' }, { tx, forUpdate: true })).rejects.toThrow(/Could not find any entity/);
   });
   // Values it does not handle itself (here a number) take TypeORM's path, with TypeORM's answer.

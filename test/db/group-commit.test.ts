@@ -105,9 +105,7 @@ describe('SQLite group commit (Database.transaction)', () => {
       events.push('commit done');
     };
     await Promise.all(
-      ['p', 'q', 'r'].map((id) =>
-        db.transaction(async (tx) => tx.manager.insert(MerchantEntity, merchant(id))).then(() => events.push(`answered ${id}`)),
-      ),
+      ['p', 'q', 'r'].map((id) => db.transaction(async (tx) => tx.manager.insert(MerchantEntity, merchant(id))).then(() => events.push(`answered ${id}`))),
     );
     runner.commitTransaction = original;
     expect(events).toEqual(['commit start', 'commit done', 'answered p', 'commit start', 'commit done', 'answered q', 'answered r']);

@@ -173,8 +173,7 @@ const payments: Aggregate<PaymentStatus> = {
     await insert(PaymentEntity, row);
     return row.id;
   },
-  move: (id, to) =>
-    db.transaction(async (tx) => services.payments.applyChange(tx, await tx.manager.findOneByOrFail(PaymentEntity, { id }), { status: to })),
+  move: (id, to) => db.transaction(async (tx) => services.payments.applyChange(tx, await tx.manager.findOneByOrFail(PaymentEntity, { id }), { status: to })),
 };
 
 const refunds: Aggregate<RefundStatus> = {
@@ -202,7 +201,13 @@ const subscriptions: Aggregate<SubscriptionStatus> = {
   // The billing subscription service writes only through writeVersioned with its own `writes()`.
   move: (id, to) =>
     db.transaction(async (tx) =>
-      writeVersioned(tx, BillingSubscriptionEntity, await tx.manager.findOneByOrFail(BillingSubscriptionEntity, { id }), { status: to }, services.subscriptions['writes']()),
+      writeVersioned(
+        tx,
+        BillingSubscriptionEntity,
+        await tx.manager.findOneByOrFail(BillingSubscriptionEntity, { id }),
+        { status: to },
+        services.subscriptions['writes'](),
+      ),
     ),
 };
 
@@ -258,7 +263,10 @@ describe('the write path refuses every move its state table does not allow', () 
     it.each(illegal.slice(0, 1))(`${name}: a client sees a masked INTERNAL_SERVER_ERROR for %s → %s`, async (from, to) => {
       const id = await aggregate.insert(from);
       const error = await aggregate.move(id, to).catch((e: unknown) => e);
-      const formatted = createFormatError({ production: true })({ message: (error as Error).message }, new GraphQLError((error as Error).message, { originalError: error as Error }));
+      const formatted = createFormatError({ production: true })(
+        { message: (error as Error).message },
+        new GraphQLError((error as Error).message, { originalError: error as Error }),
+      );
       expect(formatted.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', retryable: true });
       expect(formatted.message).not.toContain(id);
     });
@@ -302,6 +310,10 @@ describe('the write path accepts every move its state table allows', () => {
       services.payments.applyChange(tx, await tx.manager.findOneByOrFail(PaymentEntity, { id }), { status: 'REFUNDED', failureMessage: 'note' }),
     );
     const after = await db.manager.findOneByOrFail(PaymentEntity, { id });
-    expect({ status: after.status, failureMessage: after.failureMessage, version: after.version }).toEqual({ status: 'REFUNDED', failureMessage: 'note', version: 4 });
+    expect({ status: after.status, failureMessage: after.failureMessage, version: after.version }).toEqual({
+      status: 'REFUNDED',
+      failureMessage: 'note',
+      version: 4,
+    });
   });
 });

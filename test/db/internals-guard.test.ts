@@ -54,7 +54,10 @@ describe('the TypeORM and sqlite3 internals src/db/internals relies on', () => {
       connection.all = originals.all;
     }
     expect(seen.length, 'TypeORM no longer calls databaseConnection.run/all: the statement cache is bypassed').toBeGreaterThan(2);
-    expect(seen.every((s) => s.args === 3), 'TypeORM calls run/all with other arguments than (sql, parameters, callback)').toBe(true);
+    expect(
+      seen.every((s) => s.args === 3),
+      'TypeORM calls run/all with other arguments than (sql, parameters, callback)',
+    ).toBe(true);
     expect(seen[0].sql, 'TypeORM starts SQLite transactions with another text: BEGIN IMMEDIATE no longer applies').toBe('BEGIN TRANSACTION');
   });
 
@@ -83,7 +86,9 @@ describe('the TypeORM and sqlite3 internals src/db/internals relies on', () => {
     const metadata = db.dataSource.getMetadata(MerchantEntity) as unknown as { create?: unknown; columns: Array<{ setEntityValue?: unknown }> };
     expect(typeof metadata.create, 'EntityMetadata.create is gone').toBe('function');
     expect(typeof metadata.columns[0].setEntityValue, 'ColumnMetadata.setEntityValue is gone').toBe('function');
-    expect(typeof (db.dataSource.driver as unknown as { prepareHydratedValue?: unknown }).prepareHydratedValue, 'driver.prepareHydratedValue is gone').toBe('function');
+    expect(typeof (db.dataSource.driver as unknown as { prepareHydratedValue?: unknown }).prepareHydratedValue, 'driver.prepareHydratedValue is gone').toBe(
+      'function',
+    );
     const fast = await db.findOneBy(MerchantEntity, { id: 'guard-2' });
     const typeorm = await db.manager.findOne(MerchantEntity, { where: { id: 'guard-2' } });
     expect(fast).toEqual(typeorm);

@@ -41,10 +41,7 @@ describe('migrations', () => {
     const db = await openDatabase(pg);
     opened.push(db);
     await expectMigratedAndInSync(db);
-    const tables = await db.dataSource.query(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
-      [pg.schema],
-    );
+    const tables = await db.dataSource.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [pg.schema]);
     expect(tables.map((t: { table_name: string }) => t.table_name)).toEqual(
       expect.arrayContaining(['merchants', 'api_keys', 'payments', 'idempotency_keys', 'webhook_events', 'migrations']),
     );

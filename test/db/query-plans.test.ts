@@ -52,18 +52,39 @@ const PK = /PRIMARY KEY|sqlite_autoindex|_pkey|PK_/;
 const HOT: HotStatement[] = [
   { name: 'API key by hash', match: /FROM api_keys WHERE key_hash = /, index: /uq_api_keys_key_hash|sqlite_autoindex_api_keys|UQ_/ },
   { name: 'payment by id', match: /FROM payments WHERE id = \S+ AND merchant_id = /, index: PK },
-  { name: 'payment by id (locked)', match: /FROM payments \S* ?WHERE (\S+\.)?id = \S+( LIMIT 1)? FOR UPDATE|FROM payments WHERE id = \S+ LIMIT 1$/, index: PK, optional: true },
-  { name: 'payment by UCanPay order id', match: /FROM payments WHERE merchant_id = \S+ AND provider_order_id = /, index: /ix_payments_merchant_provider_order/ },
+  {
+    name: 'payment by id (locked)',
+    match: /FROM payments \S* ?WHERE (\S+\.)?id = \S+( LIMIT 1)? FOR UPDATE|FROM payments WHERE id = \S+ LIMIT 1$/,
+    index: PK,
+    optional: true,
+  },
+  {
+    name: 'payment by UCanPay order id',
+    match: /FROM payments WHERE merchant_id = \S+ AND provider_order_id = /,
+    index: /ix_payments_merchant_provider_order/,
+  },
   { name: 'payments newest first', match: /FROM payments p WHERE p\.merchant_id = \S+ ORDER BY/, index: /ix_payments_merchant_created/ },
-  { name: 'payments by status', match: /FROM payments p WHERE p\.merchant_id = \S+ AND p\.status = \S+ ORDER BY/, index: /ix_payments_merchant_status_created/ },
-  { name: 'payments in a window', match: /FROM payments p WHERE p\.merchant_id = \S+ AND p\.created_at > \S+ AND p\.created_at < \S+ ORDER BY/, index: /ix_payments_merchant_created/ },
+  {
+    name: 'payments by status',
+    match: /FROM payments p WHERE p\.merchant_id = \S+ AND p\.status = \S+ ORDER BY/,
+    index: /ix_payments_merchant_status_created/,
+  },
+  {
+    name: 'payments in a window',
+    match: /FROM payments p WHERE p\.merchant_id = \S+ AND p\.created_at > \S+ AND p\.created_at < \S+ ORDER BY/,
+    index: /ix_payments_merchant_created/,
+  },
   {
     name: 'payments by status in a window',
     match: /FROM payments p WHERE p\.merchant_id = \S+ AND p\.status = \S+ AND p\.created_at > \S+ AND p\.created_at < \S+ ORDER BY/,
     index: /ix_payments_merchant_status_created/,
   },
   { name: 'payments, a cursor page', match: /FROM payments p WHERE p\.merchant_id = \S+ AND \(p\.created_at < /, index: /ix_payments_merchant_created/ },
-  { name: 'payments by status, a cursor page', match: /FROM payments p WHERE p\.merchant_id = \S+ AND p\.status = \S+ AND \(p\.created_at < /, index: /ix_payments_merchant_status_created/ },
+  {
+    name: 'payments by status, a cursor page',
+    match: /FROM payments p WHERE p\.merchant_id = \S+ AND p\.status = \S+ AND \(p\.created_at < /,
+    index: /ix_payments_merchant_status_created/,
+  },
   { name: 'refunds of a payment (list)', match: /FROM refunds r WHERE r\.merchant_id = \S+ AND r\.payment_id = /, index: /ix_refunds_payment_created/ },
   { name: 'refunds by status', match: /FROM refunds r WHERE r\.merchant_id = \S+ AND r\.status = /, index: /ix_refunds_merchant_status_created/ },
   {
@@ -73,8 +94,16 @@ const HOT: HotStatement[] = [
     sortAllowed: 'the refunds of up to 100 payments, merged from one index range per payment',
   },
   { name: 'refunds of a payment (reserve)', match: /FROM refunds \S+ WHERE \(?\(?\S*payment_id = /, index: /ix_refunds_payment_created/ },
-  { name: 'subscriptions of a customer', match: /FROM billing_subscriptions s WHERE s\.merchant_id = \S+ AND s\.customer_id = /, index: /ix_billing_subscriptions_customer_created/ },
-  { name: 'subscriptions by status', match: /FROM billing_subscriptions s WHERE s\.merchant_id = \S+ AND s\.status = /, index: /ix_billing_subscriptions_merchant_status_created/ },
+  {
+    name: 'subscriptions of a customer',
+    match: /FROM billing_subscriptions s WHERE s\.merchant_id = \S+ AND s\.customer_id = /,
+    index: /ix_billing_subscriptions_customer_created/,
+  },
+  {
+    name: 'subscriptions by status',
+    match: /FROM billing_subscriptions s WHERE s\.merchant_id = \S+ AND s\.status = /,
+    index: /ix_billing_subscriptions_merchant_status_created/,
+  },
   {
     name: "charges of a page's subscriptions (loader)",
     match: /FROM subscription_charges c WHERE c\.subscription_id IN /,
@@ -85,7 +114,11 @@ const HOT: HotStatement[] = [
   { name: 'idempotency key lookup', match: /FROM idempotency_keys WHERE merchant_id = \S+ AND key = /, index: PK },
   // Reconciliation claims: two index ranges on (status, synced_at) each, never checked / checked before the lease.
   { name: 'reconciliation: due payments', match: /FROM payments c WHERE c\.status = 'PENDING' AND \+c\.updated_at </, index: /ix_payments_status_synced/ },
-  { name: 'reconciliation: payments past expiry', match: /FROM payments c WHERE c\.status = 'PENDING' AND \+c\.expires_at </, index: /ix_payments_status_synced/ },
+  {
+    name: 'reconciliation: payments past expiry',
+    match: /FROM payments c WHERE c\.status = 'PENDING' AND \+c\.expires_at </,
+    index: /ix_payments_status_synced/,
+  },
   {
     name: 'reconciliation: payments failed by inference (the last day)',
     match: /FROM payments c WHERE c\.status \|\| '' = 'FAILED' AND c\.failure_code = 'PROVIDER_UNAVAILABLE'/,
@@ -112,7 +145,11 @@ const HOT: HotStatement[] = [
 const TABLES = 'merchants|api_keys|payments|refunds|billing_subscriptions|subscription_charges|idempotency_keys|webhook_events';
 /** Quotes removed, spaces collapsed, the PostgreSQL schema prefix dropped. */
 const normalize = (sql: string) =>
-  sql.replace(/"/g, '').replace(/\s+/g, ' ').replace(new RegExp(`\\b[a-z_][a-z0-9_]*\\.(?=(${TABLES})\\b)`, 'g'), '').trim();
+  sql
+    .replace(/"/g, '')
+    .replace(/\s+/g, ' ')
+    .replace(new RegExp(`\\b[a-z_][a-z0-9_]*\\.(?=(${TABLES})\\b)`, 'g'), '')
+    .trim();
 const explainable = (sql: string) => /^(SELECT|UPDATE|DELETE|WITH)\b/i.test(sql) && !/pg_advisory|^SELECT 1$|version\(\)|current_schema/i.test(sql);
 
 /** Records every statement TypeORM sends (both SQLite connections; the pool on PostgreSQL). */

@@ -81,10 +81,29 @@ describe('the sqlite3 driver TypeORM gets', () => {
         tx.manager.insert(
           PaymentEntity,
           Object.assign(new PaymentEntity(), {
-            id: `pay_n${i}`, merchantId: 'mer_n', merchantReference: `ref-${i}`, status: 'PENDING', amount, currency: 'USD',
-            description: 'd', returnUrl: 'https://shop.example/r', metadata: {}, expiresInSeconds: 1800 + i, clientSecret: `pay_n${i}_secret_x`,
-            providerOrderId: null, checkoutUrl: null, transactionId: null, refundedAmount: 0, failureCode: null, failureMessage: null,
-            version: 1, expiresAt: null, paidAt: null, createdAt: at, updatedAt: at, syncedAt: null,
+            id: `pay_n${i}`,
+            merchantId: 'mer_n',
+            merchantReference: `ref-${i}`,
+            status: 'PENDING',
+            amount,
+            currency: 'USD',
+            description: 'd',
+            returnUrl: 'https://shop.example/r',
+            metadata: {},
+            expiresInSeconds: 1800 + i,
+            clientSecret: `pay_n${i}_secret_x`,
+            providerOrderId: null,
+            checkoutUrl: null,
+            transactionId: null,
+            refundedAmount: 0,
+            failureCode: null,
+            failureMessage: null,
+            version: 1,
+            expiresAt: null,
+            paidAt: null,
+            createdAt: at,
+            updatedAt: at,
+            syncedAt: null,
           } satisfies PaymentEntity),
         ),
       );
@@ -98,7 +117,13 @@ describe('the sqlite3 driver TypeORM gets', () => {
     expect(updates).toHaveLength(1);
     expect(inserts[0]).not.toMatch(/\b1800\b|\b1700000000000\b/);
     // Exact values, stored as INTEGER, compared numerically, LIMIT still works.
-    const stored = (await db.manager.query('SELECT id, amount, typeof(amount) AS t, typeof(created_at) AS tc, version FROM payments ORDER BY id')) as Array<{ id: string; amount: number; t: string; tc: string; version: number }>;
+    const stored = (await db.manager.query('SELECT id, amount, typeof(amount) AS t, typeof(created_at) AS tc, version FROM payments ORDER BY id')) as Array<{
+      id: string;
+      amount: number;
+      t: string;
+      tc: string;
+      version: number;
+    }>;
     expect(stored.map((r) => r.amount)).toEqual(amounts);
     expect(new Set(stored.map((r) => `${r.t}/${r.tc}`))).toEqual(new Set(['integer/integer']));
     expect(stored.map((r) => r.version)).toEqual([2, 3, 4, 5, 6]);

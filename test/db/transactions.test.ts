@@ -58,7 +58,9 @@ describe('Database.transaction', () => {
     expectAllOrNothing(outcome);
     // On SQLite the queue also fixes the order: hooks run in submission order.
     expect(outcome.events).toEqual(
-      Array.from({ length: 60 }, (_, i) => i).filter((i) => i % 5 !== 0).map((i) => `committed ${i}`),
+      Array.from({ length: 60 }, (_, i) => i)
+        .filter((i) => i % 5 !== 0)
+        .map((i) => `committed ${i}`),
     );
   });
 

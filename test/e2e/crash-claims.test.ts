@@ -26,7 +26,6 @@ afterAll(async () => {
   await sandbox?.stopAndClean();
 });
 
-
 async function gateway(name: string, instanceId: string, port: number): Promise<GatewayProcess> {
   const g = await spawnGateway(name, {
     PORT: String(port),
@@ -43,7 +42,14 @@ async function gateway(name: string, instanceId: string, port: number): Promise<
 }
 
 const input = (ref: string) => ({
-  input: { amount: 3100, currency: 'USD', description: 'Crash claims', returnUrl: 'https://shop.example/r', merchantReference: ref, idempotencyKey: `key-${ref}` },
+  input: {
+    amount: 3100,
+    currency: 'USD',
+    description: 'Crash claims',
+    returnUrl: 'https://shop.example/r',
+    merchantReference: ref,
+    idempotencyKey: `key-${ref}`,
+  },
 });
 
 async function ordersFor(ref: string): Promise<Array<{ order_id: string }>> {
@@ -61,36 +67,44 @@ async function crashMidCall(g: GatewayProcess, ref: string): Promise<void> {
 }
 
 describe('claims of a killed instance', () => {
-  it('the restarted instance resumes its own dead claim at once: the same-key retry adopts the one order', async () => {
-    const port = await freePort();
-    const first = await gateway('A1', 'gw-crash-a', port);
-    await crashMidCall(first, 'CRASH-1');
-    const restarted = await gateway('A2', 'gw-crash-a', port);
+  it(
+    'the restarted instance resumes its own dead claim at once: the same-key retry adopts the one order',
+    async () => {
+      const port = await freePort();
+      const first = await gateway('A1', 'gw-crash-a', port);
+      await crashMidCall(first, 'CRASH-1');
+      const restarted = await gateway('A2', 'gw-crash-a', port);
 
-    const retry = await restarted.gql(CreatePaymentDocument, input('CRASH-1'));
-    const result = retry.data?.createPayment;
-    if (result?.__typename !== 'CreatePaymentPayload') throw new Error(`${JSON.stringify(retry)}\n${restarted.logs()}`);
-    const orders = await ordersFor('CRASH-1');
-    expect(orders).toHaveLength(1);
-    expect(result.payment).toMatchObject({ status: 'PENDING', providerOrderId: orders[0].order_id });
-    expect(result.payment.checkoutUrl).toBeTruthy();
-    // Both calls sent the same UCanPay Idempotency-Key (the payment id): one order, however many attempts.
-    const { requests } = await sandboxCall<{ requests: Array<{ idempotency_key: string }> }>(
-      sandbox.url,
-      'GET',
-      `/sandbox/requests?endpoint=${encodeURIComponent('POST /payment/unifiedorder')}`,
-    );
-    expect(new Set(requests.map((r) => r.idempotency_key))).toEqual(new Set([result.payment.id]));
-    await restarted.crash();
-  }, SPAWN_HOOK_TIMEOUT_MS);
+      const retry = await restarted.gql(CreatePaymentDocument, input('CRASH-1'));
+      const result = retry.data?.createPayment;
+      if (result?.__typename !== 'CreatePaymentPayload') throw new Error(`${JSON.stringify(retry)}\n${restarted.logs()}`);
+      const orders = await ordersFor('CRASH-1');
+      expect(orders).toHaveLength(1);
+      expect(result.payment).toMatchObject({ status: 'PENDING', providerOrderId: orders[0].order_id });
+      expect(result.payment.checkoutUrl).toBeTruthy();
+      // Both calls sent the same UCanPay Idempotency-Key (the payment id): one order, however many attempts.
+      const { requests } = await sandboxCall<{ requests: Array<{ idempotency_key: string }> }>(
+        sandbox.url,
+        'GET',
+        `/sandbox/requests?endpoint=${encodeURIComponent('POST /payment/unifiedorder')}`,
+      );
+      expect(new Set(requests.map((r) => r.idempotency_key))).toEqual(new Set([result.payment.id]));
+      await restarted.crash();
+    },
+    SPAWN_HOOK_TIMEOUT_MS,
+  );
 
-  it('another instance cannot tell the holder is dead: it keeps answering IDEMPOTENCY_KEY_IN_USE during the lease', async () => {
-    const port = await freePort();
-    const holder = await gateway('B1', 'gw-crash-b', port);
-    await crashMidCall(holder, 'CRASH-2');
-    const other = await gateway('C1', 'gw-crash-c', port);
-    const retry = await other.gql(CreatePaymentDocument, input('CRASH-2'));
-    expect(retry.errors?.[0].extensions).toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_USE', retryable: true });
-    expect(await ordersFor('CRASH-2')).toHaveLength(1);
-  }, SPAWN_HOOK_TIMEOUT_MS);
+  it(
+    'another instance cannot tell the holder is dead: it keeps answering IDEMPOTENCY_KEY_IN_USE during the lease',
+    async () => {
+      const port = await freePort();
+      const holder = await gateway('B1', 'gw-crash-b', port);
+      await crashMidCall(holder, 'CRASH-2');
+      const other = await gateway('C1', 'gw-crash-c', port);
+      const retry = await other.gql(CreatePaymentDocument, input('CRASH-2'));
+      expect(retry.errors?.[0].extensions).toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_USE', retryable: true });
+      expect(await ordersFor('CRASH-2')).toHaveLength(1);
+    },
+    SPAWN_HOOK_TIMEOUT_MS,
+  );
 });

@@ -4,7 +4,17 @@ import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyEntity } from '../../src/entities';
 import { checkout, collect, eventually, sandboxCall, startGateway, TEST_API_KEY, wsClientFor, type TestGateway } from '../helpers/gateway';
-import { createPayment, createTestMerchant, demoMerchant, firstError, paidPayment, postWebhook, rawGql, refundOf, type TestMerchant } from '../hardening/helpers';
+import {
+  createPayment,
+  createTestMerchant,
+  demoMerchant,
+  firstError,
+  paidPayment,
+  postWebhook,
+  rawGql,
+  refundOf,
+  type TestMerchant,
+} from '../hardening/helpers';
 import { paymentSucceededEvent } from '../helpers/webhook-events';
 import { dataStatements, statementsOf } from '../helpers/query-count';
 
@@ -61,7 +71,11 @@ async function events(token: string, args: Record<string, unknown> = {}): Promis
 }
 
 /** Every event of the merchant behind `token` after `after`, paging to the end. */
-async function allEvents(token: string, after: string | null = null, args: Record<string, unknown> = {}): Promise<{ events: EventView[]; cursor: string | null }> {
+async function allEvents(
+  token: string,
+  after: string | null = null,
+  args: Record<string, unknown> = {},
+): Promise<{ events: EventView[]; cursor: string | null }> {
   const out: EventView[] = [];
   let cursor = after;
   for (;;) {
@@ -129,10 +143,14 @@ describe('the event log', () => {
     expect(res.json?.data?.payment?.status).toBe('PAID');
     expect(await byCause(refreshed.payment.id)).toEqual({ kind: 'REFRESH', id: keyIdOfA });
     // Reconciliation leaves a row it checked within the last second alone: it is run until it has looked.
-    const cause = await eventually(async () => {
-      await gw.app.services.reconciliation.runOnce();
-      return (await events(A.apiKey, { objectId: reconciled.payment.id, types: ['PAYMENT_PAID'] })).edges[0]?.cause;
-    }, 15_000, 300);
+    const cause = await eventually(
+      async () => {
+        await gw.app.services.reconciliation.runOnce();
+        return (await events(A.apiKey, { objectId: reconciled.payment.id, types: ['PAYMENT_PAID'] })).edges[0]?.cause;
+      },
+      15_000,
+      300,
+    );
     expect(cause).toEqual({ kind: 'RECONCILIATION', id: null });
   });
 
@@ -154,7 +172,15 @@ describe('the event log', () => {
 
   it('names each request its own key when SQLite commits many at once (group commit)', async () => {
     const keyIdOfB = (await gw.app.db.manager.findOneByOrFail(ApiKeyEntity, { merchantId: B.merchantId })).id;
-    const made = await Promise.all(Array.from({ length: 12 }, (_, i) => createPayment(gw, i % 2 ? B.apiKey : A.apiKey).then((r) => ({ id: r.payment.id, key: i % 2 ? keyIdOfB : keyIdOfA, token: i % 2 ? B.apiKey : A.apiKey }))));
+    const made = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        createPayment(gw, i % 2 ? B.apiKey : A.apiKey).then((r) => ({
+          id: r.payment.id,
+          key: i % 2 ? keyIdOfB : keyIdOfA,
+          token: i % 2 ? B.apiKey : A.apiKey,
+        })),
+      ),
+    );
     for (const { id, key, token } of made) {
       const created = (await events(token, { objectId: id })).edges.find((e) => e.type === 'PAYMENT_CREATED');
       expect(created?.cause).toEqual({ kind: 'API_KEY', id: key });
@@ -164,9 +190,13 @@ describe('the event log', () => {
   it('shows each object its own timeline, oldest first, in one query for a whole page of payments', async () => {
     const payment = await paidPayment(gw, A.apiKey);
     const timeline = await eventually(async () => {
-      const res = await rawGql(gw, 'query($id: ID!) { payment(id: $id) { events(first: 10) { edges { node { type objectVersion } } pageInfo { hasNextPage } } } }', {
-        id: payment.id,
-      });
+      const res = await rawGql(
+        gw,
+        'query($id: ID!) { payment(id: $id) { events(first: 10) { edges { node { type objectVersion } } pageInfo { hasNextPage } } } }',
+        {
+          id: payment.id,
+        },
+      );
       const edges = res.json?.data?.payment?.events?.edges ?? [];
       return edges.length >= 3 ? res.json!.data!.payment.events : null;
     });
@@ -183,7 +213,12 @@ describe('the event log', () => {
     const counts: number[] = [];
     for (const first of [2, 6]) {
       const { result, statements } = await statementsOf([gw.app.db.readDataSource, gw.app.db.dataSource], (headers) =>
-        rawGql(gw, `query($first: Int) { payments(first: $first) { edges { node { id events(first: 5) { edges { node { type } } } } } } }`, { first }, { headers }),
+        rawGql(
+          gw,
+          `query($first: Int) { payments(first: $first) { edges { node { id events(first: 5) { edges { node { type } } } } } } }`,
+          { first },
+          { headers },
+        ),
       );
       expect(result.json?.errors).toBeUndefined();
       expect(result.json!.data!.payments.edges).toHaveLength(first);
@@ -197,7 +232,12 @@ describe('the event log', () => {
     const asSecret = await rawGql(gw, '{ events { edges { cursor } } }', {}, { token: payment.clientSecret });
     expect(firstError(asSecret).code).toBe('FORBIDDEN');
     expect(firstError(await rawGql(gw, '{ events { edges { cursor } } }', {}, { token: null })).code).toBe('UNAUTHENTICATED');
-    const timeline = await rawGql(gw, 'query($id: ID!) { payment(id: $id) { id events { edges { cursor } } } }', { id: payment.id }, { token: payment.clientSecret });
+    const timeline = await rawGql(
+      gw,
+      'query($id: ID!) { payment(id: $id) { id events { edges { cursor } } } }',
+      { id: payment.id },
+      { token: payment.clientSecret },
+    );
     expect(firstError(timeline)).toMatchObject({ code: 'FORBIDDEN' });
     expect(timeline.json?.data?.payment).toBeNull();
     // Another merchant's event is not found.
@@ -206,10 +246,16 @@ describe('the event log', () => {
     expect((await events(B.apiKey)).edges.every((e) => e.objectId !== payment.id)).toBe(true);
 
     for (const first of [0, 101]) {
-      expect(firstError(await rawGql(gw, 'query($f: Int) { events(first: $f) { edges { cursor } } }', { f: first }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+      expect(firstError(await rawGql(gw, 'query($f: Int) { events(first: $f) { edges { cursor } } }', { f: first }))).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'first',
+      });
     }
     for (const after of ['garbage', Buffer.from('1:2:3').toString('base64url'), mine.id]) {
-      expect(firstError(await rawGql(gw, 'query($a: String) { events(after: $a) { edges { cursor } } }', { a: after }))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+      expect(firstError(await rawGql(gw, 'query($a: String) { events(after: $a) { edges { cursor } } }', { a: after }))).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'after',
+      });
     }
     expect(firstError(await rawGql(gw, '{ events(types: [PAYMENT_TELEPORTED]) { edges { cursor } } }')).code).toBe('GRAPHQL_VALIDATION_FAILED');
 
@@ -232,7 +278,9 @@ function doc<T = unknown>(text: string): TypedDocumentNode<T, Record<string, unk
 }
 
 describe('eventCreated', () => {
-  const SUBSCRIBE = doc<{ eventCreated: EventView }>(`subscription($after: String, $types: [EventType!]) { eventCreated(after: $after, types: $types) { ${EVENT_FIELDS} } }`);
+  const SUBSCRIBE = doc<{ eventCreated: EventView }>(
+    `subscription($after: String, $types: [EventType!]) { eventCreated(after: $after, types: $types) { ${EVENT_FIELDS} } }`,
+  );
 
   it('sends the events after the cursor from the log, then new ones live: no gap, no duplicate at the seam; resumes from the last cursor', async () => {
     const { cursor: start } = await allEvents(A.apiKey);
@@ -253,7 +301,10 @@ describe('eventCreated', () => {
 
     // Reconnect with the last cursor received: only what came after.
     const afterCut = await createPayment(gw, A.apiKey);
-    const resumed = collect(wsClientFor(gw.app.wsUrl, A.apiKey, clients), SUBSCRIBE, { after: received[received.length - 1].cursor, types: ['PAYMENT_CREATED'] });
+    const resumed = collect(wsClientFor(gw.app.wsUrl, A.apiKey, clients), SUBSCRIBE, {
+      after: received[received.length - 1].cursor,
+      types: ['PAYMENT_CREATED'],
+    });
     const next = await resumed.until((v) => v.data?.eventCreated.objectId === afterCut.payment.id);
     expect(resumed.values).toHaveLength(1);
     expect(next.data!.eventCreated.type).toBe('PAYMENT_CREATED');
@@ -302,7 +353,8 @@ describe('subscription events', () => {
     const seconds = Math.ceil((new Date(when).getTime() - (await sandboxNow())) / 1000) + 60;
     await sandboxCall(gw.sandboxUrl, 'POST', '/sandbox/clock/advance', { seconds });
   }
-  const SUB = 'query($id: ID!) { subscription(id: $id) { status currentPeriodEnd charges { status } events(first: 100) { edges { node { type objectVersion cause { kind } } } } } }';
+  const SUB =
+    'query($id: ID!) { subscription(id: $id) { status currentPeriodEnd charges { status } events(first: 100) { edges { node { type objectVersion cause { kind } } } } } }';
   async function sub(id: string) {
     return (await rawGql(gw, SUB, { id })).json!.data!.subscription as {
       status: string;
@@ -317,7 +369,16 @@ describe('subscription events', () => {
     const created = await rawGql(
       gw,
       `mutation($input: CreateSubscriptionInput!) { createSubscription(input: $input) { __typename ... on CreateSubscriptionPayload { subscription { id authorizationUrl } } } }`,
-      { input: { customer: { id: 'cus_ev', email: 'ev@example.com', name: 'Ev' }, amount: 1000, currency: 'USD', interval: 'MONTH', startDate, returnUrl: `${gw.app.url}/demo/return` } },
+      {
+        input: {
+          customer: { id: 'cus_ev', email: 'ev@example.com', name: 'Ev' },
+          amount: 1000,
+          currency: 'USD',
+          interval: 'MONTH',
+          startDate,
+          returnUrl: `${gw.app.url}/demo/return`,
+        },
+      },
     );
     const { id, authorizationUrl } = created.json!.data!.createSubscription.subscription;
     await checkout(authorizationUrl, 'authorize');

@@ -83,7 +83,9 @@ describe('GraphiQL served by the gateway, with the network cut off', () => {
 
       // The headers editor holds the generated demo key.
       const headers = await page.evaluate(() => {
-        const el = document.querySelector('.graphiql-editor-tool .graphiql-editor:not(.hidden) > .CodeMirror') as (Element & { CodeMirror: { getValue(): string } }) | null;
+        const el = document.querySelector('.graphiql-editor-tool .graphiql-editor:not(.hidden) > .CodeMirror') as
+          | (Element & { CodeMirror: { getValue(): string } })
+          | null;
         return el?.CodeMirror.getValue() ?? '';
       });
       expect(JSON.parse(headers)).toEqual({ authorization: `Bearer ${gw.app.demo.apiKey}` });

@@ -1,11 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { print, type ExecutionResult } from 'graphql';
-import {
-  CreatePaymentDocument,
-  GetPaymentDocument,
-  RefundPaymentDocument,
-  type RefundPaymentMutation,
-} from '../../src/client/generated/graphql';
+import { CreatePaymentDocument, GetPaymentDocument, RefundPaymentDocument, type RefundPaymentMutation } from '../../src/client/generated/graphql';
 import { SANDBOX_DEFAULTS } from '../../src/config';
 import { PaymentEntity, RefundEntity, WebhookEventEntity } from '../../src/entities';
 import { createLogger } from '../../src/logger';
@@ -90,7 +85,16 @@ async function webhooksSettled(orderId: string): Promise<boolean> {
 }
 
 const input = (ref: string, key: string, over: object = {}) => ({
-  input: { amount: 4200, currency: 'USD', description: 'Money truth', returnUrl: 'https://shop.example/r', merchantReference: ref, expiresInSeconds: 60, idempotencyKey: key, ...over },
+  input: {
+    amount: 4200,
+    currency: 'USD',
+    description: 'Money truth',
+    returnUrl: 'https://shop.example/r',
+    merchantReference: ref,
+    expiresInSeconds: 60,
+    idempotencyKey: key,
+    ...over,
+  },
 });
 
 type PaymentView = { id: string; status: string; checkoutUrl?: string | null; transactionId?: string | null; providerOrderId?: string | null };
@@ -217,7 +221,15 @@ describe('UCanPay captures a payment the gateway had failed (a provider without 
     // What a provider that ignores time_expire does with a request that reached it late: a live order.
     const client = new UCanPayClient({ baseUrl: gw.sandboxUrl, merchantId: SANDBOX_DEFAULTS.merchantId, secretKey: SANDBOX_DEFAULTS.secretKey });
     const order = await client.createOrder(
-      { outTradeNo: ref, amount: 4200, currency: 'USD', description: 'Money truth', returnUrl: 'https://shop.example/r', notifyUrl: gw.app.services.payments.notifyUrl(gw.app.demo.merchantId), expiresIn: 600 },
+      {
+        outTradeNo: ref,
+        amount: 4200,
+        currency: 'USD',
+        description: 'Money truth',
+        returnUrl: 'https://shop.example/r',
+        notifyUrl: gw.app.services.payments.notifyUrl(gw.app.demo.merchantId),
+        expiresIn: 600,
+      },
       { idempotencyKey: `late-order-${ref}` },
     );
     return { paymentId: row.id, order };
@@ -245,7 +257,12 @@ describe('UCanPay captures a payment the gateway had failed (a provider without 
     moveClock(1_000);
     await gw.app.services.reconciliation.runOnce();
     expect(await payment(paymentId)).toMatchObject({ status: 'PAID', providerOrderId: order.orderId });
-    expect(logLines.filter((l) => l.level >= 50).map((l) => l.msg).join('\n')).toMatch(/contradicted/);
+    expect(
+      logLines
+        .filter((l) => l.level >= 50)
+        .map((l) => l.msg)
+        .join('\n'),
+    ).toMatch(/contradicted/);
   });
 });
 
@@ -281,7 +298,10 @@ describe('a late snapshot never replaces a newer fact (invariant 4)', () => {
     const body = JSON.stringify(event);
     const res = await fetch(`${gw.app.url}/webhooks/ucanpay/${gw.app.demo.merchantId}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'ucanpay-signature': signWebhookPayload(SANDBOX_DEFAULTS.webhookSecret, body, Math.floor(Date.now() / 1000)) },
+      headers: {
+        'content-type': 'application/json',
+        'ucanpay-signature': signWebhookPayload(SANDBOX_DEFAULTS.webhookSecret, body, Math.floor(Date.now() / 1000)),
+      },
       body,
     });
     expect(res.status).toBe(200);
@@ -301,7 +321,7 @@ describe.each(['sqlite', 'postgres'] as const)('on %s', (kind) => {
     database = 'sqlite';
   });
 
-  describe('a typed refusal is the key\'s outcome (issue 12, reproduction 3)', () => {
+  describe("a typed refusal is the key's outcome (issue 12, reproduction 3)", () => {
     type RefundResult = RefundPaymentMutation['refundPayment'];
 
     async function paidPayment(ref: string, amount: number): Promise<{ id: string }> {

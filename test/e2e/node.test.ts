@@ -28,7 +28,8 @@ afterAll(async () => {
 
 const TYPENAME: Record<string, string> = { payment: 'Payment', refund: 'Refund', subscription: 'BillingSubscription' };
 const typedQuery = (kind: string) => `query($id: ID!) { ${kind}(id: $id) { __typename id version } }`;
-const NODE_QUERY = 'query($id: ID!) { node(id: $id) { __typename id ... on Payment { version } ... on Refund { version } ... on BillingSubscription { version } } }';
+const NODE_QUERY =
+  'query($id: ID!) { node(id: $id) { __typename id ... on Payment { version } ... on Refund { version } ... on BillingSubscription { version } } }';
 
 /** What a client sees, without the request id (which differs per request). */
 function answer(res: RawResponse) {
@@ -57,7 +58,7 @@ describe('node(id) is the typed query under another name', () => {
     expect(viaNode).toEqual(answer(await rawGql(gw, typedQuery(kind), { id })));
   });
 
-  it.each(OWNED_KINDS.map((k) => k.name))("a client secret asking for a %s it may not read answers exactly as the typed query does", async (kind) => {
+  it.each(OWNED_KINDS.map((k) => k.name))('a client secret asking for a %s it may not read answers exactly as the typed query does', async (kind) => {
     // The secret of A's own (other) payment, and the secret of B's payment: neither may read this object.
     const { id } = owned.get(kind)!.a;
     const otherPayment = await createPayment(gw, A.apiKey);

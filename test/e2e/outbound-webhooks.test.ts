@@ -40,7 +40,9 @@ afterAll(async () => {
 });
 
 async function createEndpoint(input: Partial<{ url: string; eventTypes: EventType[]; description: string; enabled: boolean; payloadQuery: string }> = {}) {
-  const res = await gw.gql(CreateWebhookEndpointDocument, { input: { url: receiver.url, eventTypes: ['PAYMENT_PAID'], ...(input as { eventTypes?: EventType[] }) } });
+  const res = await gw.gql(CreateWebhookEndpointDocument, {
+    input: { url: receiver.url, eventTypes: ['PAYMENT_PAID'], ...(input as { eventTypes?: EventType[] }) },
+  });
   expect(res.errors).toBeUndefined();
   return res.data!.createWebhookEndpoint;
 }
@@ -74,7 +76,9 @@ describe('webhook endpoints', () => {
     [{ payloadQuery: 'query($secret: String) { payments { edges { cursor } } }' }, 'input.payloadQuery'],
   ])('bad input %j → BAD_USER_INPUT naming %s, nothing saved', async (input, field) => {
     const before = (await gw.gql(WebhookEndpointsDocument, { first: 100 })).data!.webhookEndpoints.edges.length;
-    const res = await gw.gql(CreateWebhookEndpointDocument, { input: { url: receiver.url, eventTypes: ['PAYMENT_PAID'], ...(input as { eventTypes?: EventType[] }) } });
+    const res = await gw.gql(CreateWebhookEndpointDocument, {
+      input: { url: receiver.url, eventTypes: ['PAYMENT_PAID'], ...(input as { eventTypes?: EventType[] }) },
+    });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect(res.errors![0].message.startsWith(field)).toBe(true);
     expect((await gw.gql(WebhookEndpointsDocument, { first: 100 })).data!.webhookEndpoints.edges.length).toBe(before);
@@ -92,7 +96,10 @@ describe('webhook endpoints', () => {
     const bad = await gw.gql(UpdateWebhookEndpointDocument, { id: endpoint.id, input: { description: 'new', eventTypes: [] } });
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.eventTypes' });
     // An unknown type is refused by GraphQL's own coercion, naming the same path.
-    const unknown = await gw.gql(UpdateWebhookEndpointDocument, { id: endpoint.id, input: { description: 'new', eventTypes: ['PAYMENT_PAID', 'PAYMENT_NOPE'] as never } });
+    const unknown = await gw.gql(UpdateWebhookEndpointDocument, {
+      id: endpoint.id,
+      input: { description: 'new', eventTypes: ['PAYMENT_PAID', 'PAYMENT_NOPE'] as never },
+    });
     expect(unknown.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(unknown.errors![0].message).toMatch(/input\.eventTypes\[1\]/);
     const ok = await gw.gql(UpdateWebhookEndpointDocument, { id: endpoint.id, input: { description: 'new', enabled: false } });
@@ -142,7 +149,10 @@ describe('webhook endpoints', () => {
     const before = receiver.received.length;
     const ping = (await gw.gql(TestWebhookEndpointDocument, { id: endpoint.id })).data!.testWebhookEndpoint;
     expect(ping.status).toBe('FAILED');
-    expect(ping.attempts[0]).toMatchObject({ httpStatus: null, error: expect.stringMatching(/not sent: host "hooks\.test" resolves to 10\.0\.0\.9 is a private address/) });
+    expect(ping.attempts[0]).toMatchObject({
+      httpStatus: null,
+      error: expect.stringMatching(/not sent: host "hooks\.test" resolves to 10\.0\.0\.9 is a private address/),
+    });
     expect(receiver.received.length).toBe(before);
     hooksTestAddress = '127.0.0.1';
     const ok = (await gw.gql(TestWebhookEndpointDocument, { id: endpoint.id })).data!.testWebhookEndpoint;
@@ -172,7 +182,8 @@ describe('webhook endpoints', () => {
 
 describe('only the merchant API key manages webhooks, over HTTP and graphql-ws alike', () => {
   it('a client secret is refused (FORBIDDEN) on both transports; no credentials is UNAUTHENTICATED', async () => {
-    const created = (await gw.gql(CreatePaymentDocument, { input: { amount: 500, currency: 'USD', description: 'x', returnUrl: 'https://shop.example/r' } })).data!.createPayment;
+    const created = (await gw.gql(CreatePaymentDocument, { input: { amount: 500, currency: 'USD', description: 'x', returnUrl: 'https://shop.example/r' } }))
+      .data!.createPayment;
     if (created.__typename !== 'CreatePaymentPayload') throw new Error('payment not created');
     const clientSecret = created.payment.clientSecret!;
     const input = { url: receiver.url, eventTypes: ['PAYMENT_PAID' as const] };
@@ -216,23 +227,43 @@ describe('endpoints across merchants', () => {
     expect((await gw.gql(WebhookEndpointsDocument, { first: 100 })).data!.webhookEndpoints.edges.map((e) => e.node.id)).toContain(endpoint.id);
 
     // B's shaped payload asks for A's payment: it runs with B as the only principal, so it gets nothing.
-    const aPayment = (await gw.gql(CreatePaymentDocument, { input: { amount: 900, currency: 'USD', description: 'A only', returnUrl: 'https://shop.example/r' } })).data!.createPayment;
+    const aPayment = (
+      await gw.gql(CreatePaymentDocument, { input: { amount: 900, currency: 'USD', description: 'A only', returnUrl: 'https://shop.example/r' } })
+    ).data!.createPayment;
     if (aPayment.__typename !== 'CreatePaymentPayload') throw new Error('payment not created');
     const bEndpoint = (
       await gw.gql(
         CreateWebhookEndpointDocument,
-        { input: { url: receiver.url, eventTypes: ['PAYMENT_PAID', 'PAYMENT_CREATED'], payloadQuery: `query { payment(id: "${aPayment.payment.id}") { id amount } }` } },
+        {
+          input: {
+            url: receiver.url,
+            eventTypes: ['PAYMENT_PAID', 'PAYMENT_CREATED'],
+            payloadQuery: `query { payment(id: "${aPayment.payment.id}") { id amount } }`,
+          },
+        },
         as,
       )
     ).data!.createWebhookEndpoint;
     // A's next payment.created is A's alone (A's endpoints here subscribe to payment.paid only).
-    const aSecond = (await gw.gql(CreatePaymentDocument, { input: { amount: 901, currency: 'USD', description: 'A only', returnUrl: 'https://shop.example/r' } })).data!.createPayment;
+    const aSecond = (
+      await gw.gql(CreatePaymentDocument, { input: { amount: 901, currency: 'USD', description: 'A only', returnUrl: 'https://shop.example/r' } })
+    ).data!.createPayment;
     if (aSecond.__typename !== 'CreatePaymentPayload') throw new Error('payment not created');
     await gw.app.db.transaction((tx) =>
-      gw.app.services.eventLog.record(tx, { merchantId: B.merchantId, type: 'payment.paid', objectType: 'payment', objectId: 'pay_b', objectVersion: 1, data: {} }),
+      gw.app.services.eventLog.record(tx, {
+        merchantId: B.merchantId,
+        type: 'payment.paid',
+        objectType: 'payment',
+        objectId: 'pay_b',
+        objectVersion: 1,
+        data: {},
+      }),
     );
     const got = await eventually(async () => receiver.received.find((r) => r.json.objectId === 'pay_b'));
-    expect(receiver.verify(got, bEndpoint.secret)).toMatchObject({ data: { payment: null }, errors: [expect.objectContaining({ message: expect.stringMatching(/No payment/) })] });
+    expect(receiver.verify(got, bEndpoint.secret)).toMatchObject({
+      data: { payment: null },
+      errors: [expect.objectContaining({ message: expect.stringMatching(/No payment/) })],
+    });
     // A's event, recorded before B's, never reached B's endpoint.
     expect(receiver.received.filter((r) => r.json.objectId === aSecond.payment.id)).toEqual([]);
   });

@@ -31,11 +31,13 @@ async function createPayment(overrides: Record<string, unknown> = {}) {
 }
 
 async function sandboxOrders(query = '') {
-  return (await sandboxCall<{ orders: Array<{ order_id: string; out_trade_no: string; status: string }> }>(
-    gw.sandboxUrl,
-    'GET',
-    `/sandbox/orders?merchant_id=mch_demo${query}`,
-  )).orders;
+  return (
+    await sandboxCall<{ orders: Array<{ order_id: string; out_trade_no: string; status: string }> }>(
+      gw.sandboxUrl,
+      'GET',
+      `/sandbox/orders?merchant_id=mch_demo${query}`,
+    )
+  ).orders;
 }
 
 describe('createPayment', () => {
@@ -120,9 +122,7 @@ describe('idempotency', () => {
     const first = await gw.gql(CreatePaymentDocument, { input: input as never }, { headers });
     const again = await gw.gql(CreatePaymentDocument, { input: input as never }, { headers });
     expect((again.data!.createPayment as { replayed: boolean }).replayed).toBe(true);
-    expect((again.data!.createPayment as { payment: { id: string } }).payment.id).toBe(
-      (first.data!.createPayment as { payment: { id: string } }).payment.id,
-    );
+    expect((again.data!.createPayment as { payment: { id: string } }).payment.id).toBe((first.data!.createPayment as { payment: { id: string } }).payment.id);
   });
 
   it('20 concurrent createPayment with one key make one payment and one UCanPay order', async () => {

@@ -50,11 +50,13 @@ async function settledRefund(id: string) {
 }
 
 async function sandboxRefunds() {
-  return (await sandboxCall<{ refunds: Array<{ refund_id: string; amount: number; status: string; transaction_id: string }> }>(
-    gw.sandboxUrl,
-    'GET',
-    '/sandbox/refunds?merchant_id=mch_demo',
-  )).refunds;
+  return (
+    await sandboxCall<{ refunds: Array<{ refund_id: string; amount: number; status: string; transaction_id: string }> }>(
+      gw.sandboxUrl,
+      'GET',
+      '/sandbox/refunds?merchant_id=mch_demo',
+    )
+  ).refunds;
 }
 
 describe('refundPayment', () => {
@@ -87,8 +89,15 @@ describe('refundPayment', () => {
       [2000, 'SUCCEEDED'],
       [5000, 'SUCCEEDED'],
     ]);
-    const order = await sandboxCall<{ status: string; refunded_amount: number }>(gw.sandboxUrl, 'GET', `/sandbox/orders?merchant_id=mch_demo&out_trade_no=${payment.merchantReference}`);
-    expect((order as unknown as { orders: Array<{ status: string; refunded_amount: number }> }).orders[0]).toMatchObject({ status: 'REFUNDED', refunded_amount: 10_000 });
+    const order = await sandboxCall<{ status: string; refunded_amount: number }>(
+      gw.sandboxUrl,
+      'GET',
+      `/sandbox/orders?merchant_id=mch_demo&out_trade_no=${payment.merchantReference}`,
+    );
+    expect((order as unknown as { orders: Array<{ status: string; refunded_amount: number }> }).orders[0]).toMatchObject({
+      status: 'REFUNDED',
+      refunded_amount: 10_000,
+    });
 
     const again = await refund({ paymentId: payment.id, amount: 1 });
     expect(again).toMatchObject({ __typename: 'PaymentNotRefundableError', code: 'PAYMENT_NOT_REFUNDABLE', paymentStatus: 'REFUNDED' });
@@ -211,7 +220,17 @@ describe('refund webhooks', () => {
       id: 'evt_late_refund_failed',
       type: 'refund.failed',
       created: Math.floor(Date.now() / 1000) - 60,
-      data: { object: { refund_id: done.providerRefundId, out_refund_no: done.merchantReference, transaction_id: payment.transactionId, amount: 100, currency: 'USD', status: 'FAILED', failure_code: 'X' } },
+      data: {
+        object: {
+          refund_id: done.providerRefundId,
+          out_refund_no: done.merchantReference,
+          transaction_id: payment.transactionId,
+          amount: 100,
+          currency: 'USD',
+          status: 'FAILED',
+          failure_code: 'X',
+        },
+      },
     });
     const answer = await fetch(`${gw.app.url}/webhooks/ucanpay/${gw.app.demo.merchantId}`, {
       method: 'POST',
@@ -233,7 +252,16 @@ describe('a refund event for another amount than the refund', () => {
       id: 'evt_refund_mismatch',
       type: 'refund.succeeded',
       created: Math.floor(Date.now() / 1000),
-      data: { object: { refund_id: providerRefundId, out_refund_no: created.merchantReference, transaction_id: payment.transactionId, amount: 5000, currency: 'USD', status: 'SUCCEEDED' } },
+      data: {
+        object: {
+          refund_id: providerRefundId,
+          out_refund_no: created.merchantReference,
+          transaction_id: payment.transactionId,
+          amount: 5000,
+          currency: 'USD',
+          status: 'SUCCEEDED',
+        },
+      },
     });
     const answer = await fetch(`${gw.app.url}/webhooks/ucanpay/${gw.app.demo.merchantId}`, {
       method: 'POST',

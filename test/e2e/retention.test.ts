@@ -62,7 +62,10 @@ async function postEvent(gw: TestGateway, event: object) {
   const body = JSON.stringify(event);
   const res = await fetch(`${gw.app.url}/webhooks/ucanpay/${gw.app.demo.merchantId}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'ucanpay-signature': signWebhookPayload(SANDBOX_DEFAULTS.webhookSecret, body, Math.floor(Date.now() / 1000)) },
+    headers: {
+      'content-type': 'application/json',
+      'ucanpay-signature': signWebhookPayload(SANDBOX_DEFAULTS.webhookSecret, body, Math.floor(Date.now() / 1000)),
+    },
     body,
     signal: AbortSignal.timeout(10_000),
   });
@@ -157,7 +160,11 @@ async function blockingCheck(gw: TestGateway, label: string): Promise<void> {
   const db = gw.app.db;
   const merchantId = gw.app.demo.merchantId;
   const now = Date.now();
-  const table = db.dataSource.getMetadata(IdempotencyKeyEntity).tablePath.split('.').map((p) => `"${p}"`).join('.');
+  const table = db.dataSource
+    .getMetadata(IdempotencyKeyEntity)
+    .tablePath.split('.')
+    .map((p) => `"${p}"`)
+    .join('.');
   const columns = '"merchant_id", "key", "operation", "request_hash", "state", "resource_id", "locked_until", "created_at", "expires_at"';
   const values = `'${merchantId}', 'expired-' || n, 'createPayment', '${'0'.repeat(64)}', 'COMPLETED', 'pay_x', 0, ${now - 72 * HOUR} + n, ${now - 24 * HOUR} + n`;
   for (let start = 0; start < 100_000; start += 25_000) {

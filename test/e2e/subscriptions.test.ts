@@ -123,10 +123,11 @@ describe('createSubscription and the mandate', () => {
       startDate,
       idempotencyKey: 'sub-idem-1',
     };
-    const [a, b] = await Promise.all([gw.gql(CreateSubscriptionDocument, { input }), new Promise((r) => setTimeout(r, 100)).then(() => gw.gql(CreateSubscriptionDocument, { input }))]);
-    const ids = [a, b]
-      .filter((r) => !r.errors)
-      .map((r) => (r.data!.createSubscription as { subscription: { id: string } }).subscription.id);
+    const [a, b] = await Promise.all([
+      gw.gql(CreateSubscriptionDocument, { input }),
+      new Promise((r) => setTimeout(r, 100)).then(() => gw.gql(CreateSubscriptionDocument, { input })),
+    ]);
+    const ids = [a, b].filter((r) => !r.errors).map((r) => (r.data!.createSubscription as { subscription: { id: string } }).subscription.id);
     expect(new Set(ids).size).toBe(1);
     const again = await gw.gql(CreateSubscriptionDocument, { input });
     expect(again.data!.createSubscription).toMatchObject({ __typename: 'CreateSubscriptionPayload', replayed: true });
@@ -248,11 +249,7 @@ describe('subscription webhooks', () => {
 
   it('a late, older renewal snapshot never rolls currentPeriodEnd back', async () => {
     const sub = await activeSubscription();
-    const provider = await sandboxCall<{ subscriptions: Array<Record<string, unknown>> }>(
-      gw.sandboxUrl,
-      'GET',
-      `/sandbox/subscriptions?merchant_id=mch_demo`,
-    );
+    const provider = await sandboxCall<{ subscriptions: Array<Record<string, unknown>> }>(gw.sandboxUrl, 'GET', `/sandbox/subscriptions?merchant_id=mch_demo`);
     const old = provider.subscriptions.find((x) => x.subscription_id === sub.providerSubscriptionId)!;
     await advancePast(sub.currentPeriodEnd);
     const renewed = await eventually(async () => {

@@ -40,7 +40,9 @@ async function receiver(): Promise<WebhookReceiver> {
 }
 
 async function endpointFor(r: WebhookReceiver, input: { eventTypes?: GqlEventType[]; payloadQuery?: string } = {}) {
-  const res = await gw.gql(CreateWebhookEndpointDocument, { input: { url: r.url, eventTypes: input.eventTypes ?? ['PAYMENT_PAID'], payloadQuery: input.payloadQuery } });
+  const res = await gw.gql(CreateWebhookEndpointDocument, {
+    input: { url: r.url, eventTypes: input.eventTypes ?? ['PAYMENT_PAID'], payloadQuery: input.payloadQuery },
+  });
   expect(res.errors).toBeUndefined();
   return res.data!.createWebhookEndpoint;
 }
@@ -95,7 +97,9 @@ describe.each(['sqlite', 'postgres'] as const)('outbound webhook delivery (%s)',
   it('authorizing a payment at the checkout sends a signed payment.paid carrying the object and its version', async () => {
     const r = await receiver();
     const { endpoint, secret } = await endpointFor(r, { eventTypes: ['PAYMENT_CREATED', 'PAYMENT_PAID'] });
-    const created = (await gw.gql(CreatePaymentDocument, { input: { amount: 2500, currency: 'EUR', description: 'webhook e2e', returnUrl: 'https://shop.example/r' } })).data!.createPayment;
+    const created = (
+      await gw.gql(CreatePaymentDocument, { input: { amount: 2500, currency: 'EUR', description: 'webhook e2e', returnUrl: 'https://shop.example/r' } })
+    ).data!.createPayment;
     if (created.__typename !== 'CreatePaymentPayload') throw new Error('payment not created');
     await checkout(created.payment.checkoutUrl!, 'authorize');
     const paid = await eventually(async () => r.received.find((x) => x.json.type === 'payment.paid' && x.json.objectId === created.payment.id));
@@ -257,7 +261,9 @@ describe.each(['sqlite', 'postgres'] as const)('outbound webhook delivery (%s)',
   });
 
   it('payload shaping: the endpoint’s query runs with its merchant as the only principal; variables name the event', async () => {
-    const created = (await gw.gql(CreatePaymentDocument, { input: { amount: 1234, currency: 'USD', description: 'shaped', returnUrl: 'https://shop.example/r' } })).data!.createPayment;
+    const created = (
+      await gw.gql(CreatePaymentDocument, { input: { amount: 1234, currency: 'USD', description: 'shaped', returnUrl: 'https://shop.example/r' } })
+    ).data!.createPayment;
     if (created.__typename !== 'CreatePaymentPayload') throw new Error('payment not created');
     const r = await receiver();
     const { endpoint, secret } = await endpointFor(r, {
@@ -283,15 +289,30 @@ describe.each(['sqlite', 'postgres'] as const)('outbound webhook delivery (%s)',
     await eventually(async () => (await deliveriesOf(endpoint.id))[0]?.status === 'SUCCEEDED');
     // A delivery waiting for a retry an hour from now.
     const deliveries = gw.app.services.webhookDeliveries;
-    const waiting = deliveries.newDelivery(gw.app.demo.merchantId, endpoint.id, { id: newId('evt'), type: 'payment.paid', createdAt: Date.now(), objectType: 'payment', objectId: newId('pay'), objectVersion: 2, data: {} }, new Date());
+    const waiting = deliveries.newDelivery(
+      gw.app.demo.merchantId,
+      endpoint.id,
+      { id: newId('evt'), type: 'payment.paid', createdAt: Date.now(), objectType: 'payment', objectId: newId('pay'), objectVersion: 2, data: {} },
+      new Date(),
+    );
     waiting.nextAttemptAt = new Date(Date.now() + 3_600_000);
     await gw.app.db.transaction((tx) => deliveries.insertDelivery(tx, waiting));
     const old = Date.now() - 31 * 86_400_000;
     const ids = (await deliveriesOf(endpoint.id)).map((d) => d.id);
     // Both look 31 days old; only the settled one may go.
     await gw.app.db.transaction(async (tx) => {
-      await tx.manager.createQueryBuilder().update(WebhookDeliveryEntity).set({ updatedAt: new Date(old) }).where('endpoint_id = :id', { id: endpoint.id }).execute();
-      await tx.manager.createQueryBuilder().update(WebhookDeliveryAttemptEntity).set({ startedAt: new Date(old) }).where('delivery_id IN (:...ids)', { ids }).execute();
+      await tx.manager
+        .createQueryBuilder()
+        .update(WebhookDeliveryEntity)
+        .set({ updatedAt: new Date(old) })
+        .where('endpoint_id = :id', { id: endpoint.id })
+        .execute();
+      await tx.manager
+        .createQueryBuilder()
+        .update(WebhookDeliveryAttemptEntity)
+        .set({ startedAt: new Date(old) })
+        .where('delivery_id IN (:...ids)', { ids })
+        .execute();
     });
     const report = await gw.app.services.retention.runOnce();
     expect(report.webhookDeliveries).toBeGreaterThanOrEqual(1);

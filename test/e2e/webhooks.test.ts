@@ -79,7 +79,12 @@ describe('webhook route', () => {
     const payment = await newPayment();
     const ids = { order_id: payment.providerOrderId, out_trade_no: payment.merchantReference };
     const refund = { refund_id: 'rf_nobody', out_refund_no: 'R-nobody', transaction_id: 'txn_x', amount: 100, currency: 'EUR' };
-    const refundEvent = (id: string, type: string, status: string) => ({ id, type, created: Math.floor(Date.now() / 1000), data: { object: { ...refund, status } } });
+    const refundEvent = (id: string, type: string, status: string) => ({
+      id,
+      type,
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { ...refund, status } },
+    });
     const wrong: Array<[string, object]> = [
       ['payment.succeeded FAILED', orderEvent('evt_st_1', 'payment.succeeded', { ...ids, status: 'FAILED' })],
       ['payment.expired PAID', orderEvent('evt_st_2', 'payment.expired', { ...ids, status: 'PAID', transaction_id: 'txn_st' })],
@@ -132,9 +137,7 @@ describe('webhook route', () => {
     const now = Math.floor(Date.now() / 1000);
     // The newer state (fully refunded) arrives first, the older PAID snapshot after it.
     await postEvent(orderEvent('evt_late_2', 'payment.succeeded', { ...ids, status: 'REFUNDED', refunded_amount: 2500 }, now));
-    expect((await postEvent(orderEvent('evt_late_1', 'payment.succeeded', { ...ids, status: 'PAID' }, now - 60))).body.outcome).toBe(
-      'unchanged',
-    );
+    expect((await postEvent(orderEvent('evt_late_1', 'payment.succeeded', { ...ids, status: 'PAID' }, now - 60))).body.outcome).toBe('unchanged');
     expect(await status(payment.id)).toMatchObject({ status: 'REFUNDED' });
   });
 

@@ -115,9 +115,7 @@ describe('event log (SQLite file)', () => {
       if (event.type === 'payment.cancelled') throw new Error('listener refused');
       seen.push(event);
     });
-    await expect(db.transaction((tx) => writeVersioned(tx, PaymentEntity, { ...payment }, { status: 'CANCELLED' }, bus()))).rejects.toThrow(
-      'listener refused',
-    );
+    await expect(db.transaction((tx) => writeVersioned(tx, PaymentEntity, { ...payment }, { status: 'CANCELLED' }, bus()))).rejects.toThrow('listener refused');
     await db.transaction((tx) => writeVersioned(tx, PaymentEntity, { ...payment }, { status: 'EXPIRED' }, bus()));
     expect(seen.map((e) => e.type)).toEqual(['payment.expired']);
     const page = await log.page('mer_a', { first: 10 });

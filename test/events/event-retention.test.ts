@@ -21,14 +21,25 @@ async function recordAged(db: Database, count: number, ageDays: number): Promise
   for (let i = 0; i < count; i += 50) {
     await db.transaction(async (tx) => {
       for (let j = i; j < Math.min(count, i + 50); j++) {
-        await log.record(tx, { merchantId: 'mer_r', type: 'payment.created', objectType: 'payment', objectId: `pay_${ageDays}_${j}`, objectVersion: 1, data: {} });
+        await log.record(tx, {
+          merchantId: 'mer_r',
+          type: 'payment.created',
+          objectType: 'payment',
+          objectId: `pay_${ageDays}_${j}`,
+          objectVersion: 1,
+          data: {},
+        });
       }
     });
   }
 }
 
 function retention(db: Database, batchSize = 100) {
-  return new RetentionService(db, { intervalMs: 0, idempotencyKeyRetentionMs: 48 * 3600_000, webhookInboxRetentionMs: 7 * DAY, batchSize, pauseMs: 0, eventRetentionMs: 30 * DAY }, quiet);
+  return new RetentionService(
+    db,
+    { intervalMs: 0, idempotencyKeyRetentionMs: 48 * 3600_000, webhookInboxRetentionMs: 7 * DAY, batchSize, pauseMs: 0, eventRetentionMs: 30 * DAY },
+    quiet,
+  );
 }
 
 describe('event retention', () => {

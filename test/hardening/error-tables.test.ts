@@ -12,8 +12,15 @@ const CLIENT_SIDE: UCanPayErrorCode[] = ['NETWORK_ERROR', 'TIMEOUT', 'INVALID_RE
 const ALL_UCANPAY = [...(Object.keys(UCANPAY_ERROR_TABLE) as UCanPayErrorCode[]), ...CLIENT_SIDE];
 
 function ucanpayError(code: UCanPayErrorCode, extra: Partial<ConstructorParameters<typeof UCanPayError>[0]> = {}) {
-  const retryable = code in UCANPAY_ERROR_TABLE ? UCANPAY_ERROR_TABLE[code as keyof typeof UCANPAY_ERROR_TABLE].retryable : code === 'NETWORK_ERROR' || code === 'TIMEOUT';
-  return new UCanPayError({ code, retryable, attempts: 2, message: `UCanPay POST /payment/unifiedorder failed with ${code} (HTTP 4xx): the provider's words`, ...extra });
+  const retryable =
+    code in UCANPAY_ERROR_TABLE ? UCANPAY_ERROR_TABLE[code as keyof typeof UCANPAY_ERROR_TABLE].retryable : code === 'NETWORK_ERROR' || code === 'TIMEOUT';
+  return new UCanPayError({
+    code,
+    retryable,
+    attempts: 2,
+    message: `UCanPay POST /payment/unifiedorder failed with ${code} (HTTP 4xx): the provider's words`,
+    ...extra,
+  });
 }
 
 describe('the UCanPay → gateway mapping table', () => {
@@ -77,13 +84,22 @@ function docRows(heading: string): string[][] {
   return section
     .split('\n')
     .filter((line) => /^\| `[A-Z_]+` \|/.test(line))
-    .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+    .map((line) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
 }
 const code = (cell: string) => cell.replace(/`/g, '');
 
 describe('docs/errors.md matches the code', () => {
   it('lists every typed result code once', () => {
-    expect(docRows('Typed results').map((r) => code(r[0])).sort()).toEqual(Object.values(ErrorCode).sort());
+    expect(
+      docRows('Typed results')
+        .map((r) => code(r[0]))
+        .sort(),
+    ).toEqual(Object.values(ErrorCode).sort());
   });
 
   it('lists every thrown code once, with the right retry answer', () => {
@@ -126,7 +142,10 @@ describe('formatting thrown errors', () => {
   });
 
   it('a GatewayError keeps its code, message and details', () => {
-    const error = new GraphQLError('x', { path: ['createPayment'], originalError: new GatewayError('BAD_USER_INPUT', 'input.amount must be greater than zero', { field: 'input.amount' }) });
+    const error = new GraphQLError('x', {
+      path: ['createPayment'],
+      originalError: new GatewayError('BAD_USER_INPUT', 'input.amount must be greater than zero', { field: 'input.amount' }),
+    });
     expect(production(error.toJSON(), error)).toMatchObject({
       message: 'input.amount must be greater than zero',
       extensions: { code: 'BAD_USER_INPUT', retryable: false, field: 'input.amount' },

@@ -5,16 +5,7 @@ import { THROWN_ERROR_CODES } from '../../src/domain/errors';
 import { GRAPHQL_LIMITS } from '../../src/api/graphql-limits';
 import { signWebhookPayload } from '../../src/ucanpay';
 import { eventually, sandboxCall, startGateway, TEST_API_KEY, type TestGateway } from '../helpers/gateway';
-import {
-  createPayment,
-  createTestMerchant,
-  databaseFingerprint,
-  demoMerchant,
-  OWNED_KINDS,
-  paidPayment,
-  refundOf,
-  type TestMerchant,
-} from './helpers';
+import { createPayment, createTestMerchant, databaseFingerprint, demoMerchant, OWNED_KINDS, paidPayment, refundOf, type TestMerchant } from './helpers';
 
 /**
  * A bounded fuzz run (FUZZ_COUNT requests, default 5200, at most 60 s) of
@@ -50,7 +41,13 @@ function prng(seed: number) {
 }
 type Rng = ReturnType<typeof prng>;
 
-const INVALID_UTF8 = [Buffer.from([0xff]), Buffer.from([0xc3, 0x28]), Buffer.from([0xe2, 0x82]), Buffer.from([0xf0, 0x28, 0x8c, 0x28]), Buffer.from([0xed, 0xa0, 0x80])];
+const INVALID_UTF8 = [
+  Buffer.from([0xff]),
+  Buffer.from([0xc3, 0x28]),
+  Buffer.from([0xe2, 0x82]),
+  Buffer.from([0xf0, 0x28, 0x8c, 0x28]),
+  Buffer.from([0xed, 0xa0, 0x80]),
+];
 
 /** Values no field accepts where a specific shape is expected. */
 function hostileScalar(r: Rng): unknown {
@@ -88,7 +85,18 @@ const PAYMENT_BREAKERS: Record<string, (r: Rng) => unknown> = {
   amount: (r) => r.pick([0, -1, -100, -2147483648, 2147483648, 1e12, 1.5, 0.01, '100', null, true, [100], { value: 1 }]),
   currency: (r) => r.pick(['XXX', 'usd', 'US', 'USDD', 'BTC', '', '123', 'ＵＳＤ', 'US\u0000', null, 840, ['USD'], r.ascii(r.int(4, 40))]),
   description: (r) => r.pick(['', '   ', 'x'.repeat(r.chance(0.1) ? r.int(20_000, 200_000) : r.int(501, 5000)), 'bad\u0001char', null, 12, ['x'], { a: 1 }]),
-  returnUrl: (r) => r.pick(['javascript:alert(1)', 'ftp://x.example/', 'http://user:pass@x.example/', 'not a url', '', '//x.example', `https://x.example/${'a'.repeat(3000)}`, null, 5]),
+  returnUrl: (r) =>
+    r.pick([
+      'javascript:alert(1)',
+      'ftp://x.example/',
+      'http://user:pass@x.example/',
+      'not a url',
+      '',
+      '//x.example',
+      `https://x.example/${'a'.repeat(3000)}`,
+      null,
+      5,
+    ]),
   merchantReference: (r) => r.pick(['', 'has space', 'ü-nicode', 'x'.repeat(65), '<ref>', 7, ['a'], { a: 'b' }]),
   metadata: (r) =>
     r.pick([
@@ -190,7 +198,12 @@ function bytes(body: string | Buffer): string | Uint8Array<ArrayBuffer> {
 }
 
 function gqlBody(r: Rng, query: string, variables?: unknown, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ query, ...(variables === undefined ? {} : { variables }), ...(r.chance(0.1) ? { operationName: r.pick([null, 'Nope', 5]) } : {}), ...extra });
+  return JSON.stringify({
+    query,
+    ...(variables === undefined ? {} : { variables }),
+    ...(r.chance(0.1) ? { operationName: r.pick([null, 'Nope', 5]) } : {}),
+    ...extra,
+  });
 }
 
 function brokenInput(r: Rng, valid: Record<string, unknown>, breakers: typeof PAYMENT_BREAKERS) {
@@ -223,13 +236,24 @@ function graphqlCase(r: Rng, ctx: FuzzContext): { desc: string; body: string | B
       const target = MUTATION_TARGETS[0];
       const { input, broken } = brokenInput(r, target.valid(ctx), target.breakers);
       const literal = (v: unknown): string =>
-        v === null || typeof v !== 'object' ? JSON.stringify(v) ?? 'null' : Array.isArray(v) ? `[${v.map(literal).join(',')}]` : `{${Object.entries(v).map(([k, x]) => `${/^[_A-Za-z]\w*$/.test(k) ? k : 'bad'}: ${literal(x)}`).join(' ')}}`;
-      return { desc: `inline createPayment broken ${broken.join(',')}`, body: gqlBody(r, `mutation { createPayment(input: ${literal(input)}) { __typename } }`) };
+        v === null || typeof v !== 'object'
+          ? (JSON.stringify(v) ?? 'null')
+          : Array.isArray(v)
+            ? `[${v.map(literal).join(',')}]`
+            : `{${Object.entries(v)
+                .map(([k, x]) => `${/^[_A-Za-z]\w*$/.test(k) ? k : 'bad'}: ${literal(x)}`)
+                .join(' ')}}`;
+      return {
+        desc: `inline createPayment broken ${broken.join(',')}`,
+        body: gqlBody(r, `mutation { createPayment(input: ${literal(input)}) { __typename } }`),
+      };
     }
     case 4:
       return {
         desc: `${kind.name}(id) with hostile id`,
-        body: gqlBody(r, `query($id: ID!) { ${kind.name}(id: $id) { id } }`, { id: r.chance(0.5) ? hostileScalar(r) : `${kind.idPrefix}_${r.ascii(r.int(0, 40))}` }),
+        body: gqlBody(r, `query($id: ID!) { ${kind.name}(id: $id) { id } }`, {
+          id: r.chance(0.5) ? hostileScalar(r) : `${kind.idPrefix}_${r.ascii(r.int(0, 40))}`,
+        }),
       };
     case 5:
       return {
@@ -255,7 +279,10 @@ function graphqlCase(r: Rng, ctx: FuzzContext): { desc: string; body: string | B
     }
     case 9: {
       const wide = r.int(200, 1000);
-      return { desc: `${wide} wide fields`, body: gqlBody(r, `{ payments(first: 100) { edges { node { ${'id amount currency refunds { id amount } '.repeat(wide / 4)} } } } }`) };
+      return {
+        desc: `${wide} wide fields`,
+        body: gqlBody(r, `{ payments(first: 100) { edges { node { ${'id amount currency refunds { id amount } '.repeat(wide / 4)} } } } }`),
+      };
     }
     case 10:
       return {
@@ -299,7 +326,9 @@ function graphqlCase(r: Rng, ctx: FuzzContext): { desc: string; body: string | B
         ]),
       };
     case 12: {
-      const head = Buffer.from('{"query":"mutation($i: CreatePaymentInput!) { createPayment(input: $i) { __typename } }","variables":{"i":{"amount":-1,"currency":"USD","description":"');
+      const head = Buffer.from(
+        '{"query":"mutation($i: CreatePaymentInput!) { createPayment(input: $i) { __typename } }","variables":{"i":{"amount":-1,"currency":"USD","description":"',
+      );
       return { desc: 'invalid UTF-8 in a string', body: Buffer.concat([head, r.pick(INVALID_UTF8), Buffer.from('","returnUrl":"https://x.example"}}}')]) };
     }
     default: {
@@ -319,20 +348,41 @@ function graphqlRequest(r: Rng, ctx: FuzzContext): FuzzRequest {
   const headers: Record<string, string> = {};
   const auth = r.int(0, 9);
   if (auth <= 5) headers.authorization = `Bearer ${r.pick(ctx.tokens)}`;
-  else if (auth === 6) headers.authorization = r.pick(['Bearer', 'Basic dXNlcjpwYXNz', `Bearer ${'x'.repeat(r.int(301, 9000))}`, 'Bearer a b', `Bearer pay_${'0'.repeat(26)}_secret_x`]);
+  else if (auth === 6)
+    headers.authorization = r.pick([
+      'Bearer',
+      'Basic dXNlcjpwYXNz',
+      `Bearer ${'x'.repeat(r.int(301, 9000))}`,
+      'Bearer a b',
+      `Bearer pay_${'0'.repeat(26)}_secret_x`,
+    ]);
   const type = r.int(0, 19);
   if (type < 16) headers['content-type'] = 'application/json';
-  else if (type === 16) headers['content-type'] = r.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/graphql']);
+  else if (type === 16)
+    headers['content-type'] = r.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/graphql']);
   else if (type === 17) headers['content-type'] = 'application/json; charset=latin1';
   else if (type === 18) headers['apollo-require-preflight'] = 'true';
   if (r.chance(0.05)) headers['x-request-id'] = r.pick(['', 'x'.repeat(100), 'bad id!', r.ascii(20)]);
-  if (r.chance(0.05)) headers['idempotency-key'] = String(hostileScalar(r)).slice(0, 4000).replace(/[^\x20-\x7e]/g, '?');
+  if (r.chance(0.05))
+    headers['idempotency-key'] = String(hostileScalar(r))
+      .slice(0, 4000)
+      .replace(/[^\x20-\x7e]/g, '?');
   const method = r.chance(0.04) ? r.pick(['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) : 'POST';
   if (method === 'GET') {
     const query = typeof body === 'string' ? body : body.toString('latin1');
-    return { desc: `GET ${desc}`, url: `${ctx.gw.app.graphqlUrl}?query=${encodeURIComponent(query.slice(0, 6000))}&variables=${encodeURIComponent(r.ascii(20))}`, init: { method, headers }, kind: 'graphql' };
+    return {
+      desc: `GET ${desc}`,
+      url: `${ctx.gw.app.graphqlUrl}?query=${encodeURIComponent(query.slice(0, 6000))}&variables=${encodeURIComponent(r.ascii(20))}`,
+      init: { method, headers },
+      kind: 'graphql',
+    };
   }
-  return { desc, url: ctx.gw.app.graphqlUrl, init: { method, headers, body: method === 'OPTIONS' ? undefined : bytes(body) }, kind: method === 'POST' ? 'graphql' : 'other' };
+  return {
+    desc,
+    url: ctx.gw.app.graphqlUrl,
+    init: { method, headers, body: method === 'OPTIONS' ? undefined : bytes(body) },
+    kind: method === 'POST' ? 'graphql' : 'other',
+  };
 }
 
 /** A UCanPay event about an object that exists nowhere, with at least one field broken (or not an event at all). */
@@ -356,7 +406,11 @@ function webhookBody(r: Rng, ctx: FuzzContext): { desc: string; body: string | B
     metadata: ['x', 5, [], { a: 5 }],
   };
   const breakObject = (object: Record<string, unknown>) => {
-    const field = r.pick(Object.keys(WIRE_BREAKS).filter((f) => f in object && !(f === 'refunded_amount' && 'refund_id' in object) && !('refund_id' in object && (f === 'order_id' || f === 'out_trade_no'))));
+    const field = r.pick(
+      Object.keys(WIRE_BREAKS).filter(
+        (f) => f in object && !(f === 'refunded_amount' && 'refund_id' in object) && !('refund_id' in object && (f === 'order_id' || f === 'out_trade_no')),
+      ),
+    );
     return { object: { ...object, [field]: r.pick(WIRE_BREAKS[field]) }, field };
   };
   const created = Math.floor(Date.now() / 1000);
@@ -365,7 +419,9 @@ function webhookBody(r: Rng, ctx: FuzzContext): { desc: string; body: string | B
     case 1: {
       const orderEvent = r.chance(0.6);
       const { object, field } = breakObject(orderEvent ? order : refund);
-      const type = orderEvent ? r.pick(['payment.succeeded', 'payment.failed', 'payment.cancelled', 'payment.expired']) : r.pick(['refund.succeeded', 'refund.failed']);
+      const type = orderEvent
+        ? r.pick(['payment.succeeded', 'payment.failed', 'payment.cancelled', 'payment.expired'])
+        : r.pick(['refund.succeeded', 'refund.failed']);
       return { desc: `${type} with broken ${field}`, body: JSON.stringify({ id: `evt_fuzz_${r.int(0, 1e9)}`, type, created, data: { object } }) };
     }
     case 2:
@@ -389,7 +445,14 @@ function webhookBody(r: Rng, ctx: FuzzContext): { desc: string; body: string | B
     case 3:
       return { desc: 'not JSON', body: r.pick(['', 'null', '[]', '"x"', '{', '{"id":', r.junk(r.int(1, 5000)), '{"id":"evt"}'.repeat(3)]) };
     case 4:
-      return { desc: 'invalid UTF-8', body: Buffer.concat([Buffer.from('{"id":"evt_'), r.pick(INVALID_UTF8), Buffer.from(`","type":"payment.succeeded","created":${created},"data":{"object":{}}}`)]) };
+      return {
+        desc: 'invalid UTF-8',
+        body: Buffer.concat([
+          Buffer.from('{"id":"evt_'),
+          r.pick(INVALID_UTF8),
+          Buffer.from(`","type":"payment.succeeded","created":${created},"data":{"object":{}}}`),
+        ]),
+      };
     default:
       return { desc: 'deeply nested JSON', body: `${'{"a":'.repeat(r.int(100, 5000))}1${'}'.repeat(r.int(0, 5000))}` };
   }
@@ -417,14 +480,25 @@ function webhookRequest(r: Rng, ctx: FuzzContext): FuzzRequest {
       how = 'stale';
       break;
     case 5:
-      headers['ucanpay-signature'] = r.pick(['', 't=', 'v1=abc', `t=${now}`, `t=${now},v1=`, `t=${now},t=${now},v1=aa`, `t=abc,v1=${'0'.repeat(64)}`, r.ascii(r.int(1, 8000)), `t=${now},v1=${'z'.repeat(64)}`]);
+      headers['ucanpay-signature'] = r.pick([
+        '',
+        't=',
+        'v1=abc',
+        `t=${now}`,
+        `t=${now},v1=`,
+        `t=${now},t=${now},v1=aa`,
+        `t=abc,v1=${'0'.repeat(64)}`,
+        r.ascii(r.int(1, 8000)),
+        `t=${now},v1=${'z'.repeat(64)}`,
+      ]);
       how = 'malformed signature';
       break;
     default:
       how = 'unsigned';
   }
   const route = r.int(0, 19);
-  const merchantId = route < 17 ? merchant.merchantId : route === 17 ? `mer_${r.ascii(10).replace(/[^A-Za-z0-9_]/g, 'x')}` : route === 18 ? 'x'.repeat(41) : '../admin';
+  const merchantId =
+    route < 17 ? merchant.merchantId : route === 17 ? `mer_${r.ascii(10).replace(/[^A-Za-z0-9_]/g, 'x')}` : route === 18 ? 'x'.repeat(41) : '../admin';
   const method = r.chance(0.05) ? r.pick(['GET', 'PUT', 'DELETE', 'PATCH']) : 'POST';
   return {
     desc: `webhook ${how}: ${desc}`,
@@ -484,8 +558,16 @@ describe('fuzz: malformed GraphQL requests and webhook bodies', () => {
     const paid = await paidPayment(gw, A.apiKey);
     await refundOf(gw, A.apiKey, paid.id, 100);
     const pendingB = (await createPayment(gw, B.apiKey)).payment;
-    const { orders } = await sandboxCall<{ orders: Array<Record<string, unknown>> }>(gw.sandboxUrl, 'GET', `/sandbox/orders?merchant_id=${A.ucanpayMerchantId}`);
-    const { refunds } = await sandboxCall<{ refunds: Array<Record<string, unknown>> }>(gw.sandboxUrl, 'GET', `/sandbox/refunds?merchant_id=${A.ucanpayMerchantId}`);
+    const { orders } = await sandboxCall<{ orders: Array<Record<string, unknown>> }>(
+      gw.sandboxUrl,
+      'GET',
+      `/sandbox/orders?merchant_id=${A.ucanpayMerchantId}`,
+    );
+    const { refunds } = await sandboxCall<{ refunds: Array<Record<string, unknown>> }>(
+      gw.sandboxUrl,
+      'GET',
+      `/sandbox/refunds?merchant_id=${A.ucanpayMerchantId}`,
+    );
     ctx = {
       gw,
       merchants: [A, B],
@@ -598,8 +680,24 @@ describe('fuzz: junk over graphql-ws', () => {
           [JSON.stringify({ type: 'connection_init', payload: r.pick([5, 'x', [], null]) })],
           [init, JSON.stringify({ type: 'subscribe', id: '1', payload: { query: 5 } })],
           [init, JSON.stringify({ type: 'subscribe', id: '1', payload: { query: `{ ${'a: __typename '.repeat(100)} }` } })],
-          [init, JSON.stringify({ type: 'subscribe', id: '1', payload: { query: `subscription { paymentUpdated(id: "pay_x") { ${'refunds { payment { '.repeat(20)} id ${'} } '.repeat(20)} } }` } })],
-          [init, JSON.stringify({ type: 'subscribe', id: '1', payload: { query: 'mutation { createPayment(input: {amount: 1, currency: "USD", description: "x", returnUrl: "https://x.example"}) { __typename } }' } })],
+          [
+            init,
+            JSON.stringify({
+              type: 'subscribe',
+              id: '1',
+              payload: { query: `subscription { paymentUpdated(id: "pay_x") { ${'refunds { payment { '.repeat(20)} id ${'} } '.repeat(20)} } }` },
+            }),
+          ],
+          [
+            init,
+            JSON.stringify({
+              type: 'subscribe',
+              id: '1',
+              payload: {
+                query: 'mutation { createPayment(input: {amount: 1, currency: "USD", description: "x", returnUrl: "https://x.example"}) { __typename } }',
+              },
+            }),
+          ],
           [init, 'x'.repeat(70 * 1024)],
           [init, Buffer.concat([Buffer.from('{"type":"ping","payload":"'), INVALID_UTF8[0], Buffer.from('"}')])],
           [init, init],

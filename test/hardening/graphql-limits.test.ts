@@ -39,8 +39,16 @@ describe('every shipped operation is well inside the limits', () => {
     let maxDepth = 0;
     let maxCost = 0;
     let maxTokens = 0;
-    const depthOf = maxDepthRule({ n: 1000, flattenFragments: true, onAccept: [(_c: ValidationContext | null, d: { n: number }) => void (maxDepth = Math.max(maxDepth, d.n))] });
-    const costOf = costLimitRule({ maxCost: 1e9, flattenFragments: true, onAccept: [(_c: ValidationContext | null, d: { n: number }) => void (maxCost = Math.max(maxCost, d.n))] });
+    const depthOf = maxDepthRule({
+      n: 1000,
+      flattenFragments: true,
+      onAccept: [(_c: ValidationContext | null, d: { n: number }) => void (maxDepth = Math.max(maxDepth, d.n))],
+    });
+    const costOf = costLimitRule({
+      maxCost: 1e9,
+      flattenFragments: true,
+      onAccept: [(_c: ValidationContext | null, d: { n: number }) => void (maxCost = Math.max(maxCost, d.n))],
+    });
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.graphql'))) {
       const document = parse(fs.readFileSync(path.join(dir, file), 'utf8'));
       const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
@@ -56,7 +64,9 @@ describe('every shipped operation is well inside the limits', () => {
     expect(maxTokens).toBeLessThanOrEqual(GRAPHQL_LIMITS.maxTokens / 2);
     expect(maxDepth).toBeLessThanOrEqual(GRAPHQL_LIMITS.maxDepth / 2);
     expect(maxCost).toBeLessThanOrEqual(GRAPHQL_LIMITS.maxCost / 2);
-    console.info(`shipped operations: max tokens ${maxTokens} (limit ${GRAPHQL_LIMITS.maxTokens}), max depth ${maxDepth} (limit ${GRAPHQL_LIMITS.maxDepth}), max cost ${maxCost} (limit ${GRAPHQL_LIMITS.maxCost})`);
+    console.info(
+      `shipped operations: max tokens ${maxTokens} (limit ${GRAPHQL_LIMITS.maxTokens}), max depth ${maxDepth} (limit ${GRAPHQL_LIMITS.maxDepth}), max cost ${maxCost} (limit ${GRAPHQL_LIMITS.maxCost})`,
+    );
   });
 });
 
@@ -129,7 +139,9 @@ describe('CSRF prevention and the development defaults', () => {
     expect(firstError(simple).code).toBe('BAD_REQUEST');
     const form = await rawRequest(gw.app.graphqlUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ __typename }"}' });
     expect(form.status).toBe(415);
-    const preflighted = await rawRequest(`${gw.app.graphqlUrl}?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const preflighted = await rawRequest(`${gw.app.graphqlUrl}?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(preflighted.json?.data).toEqual({ __typename: 'Query' });
     const mutation = 'mutation { createPayment(input: { amount: 1, currency: "USD", description: "x", returnUrl: "https://x.example" }) { __typename } }';
     const getMutation = await rawRequest(`${gw.app.graphqlUrl}?query=${encodeURIComponent(mutation)}`, {

@@ -89,7 +89,10 @@ export async function createPayment(gw: TestGateway, token: string, input: Recor
   );
   const result = res.json?.data?.createPayment;
   if (result?.__typename !== 'CreatePaymentPayload') throw new Error(`createPayment failed: ${res.text}`);
-  return result as { replayed: boolean; payment: { id: string; status: string; clientSecret: string; checkoutUrl: string; merchantReference: string; providerOrderId: string; version: number } };
+  return result as {
+    replayed: boolean;
+    payment: { id: string; status: string; clientSecret: string; checkoutUrl: string; merchantReference: string; providerOrderId: string; version: number };
+  };
 }
 
 /** A PAID payment of the merchant behind `token` (the customer authorizes at the hosted checkout). */

@@ -10,7 +10,8 @@ import { firstError, rawGql, rawRequest } from './helpers';
  */
 
 const PRODUCTION = { NODE_ENV: 'production', API_KEY_PEPPER: 'test-pepper-for-production-mode-0001' };
-const LEAKS = /SQLITE|SELECT|no such table|refunds_gone|node_modules|\/work\/|\/src\/|\.ts:\d+|\bat \S+ \(|stacktrace|"exception"|QueryFailedError|secret provider payload/i;
+const LEAKS =
+  /SQLITE|SELECT|no such table|refunds_gone|node_modules|\/work\/|\/src\/|\.ts:\d+|\bat \S+ \(|stacktrace|"exception"|QueryFailedError|secret provider payload/i;
 
 let gw: TestGateway;
 let logs: Array<Record<string, any>>;
@@ -29,7 +30,9 @@ describe('internal errors in production', () => {
     await gw.app.db.dataSource.query('ALTER TABLE refunds RENAME TO refunds_gone');
     let res: Awaited<ReturnType<typeof rawGql>>;
     try {
-      res = await rawGql(gw, 'query { refunds(first: 5) { edges { node { id } } } }', undefined, { headers: { 'x-request-id': '6f1c2a0e-5b7d-4c39-9e21-3d4b8a7f0c11' } });
+      res = await rawGql(gw, 'query { refunds(first: 5) { edges { node { id } } } }', undefined, {
+        headers: { 'x-request-id': '6f1c2a0e-5b7d-4c39-9e21-3d4b8a7f0c11' },
+      });
     } finally {
       await gw.app.db.dataSource.query('ALTER TABLE refunds_gone RENAME TO refunds');
     }
@@ -67,11 +70,9 @@ describe('internal errors in production', () => {
       code: 'AUTHENTICATION_FAILED',
       message: 'secret provider payload sk_live_should_not_leak',
     });
-    const res = await rawGql(
-      gw,
-      'mutation($input: CreatePaymentInput!) { createPayment(input: $input) { __typename } }',
-      { input: { amount: 1000, currency: 'USD', description: 'x', returnUrl: 'https://shop.example/r', idempotencyKey: 'auth-fault-1' } },
-    );
+    const res = await rawGql(gw, 'mutation($input: CreatePaymentInput!) { createPayment(input: $input) { __typename } }', {
+      input: { amount: 1000, currency: 'USD', description: 'x', returnUrl: 'https://shop.example/r', idempotencyKey: 'auth-fault-1' },
+    });
     const error = firstError(res);
     expect(error).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', retryable: true, providerCode: 'AUTHENTICATION_FAILED' });
     expect(error.message).toMatch(/credentials/);

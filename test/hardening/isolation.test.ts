@@ -1,17 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'graphql';
 import { collect, eventually, sandboxCall, startGateway, type TestGateway } from '../helpers/gateway';
-import {
-  createPayment,
-  createTestMerchant,
-  demoMerchant,
-  firstError,
-  OWNED_KINDS,
-  postWebhook,
-  rawGql,
-  type OwnedKind,
-  type TestMerchant,
-} from './helpers';
+import { createPayment, createTestMerchant, demoMerchant, firstError, OWNED_KINDS, postWebhook, rawGql, type OwnedKind, type TestMerchant } from './helpers';
 
 /**
  * Two merchants on one gateway: A (the demo merchant) and B (made by the
@@ -46,7 +36,13 @@ const unknownId = (k: OwnedKind) => `${k.idPrefix}_0000000000zzzzzzzzzzzzzzzz`;
 /** The error without the id it names, so answers for two different ids can be compared. */
 function shape(res: Awaited<ReturnType<typeof rawGql>>, id: string) {
   const error = firstError(res);
-  return { status: res.status, code: error.code, retryable: error.retryable, message: error.message.replace(id, '<id>'), data: res.json?.data?.[Object.keys(res.json?.data ?? {})[0]] ?? null };
+  return {
+    status: res.status,
+    code: error.code,
+    retryable: error.retryable,
+    message: error.message.replace(id, '<id>'),
+    data: res.json?.data?.[Object.keys(res.json?.data ?? {})[0]] ?? null,
+  };
 }
 
 async function follow(kind: OwnedKind, id: string, token: string) {
@@ -203,4 +199,3 @@ describe('idempotency keys and references are per merchant', () => {
     expect(b.payment.id).not.toBe(a.payment.id);
   });
 });
-

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_LIMITS, loadConfig } from '../../src/config';
+import { type ConfigError, DEFAULT_LIMITS, loadConfig } from '../../src/config';
 
 const problems = (env: Record<string, string>) => {
   try {
@@ -73,6 +73,8 @@ describe('limit settings', () => {
     expect(problems({ MAX_CONNECTIONS: '0' })).toEqual(['MAX_CONNECTIONS must be between 1 and 1000000, got 0']);
     expect(problems({ WS_MAX_SUBSCRIPTIONS_PER_CLIENT_SECRET: 'five' })).toEqual(['WS_MAX_SUBSCRIPTIONS_PER_CLIENT_SECRET must be a whole number, got "five"']);
     expect(problems({ CLIENT_ADDRESS_HEADER: 'x forwarded' })[0]).toMatch(/^CLIENT_ADDRESS_HEADER must be a header name/);
-    expect(problems({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })[0]).toMatch(/HTTP_REQUEST_TIMEOUT_MS \(10000\) must not be shorter than HTTP_HEADERS_TIMEOUT_MS/);
+    expect(problems({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })[0]).toMatch(
+      /HTTP_REQUEST_TIMEOUT_MS \(10000\) must not be shorter than HTTP_HEADERS_TIMEOUT_MS/,
+    );
   });
 });

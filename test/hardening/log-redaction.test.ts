@@ -34,7 +34,15 @@ describe('what reaches the logs (debug level)', () => {
   });
 
   it('the key under X-Api-Key, Api-Key, X-Auth, Idempotency-Key, Authorization, a cookie or an unknown header, or in ?api_key= / ?api-key=: never logged', async () => {
-    const headers = { 'x-api-key': KEY, 'api-key': KEY, 'x-auth': KEY, 'idempotency-key': KEY, 'x-custom-credential': KEY, cookie: `session=${KEY}`, authorization: `Bearer ${KEY}` };
+    const headers = {
+      'x-api-key': KEY,
+      'api-key': KEY,
+      'x-auth': KEY,
+      'idempotency-key': KEY,
+      'x-custom-credential': KEY,
+      cookie: `session=${KEY}`,
+      authorization: `Bearer ${KEY}`,
+    };
     const body = JSON.stringify({ query: '{ __typename }' });
     for (const [name, value] of Object.entries(headers)) {
       const res = await rawRequest(gw.app.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', [name]: value }, body });

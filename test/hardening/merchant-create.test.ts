@@ -41,7 +41,11 @@ describe('npm run merchant:create', () => {
     const gw = await startGateway({ DATABASE_URL: env.DATABASE_URL, SANDBOX_DB: env.SANDBOX_DB });
     try {
       const { payment } = await createPayment(gw, apiKey!);
-      const { orders } = await sandboxCall<{ orders: Array<{ out_trade_no: string }> }>(gw.sandboxUrl, 'GET', `/sandbox/orders?merchant_id=${ucanpayMerchantId}`);
+      const { orders } = await sandboxCall<{ orders: Array<{ out_trade_no: string }> }>(
+        gw.sandboxUrl,
+        'GET',
+        `/sandbox/orders?merchant_id=${ucanpayMerchantId}`,
+      );
       expect(orders.map((o) => o.out_trade_no)).toEqual([payment.merchantReference]);
       // The database holds the key's HMAC, never the key.
       const rows = (await gw.app.db.dataSource.query('SELECT * FROM api_keys WHERE merchant_id = ?', [merchantId])) as unknown[];

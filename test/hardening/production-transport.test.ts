@@ -42,7 +42,11 @@ afterAll(async () => {
 type WsMessage = { type: string; id?: string; payload?: any };
 
 /** Opens a raw graphql-transport-ws socket and sends `connection_init` (no payload when `params` is undefined). */
-async function wsInit(gw: TestGateway, params: unknown, requestId?: string): Promise<{ socket: WebSocket; first: WsMessage | { closed: number; reason: string } }> {
+async function wsInit(
+  gw: TestGateway,
+  params: unknown,
+  requestId?: string,
+): Promise<{ socket: WebSocket; first: WsMessage | { closed: number; reason: string } }> {
   const socket = new WebSocket(gw.app.wsUrl, 'graphql-transport-ws', { headers: requestId ? { 'x-request-id': requestId } : {} });
   const first = await new Promise<WsMessage | { closed: number; reason: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no answer to connection_init within 5 s')), 5000);
@@ -88,7 +92,12 @@ async function acknowledged(gw: TestGateway, token = TEST_API_KEY): Promise<WebS
 }
 
 describe('introspection follows one switch on both transports', () => {
-  const documents = [getIntrospectionQuery(), '{ __schema { types { name } } }', '{ __type(name: "Payment") { name fields { name } } }', '{ payments(first: 1) { edges { node { __type: __typename } } } }'];
+  const documents = [
+    getIntrospectionQuery(),
+    '{ __schema { types { name } } }',
+    '{ __type(name: "Payment") { name fields { name } } }',
+    '{ payments(first: 1) { edges { node { __type: __typename } } } }',
+  ];
 
   it('production: HTTP refuses every introspection document with GRAPHQL_VALIDATION_FAILED', async () => {
     for (const query of documents.slice(0, 3)) {
@@ -104,7 +113,10 @@ describe('introspection follows one switch on both transports', () => {
     try {
       for (const query of documents.slice(0, 3)) {
         const { next, errors } = await wsRun(socket, query);
-        expect(next.filter((p) => p.data), query).toEqual([]);
+        expect(
+          next.filter((p) => p.data),
+          query,
+        ).toEqual([]);
         expect(errors[0]).toMatchObject({ message: expect.stringMatching(/Introspection is off/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
       }
     } finally {
@@ -144,12 +156,18 @@ describe('no suggestions in production, on both transports', () => {
     { kind: 'field of an object', query: '{ payment(id: "pay_x") { stats } }', hidden: /"status"/ },
     { kind: 'argument', query: '{ payment(idd: "pay_x") { id } }', hidden: /"id"/ },
     { kind: 'enum value (literal)', query: '{ payments(status: PAYED) { edges { cursor } } }', hidden: /PAID|FAILED/ },
-    { kind: 'enum value (variable)', query: 'query ($s: PaymentStatus) { payments(status: $s) { edges { cursor } } }', variables: { s: 'PAYED' }, hidden: /PAID|FAILED/ },
+    {
+      kind: 'enum value (variable)',
+      query: 'query ($s: PaymentStatus) { payments(status: $s) { edges { cursor } } }',
+      variables: { s: 'PAYED' },
+      hidden: /PAID|FAILED/,
+    },
     { kind: 'type', query: 'query ($s: PaymntStatus) { payments(status: $s) { edges { cursor } } }', hidden: /"PaymentStatus"/ },
     { kind: 'enum value of another enum', query: '{ refunds(status: SUCEEDED) { edges { cursor } } }', hidden: /SUCCEEDED/ },
     {
       kind: 'input field (literal)',
-      query: 'mutation { createPayment(input: { amount: 100, currency: "USD", description: "x", returnUrl: "https://shop.example/r", merchantRefrence: "o-1" }) { __typename } }',
+      query:
+        'mutation { createPayment(input: { amount: 100, currency: "USD", description: "x", returnUrl: "https://shop.example/r", merchantRefrence: "o-1" }) { __typename } }',
       hidden: /"merchantReference"/,
     },
     {
@@ -240,7 +258,9 @@ describe('a WebSocket needs valid credentials at connection_init', () => {
 
   it('over HTTP the same credentials rules hold: missing, malformed or unknown → UNAUTHENTICATED; any header case works', async () => {
     const query = '{ payments(first: 1) { edges { cursor } } }';
-    for (const headers of [{}, { authorization: TEST_API_KEY }, { authorization: 'Bearer gw_unknown_key_for_this_gateway_0001' }] as Array<Record<string, string>>) {
+    for (const headers of [{}, { authorization: TEST_API_KEY }, { authorization: 'Bearer gw_unknown_key_for_this_gateway_0001' }] as Array<
+      Record<string, string>
+    >) {
       const res = await rawGql(prod, query, undefined, { token: null, headers });
       expect(firstError(res).code).toBe('UNAUTHENTICATED');
     }

@@ -26,7 +26,8 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string' && name !== 'host' && name !== 'content-length') headers[name] = value;
+    for (const [name, value] of Object.entries(req.headers))
+      if (typeof value === 'string' && name !== 'host' && name !== 'content-length') headers[name] = value;
     const upstream = await fetch(`${sandbox.url}${req.url}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
     let text = await upstream.text();
     if (req.url === '/payment/unifiedorder' && upstream.ok) {
@@ -61,7 +62,11 @@ describe('an order created for another amount than asked', () => {
     });
     expect(first.payment.failureMessage).toMatch(/for 2000 USD instead of 1999 USD/);
     // UCanPay did create that order; the gateway keeps its id for the operator.
-    const orders = await sandboxCall<{ orders: Array<{ order_id: string; amount: number }> }>(sandbox.url, 'GET', `/sandbox/orders?merchant_id=${SANDBOX_DEFAULTS.merchantId}`);
+    const orders = await sandboxCall<{ orders: Array<{ order_id: string; amount: number }> }>(
+      sandbox.url,
+      'GET',
+      `/sandbox/orders?merchant_id=${SANDBOX_DEFAULTS.merchantId}`,
+    );
     expect(orders.orders.map((o) => o.order_id)).toContain(first.payment.providerOrderId);
     const again = (await rawGql(gw, CREATE, { input })).json?.data?.createPayment;
     expect(again).toMatchObject({ replayed: true, payment: { id: first.payment.id, status: 'FAILED', failureCode: 'AMOUNT_MISMATCH' } });

@@ -90,7 +90,10 @@ describe('PROVIDER_UNAVAILABLE: the key stays usable and the retry creates exact
     const limited = firstError(await rawGql(gw, CREATE, { input: paymentInput('outage-pay-3', 'outage-key-3') }));
     expect(limited).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', providerCode: 'RATE_LIMITED', retryAfterSeconds: 2 });
 
-    for (const [ref, key] of [['outage-pay-2', 'outage-key-2'], ['outage-pay-3', 'outage-key-3']]) {
+    for (const [ref, key] of [
+      ['outage-pay-2', 'outage-key-2'],
+      ['outage-pay-3', 'outage-key-3'],
+    ]) {
       expect((await rawGql(gw, CREATE, { input: paymentInput(ref, key) })).json?.data?.createPayment.__typename).toBe('CreatePaymentPayload');
       expect(await ordersFor(ref)).toHaveLength(1);
     }

@@ -65,10 +65,18 @@ describe('mutations per API key on a gateway (RATE_LIMIT_MUTATIONS_PER_MINUTE=3)
   });
 
   const CREATE = 'mutation($input: CreatePaymentInput!) { createPayment(input: $input) { __typename } }';
-  const input = (key: string) => ({ amount: 700, currency: 'USD', description: 'Rate', returnUrl: 'https://shop.example/r', idempotencyKey: key, merchantReference: key });
+  const input = (key: string) => ({
+    amount: 700,
+    currency: 'USD',
+    description: 'Rate',
+    returnUrl: 'https://shop.example/r',
+    idempotencyKey: key,
+    merchantReference: key,
+  });
 
   it('the 4th mutation in a minute answers 429 RATE_LIMITED with a retry hint; nothing is created; queries and other keys are not limited', async () => {
-    const ordersBefore = (await sandboxCall<{ orders: unknown[] }>(gw.sandboxUrl, 'GET', `/sandbox/orders?merchant_id=${gw.config.ucanpay.merchantId}`)).orders.length;
+    const ordersBefore = (await sandboxCall<{ orders: unknown[] }>(gw.sandboxUrl, 'GET', `/sandbox/orders?merchant_id=${gw.config.ucanpay.merchantId}`)).orders
+      .length;
     for (let i = 1; i <= 3; i++) {
       const ok = await rawGql(gw, CREATE, { input: input(`rl-${i}`) });
       expect(ok.json?.data?.createPayment.__typename).toBe('CreatePaymentPayload');
@@ -81,7 +89,8 @@ describe('mutations per API key on a gateway (RATE_LIMIT_MUTATIONS_PER_MINUTE=3)
     expect(typeof error.requestId).toBe('string');
     expect(limited.headers.get('retry-after')).toBe('20');
     expect(limited.json?.data ?? null).toBeNull();
-    const ordersAfter = (await sandboxCall<{ orders: unknown[] }>(gw.sandboxUrl, 'GET', `/sandbox/orders?merchant_id=${gw.config.ucanpay.merchantId}`)).orders.length;
+    const ordersAfter = (await sandboxCall<{ orders: unknown[] }>(gw.sandboxUrl, 'GET', `/sandbox/orders?merchant_id=${gw.config.ucanpay.merchantId}`)).orders
+      .length;
     expect(ordersAfter).toBe(ordersBefore + 3);
     // The limited key still reads.
     expect((await rawGql(gw, '{ payments(first: 1) { edges { cursor } } }')).status).toBe(200);

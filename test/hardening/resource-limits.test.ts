@@ -87,7 +87,9 @@ describe('refused bodies are not read', () => {
     it(`${route}: a 100 GB Content-Length gets 413 and the connection is closed without reading the body`, async () => {
       const pathname = route.replace('MERCHANT', gw.app.demo.merchantId);
       const result = await hugeUpload(gw.app.port, pathname, 107_374_182_400, 8000);
-      console.info(`${route}: ${result.status}; body bytes the server took before closing: ${result.bytesAccepted} (closed after ${result.closeMs.toFixed(0)} ms)`);
+      console.info(
+        `${route}: ${result.status}; body bytes the server took before closing: ${result.bytesAccepted} (closed after ${result.closeMs.toFixed(0)} ms)`,
+      );
       expect(result.status).toBe('HTTP/1.1 413 Payload Too Large');
       expect(result.closedByServer).toBe(true);
       // What the kernel buffers hold, not a read of the body (the old code read ~1 GB/s until the client gave up).
@@ -119,9 +121,13 @@ describe('refused bodies are not read', () => {
 
   it('/health while four clients keep sending 100 GB bodies; the gateway CPU it costs (measured, not asserted)', async () => {
     const before = await healthLatencies(gw.app.url, 30);
-    const child = spawn(process.execPath, [path.join(__dirname, 'clients', 'body-attack.cjs'), String(gw.app.port), `/webhooks/ucanpay/${gw.app.demo.merchantId}`, '4', '4'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(__dirname, 'clients', 'body-attack.cjs'), String(gw.app.port), `/webhooks/ucanpay/${gw.app.demo.merchantId}`, '4', '4'],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout!.on('data', (d) => (out += String(d)));
     try {
@@ -199,7 +205,12 @@ describe('deadlines: slow clients are cut off and their descriptors released', (
   let gw: TestGateway;
   let child: ChildProcess | undefined;
   beforeAll(async () => {
-    gw = await startGateway({ HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '3000', HTTP_IDLE_TIMEOUT_MS: '2000', MAX_CONNECTIONS_PER_CLIENT: '1000' });
+    gw = await startGateway({
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_REQUEST_TIMEOUT_MS: '3000',
+      HTTP_IDLE_TIMEOUT_MS: '2000',
+      MAX_CONNECTIONS_PER_CLIENT: '1000',
+    });
   });
   afterAll(async () => {
     child?.kill();
@@ -233,7 +244,9 @@ describe('deadlines: slow clients are cut off and their descriptors released', (
       await sleep(100);
     }
     const releasedMs = performance.now() - t0;
-    console.info(`slow clients: ${Object.values(counts).reduce((a, b) => a + b)} connections held ${held} descriptors of the gateway; ${left} left after ${releasedMs.toFixed(0)} ms (baseline ${baseline})`);
+    console.info(
+      `slow clients: ${Object.values(counts).reduce((a, b) => a + b)} connections held ${held} descriptors of the gateway; ${left} left after ${releasedMs.toFixed(0)} ms (baseline ${baseline})`,
+    );
     expect(held).toBeGreaterThanOrEqual(300);
     expect(left).toBeLessThanOrEqual(3);
     // A live client is unaffected.
@@ -263,7 +276,9 @@ describe('connection caps', () => {
     return new Promise<{ socket: net.Socket; status: string; text: string }>((resolve, reject) => {
       const socket = net.connect({ port, host: '127.0.0.1' });
       let text = '';
-      const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      const extra = Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('');
       socket.on('connect', () => socket.write(`GET /health HTTP/1.1\r\nhost: x\r\n${extra}\r\n`));
       socket.on('data', (d) => {
         text += d.toString();

@@ -102,7 +102,11 @@ describe('variables are bounded like the document, over HTTP and graphql-ws', ()
     });
 
   it('HTTP POST: 40,000 levels deep, 12 levels deep, or over 64 KiB: 400 BAD_USER_INPUT naming variables; a normal input passes', async () => {
-    for (const variables of [`{"input":${nestedJson(40_000)}}`, `{"input":${nestedJson(10)}}`, JSON.stringify({ input: { metadata: { big: 'x'.repeat(70_000) } } })]) {
+    for (const variables of [
+      `{"input":${nestedJson(40_000)}}`,
+      `{"input":${nestedJson(10)}}`,
+      JSON.stringify({ input: { metadata: { big: 'x'.repeat(70_000) } } }),
+    ]) {
       const res = await post(variables);
       expect(res.status).toBe(400);
       const error = firstError(res);

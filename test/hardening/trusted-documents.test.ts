@@ -45,7 +45,10 @@ function post(body: unknown, token: string | null = TEST_API_KEY): Promise<RawRe
 
 /** GET /graphql?documentId=…&variables=… (with the preflight header CSRF prevention asks of a GET). */
 function get(params: Record<string, string>, token: string | null = TEST_API_KEY): Promise<RawResponse> {
-  return rawRequest(`${gw.app.graphqlUrl}?${new URLSearchParams(params)}`, { method: 'GET', headers: { 'apollo-require-preflight': 'true', ...bearer(token) } });
+  return rawRequest(`${gw.app.graphqlUrl}?${new URLSearchParams(params)}`, {
+    method: 'GET',
+    headers: { 'apollo-require-preflight': 'true', ...bearer(token) },
+  });
 }
 
 /** One subscription over graphql-ws: its values, and its error (the refusal) if any. */
@@ -107,7 +110,10 @@ describe('the generated client runs the whole checkout by documentId only', () =
     const read = await post(trustedRequest(GetPaymentDocument, { id: payment.id }), payment.clientSecret);
     expect(read.json?.errors).toBeUndefined();
     expect(read.json?.data?.payment).toMatchObject({ id: payment.id, status: 'PENDING' });
-    const cached = await get({ documentId: trustedRequest(GetPaymentDocument).documentId, variables: JSON.stringify({ id: payment.id }) }, payment.clientSecret);
+    const cached = await get(
+      { documentId: trustedRequest(GetPaymentDocument).documentId, variables: JSON.stringify({ id: payment.id }) },
+      payment.clientSecret,
+    );
     expect(cached.status).toBe(200);
     expect(cached.json?.data?.payment).toMatchObject({ id: payment.id, status: 'PENDING' });
 
@@ -239,7 +245,11 @@ describe('documentId requests', () => {
     const refused = await get({ documentId: trustedRequest(CreatePaymentDocument).documentId, variables: JSON.stringify({ input }) });
     expect(refused.status).toBe(405);
     expect(firstError(refused).code).toBe('BAD_REQUEST');
-    const { orders } = await sandboxCall<{ orders: Array<{ description?: string; body?: string }> }>(gw.sandboxUrl, 'GET', '/sandbox/orders?merchant_id=mch_demo');
+    const { orders } = await sandboxCall<{ orders: Array<{ description?: string; body?: string }> }>(
+      gw.sandboxUrl,
+      'GET',
+      '/sandbox/orders?merchant_id=mch_demo',
+    );
     expect(JSON.stringify(orders)).toContain('Trusted '); // descriptions are listed
     expect(JSON.stringify(orders)).not.toContain(description);
   });

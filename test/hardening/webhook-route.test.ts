@@ -21,7 +21,15 @@ beforeAll(async () => {
     },
   });
   const file = runLogDestination();
-  const logger = createLogger('debug', file ? pino.multistream([{ level: 'debug', stream: memory }, { level: 'debug', stream: file }]) : memory);
+  const logger = createLogger(
+    'debug',
+    file
+      ? pino.multistream([
+          { level: 'debug', stream: memory },
+          { level: 'debug', stream: file },
+        ])
+      : memory,
+  );
   gw = await startGateway({}, { logger });
   A = demoMerchant(gw);
 });

@@ -22,9 +22,7 @@ let postgresUp: boolean | undefined;
  * is not running and CI is unset (the test then passes with a printed
  * notice). Under CI a missing PostgreSQL fails the test.
  */
-export async function freshPostgresSchema(
-  name: string,
-): Promise<{ type: 'postgres'; url: string; schema: string } | undefined> {
+export async function freshPostgresSchema(name: string): Promise<{ type: 'postgres'; url: string; schema: string } | undefined> {
   const schema = `t_${name.replace(/\W/g, '_')}_${randomBytes(4).toString('hex')}`.toLowerCase();
   const client = new Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
   try {
@@ -89,7 +87,14 @@ export async function freshRedisPrefix(name: string): Promise<{ url: string; pre
  * and CI is unset. `databaseUrl` is a DATABASE_URL for the gateway.
  */
 export async function scaleOutServices(name: string): Promise<
-  | { databaseUrl: string; schema: string; postgres: { type: 'postgres'; url: string; schema: string }; redisUrl: string; channelPrefix: string; drop(): Promise<void> }
+  | {
+      databaseUrl: string;
+      schema: string;
+      postgres: { type: 'postgres'; url: string; schema: string };
+      redisUrl: string;
+      channelPrefix: string;
+      drop(): Promise<void>;
+    }
   | undefined
 > {
   const redis = await freshRedisPrefix(name);

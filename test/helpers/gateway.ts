@@ -34,10 +34,7 @@ export interface TestGateway {
  * fresh SQLite files. Webhook retries and reconciliation are fast so tests
  * stay short; everything is stopped by `stop()`.
  */
-export async function startGateway(
-  env: Record<string, string> = {},
-  options: AppOptions = {},
-): Promise<TestGateway> {
+export async function startGateway(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestGateway> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ucanpay-gw-e2e-'));
   // Inside a vitest run every gateway logs at debug to the run's log file, scanned for secrets at the end.
   const runLog = runLogDestination();

@@ -17,6 +17,11 @@ export function capturingLogger(options: { traceIds?: boolean } = {}): { logger:
     },
   });
   const file = runLogDestination();
-  const destination = file ? pino.multistream([{ level: 'debug', stream: memory }, { level: 'debug', stream: file }]) : memory;
+  const destination = file
+    ? pino.multistream([
+        { level: 'debug', stream: memory },
+        { level: 'debug', stream: file },
+      ])
+    : memory;
   return { logger: createLogger('debug', destination, options), lines };
 }

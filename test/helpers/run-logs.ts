@@ -110,7 +110,8 @@ export interface ExposedCredential {
 }
 
 /** A JSON field named like a credential header, with a string value other than "[redacted]". */
-const CREDENTIAL_HEADER = /"(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|apikey|x-auth|x-auth-token|idempotency-key|ucanpay-signature)":"(?!\[redacted\]")/gi;
+const CREDENTIAL_HEADER =
+  /"(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|apikey|x-auth|x-auth-token|idempotency-key|ucanpay-signature)":"(?!\[redacted\]")/gi;
 /** A query string credential with a value other than "[redacted]". */
 const CREDENTIAL_PARAM = /[?&](api[_-]?key|apikey|access_token)=(?!\[redacted\]|&|"|$)/gi;
 

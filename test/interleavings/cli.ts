@@ -84,13 +84,17 @@ async function keepGoing(args: Args): Promise<void> {
       if (seen) seen.count++;
       else {
         kinds.set(kind, { count: 1, first: { index, steps, violation: v } });
-        console.log(`\n[run ${index}] new violation: ${v}\n  replay: --seed ${args.seed} --path ${index} --runs 1\n${describeProgram(steps)}\n  --program '${JSON.stringify(steps)}'`);
+        console.log(
+          `\n[run ${index}] new violation: ${v}\n  replay: --seed ${args.seed} --path ${index} --runs 1\n${describeProgram(steps)}\n  --program '${JSON.stringify(steps)}'`,
+        );
       }
     }
     if ((index + 1) % 10 === 0) console.log(`… ${index + 1}/${programs.length} programs, ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
   const secs = (performance.now() - started) / 1000;
-  console.log(`\ninterleavings (keep-going): ${programs.length} programs in ${secs.toFixed(1)} s (${(secs / programs.length).toFixed(2)} s each), seed ${args.seed}; ${failedPrograms} program(s) violated an invariant, ${kinds.size} distinct violation(s), ${harnessErrors} harness error(s)`);
+  console.log(
+    `\ninterleavings (keep-going): ${programs.length} programs in ${secs.toFixed(1)} s (${(secs / programs.length).toFixed(2)} s each), seed ${args.seed}; ${failedPrograms} program(s) violated an invariant, ${kinds.size} distinct violation(s), ${harnessErrors} harness error(s)`,
+  );
   for (const [kind, { count, first }] of kinds) console.log(`  ${count}× ${kind}\n     first: run ${first.index} (--seed ${args.seed} --path ${first.index})`);
   process.exitCode = kinds.size ? 1 : 0;
 }

@@ -128,7 +128,8 @@ export function violations(model: Model, snap: Snapshot): string[] {
 
   // One payment per createPayment key, one UCanPay order per payment.
   const createKeys = new Set(model.calls.filter((c) => c.op === 'createPayment').map((c) => c.key));
-  if (snap.payments.length > createKeys.size) out.push(`[one order per key] ${snap.payments.length} gateway payments for ${createKeys.size} idempotency key(s)`);
+  if (snap.payments.length > createKeys.size)
+    out.push(`[one order per key] ${snap.payments.length} gateway payments for ${createKeys.size} idempotency key(s)`);
   if (snap.orders.length > createKeys.size) out.push(`[one order per key] ${snap.orders.length} UCanPay orders for ${createKeys.size} idempotency key(s)`);
 
   for (const o of snap.orders) {
@@ -141,15 +142,21 @@ export function violations(model: Model, snap: Snapshot): string[] {
     if (g.amount !== o.amount || g.currency !== o.currency) out.push(`[agree] ${g.id} is ${g.amount} ${g.currency}, its order ${o.amount} ${o.currency}`);
     if (CAPTURED.has(o.status)) {
       if (!CAPTURED.has(g.status)) {
-        out.push(`[1 captured => paid] UCanPay captured order ${o.order_id} (${o.status}) but the gateway says ${g.status}${g.failureCode ? ` (${g.failureCode})` : ''}`);
+        out.push(
+          `[1 captured => paid] UCanPay captured order ${o.order_id} (${o.status}) but the gateway says ${g.status}${g.failureCode ? ` (${g.failureCode})` : ''}`,
+        );
         continue;
       }
       if (g.status !== o.status) out.push(`[agree] ${g.id}: gateway ${g.status}, UCanPay ${o.status}`);
-      if (g.transactionId !== o.transaction_id) out.push(`[4 no stale snapshot] ${g.id}: gateway transactionId ${g.transactionId}, UCanPay ${o.transaction_id}`);
+      if (g.transactionId !== o.transaction_id)
+        out.push(`[4 no stale snapshot] ${g.id}: gateway transactionId ${g.transactionId}, UCanPay ${o.transaction_id}`);
       if (ms(g.paidAt) !== ms(o.paid_at)) out.push(`[4 no stale snapshot] ${g.id}: gateway paidAt ${g.paidAt}, UCanPay ${o.paid_at}`);
       if (g.refundedAmount !== o.refunded_amount) out.push(`[agree] ${g.id}: gateway refundedAmount ${g.refundedAmount}, UCanPay ${o.refunded_amount}`);
     } else if (o.status === 'PENDING') {
-      if (g.status !== 'PENDING') out.push(`[2 inferred failure stays unpayable] ${g.id} is ${g.status}${g.failureCode ? ` (${g.failureCode})` : ''} while its UCanPay order ${o.order_id} is still open (payable)`);
+      if (g.status !== 'PENDING')
+        out.push(
+          `[2 inferred failure stays unpayable] ${g.id} is ${g.status}${g.failureCode ? ` (${g.failureCode})` : ''} while its UCanPay order ${o.order_id} is still open (payable)`,
+        );
     } else if (g.status !== o.status) {
       // The gateway failed it on its own inference and UCanPay's (late) order ended unpaid too: no money
       // moved and the state machine has no way from FAILED to EXPIRED, so this one disagreement is allowed.
@@ -171,7 +178,9 @@ export function violations(model: Model, snap: Snapshot): string[] {
     // UCanPay closed it the same way (a decline, a cancel, an expiry): the page shows a closed order.
     const closedByUCanPay = o && o.status === h.status && (o.failure_code ?? null) === h.failureCode;
     if (!closedByUCanPay) {
-      out.push(`[1 no checkoutUrl when failed] ${h.via} returned ${h.paymentId} ${h.status}${h.failureCode ? ` (${h.failureCode})` : ''} with checkoutUrl; UCanPay's order is ${o?.status ?? 'absent'}`);
+      out.push(
+        `[1 no checkoutUrl when failed] ${h.via} returned ${h.paymentId} ${h.status}${h.failureCode ? ` (${h.failureCode})` : ''} with checkoutUrl; UCanPay's order is ${o?.status ?? 'absent'}`,
+      );
     }
   }
 
@@ -198,7 +207,8 @@ export function violations(model: Model, snap: Snapshot): string[] {
     if (mine.refund.status !== r.status || mine.refund.amount !== r.amount) {
       out.push(`[agree] refund ${mine.refund.id}: gateway ${mine.refund.status} ${mine.refund.amount}, UCanPay ${r.status} ${r.amount}`);
     }
-    if (mine.refund.providerRefundId !== null && mine.refund.providerRefundId !== r.refund_id) out.push(`[agree] refund ${mine.refund.id} links ${mine.refund.providerRefundId}, UCanPay has ${r.refund_id}`);
+    if (mine.refund.providerRefundId !== null && mine.refund.providerRefundId !== r.refund_id)
+      out.push(`[agree] refund ${mine.refund.id} links ${mine.refund.providerRefundId}, UCanPay has ${r.refund_id}`);
   }
   const theirRefundRefs = new Set(snap.ucanpayRefunds.map((r) => r.out_refund_no as string));
   for (const [ref, { refund }] of gwRefundByRef) {
@@ -239,11 +249,13 @@ function keyViolations(model: Model): string[] {
     }
     if (decidedInputs.size > 1) out.push(`[3 one outcome per key] ${k}: decided for ${decidedInputs.size} different inputs (${[...decidedInputs].join(', ')})`);
     for (const [input, results] of byInput) {
-      const first = results[0].outcome as Extract<typeof results[0]['outcome'], { type: 'result' }>;
+      const first = results[0].outcome as Extract<(typeof results)[0]['outcome'], { type: 'result' }>;
       for (const later of results.slice(1)) {
         const o = later.outcome as typeof first;
         if (o.typename !== first.typename || (first.id !== undefined && o.id !== first.id)) {
-          out.push(`[3 one outcome per key] ${k} (input ${input}): first "${first.typename}${first.id ? ` ${first.id}` : ''}" at "${results[0].step}", later "${o.typename}${o.id ? ` ${o.id}` : ''}" at "${later.step}"`);
+          out.push(
+            `[3 one outcome per key] ${k} (input ${input}): first "${first.typename}${first.id ? ` ${first.id}` : ''}" at "${results[0].step}", later "${o.typename}${o.id ? ` ${o.id}` : ''}" at "${later.step}"`,
+          );
           break;
         }
         if (first.typename !== 'CreatePaymentPayload' && first.typename !== 'RefundPaymentPayload' && o.replayed === false) {

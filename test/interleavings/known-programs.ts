@@ -14,7 +14,13 @@ export const KNOWN_PROGRAMS: Array<{ name: string; steps: Step[] }> = [
     steps: [
       { t: 'create', p: 0, input: 'same', fault: '503-before' },
       { t: 'clock', seconds: 1801, tick: false },
-      { t: 'par', steps: [{ t: 'reconcile', fault: 'slow-after' }, { t: 'create', p: 0, input: 'same', fault: 'slow-after' }] },
+      {
+        t: 'par',
+        steps: [
+          { t: 'reconcile', fault: 'slow-after' },
+          { t: 'create', p: 0, input: 'same', fault: 'slow-after' },
+        ],
+      },
       { t: 'checkout', p: 0, action: 'authorize' },
     ],
   },
@@ -23,7 +29,14 @@ export const KNOWN_PROGRAMS: Array<{ name: string; steps: Step[] }> = [
     // meanwhile 61 s pass (the 60 s claim lease lapses) and reconciliation fails it.
     name: 'the idempotency lease is shorter than one UCanPay call',
     steps: [
-      { t: 'par', steps: [{ t: 'create', p: 1, input: 'same', fault: 'slow-before' }, { t: 'clock', seconds: 61, tick: false }, { t: 'reconcile', fault: 'none' }] },
+      {
+        t: 'par',
+        steps: [
+          { t: 'create', p: 1, input: 'same', fault: 'slow-before' },
+          { t: 'clock', seconds: 61, tick: false },
+          { t: 'reconcile', fault: 'none' },
+        ],
+      },
       { t: 'checkout', p: 1, action: 'authorize' },
     ],
   },

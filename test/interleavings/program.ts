@@ -63,7 +63,13 @@ const slowFault = fc.constantFrom<CallFault>('slow-before', 'slow-after', 'slow-
 const create = (fault: fc.Arbitrary<CallFault>, p = slot) =>
   fc.record({ t: fc.constant('create' as const), p, input: fc.constantFrom<'same' | 'changed'>('same', 'same', 'same', 'changed'), fault });
 const refund = (fault: fc.Arbitrary<CallFault>) =>
-  fc.record({ t: fc.constant('refund' as const), p: slot, key: fc.constantFrom<RefundKey>(0, 1, 2), amount: fc.constantFrom<RefundAmount>(3000, 6000, 'rest'), fault });
+  fc.record({
+    t: fc.constant('refund' as const),
+    p: slot,
+    key: fc.constantFrom<RefundKey>(0, 1, 2),
+    amount: fc.constantFrom<RefundAmount>(3000, 6000, 'rest'),
+    fault,
+  });
 const refresh = (fault: fc.Arbitrary<CallFault>) => fc.record({ t: fc.constant('refresh' as const), p: slot, fault });
 const reconcile = (fault: fc.Arbitrary<CallFault>) => fc.record({ t: fc.constant('reconcile' as const), fault });
 const checkout = fc.record({
@@ -78,7 +84,14 @@ const atom: fc.Arbitrary<Step> = fc.oneof(
   { weight: 5, arbitrary: create(callFault) },
   { weight: 4, arbitrary: checkout },
   { weight: 4, arbitrary: refund(callFault) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('webhookFault' as const), mode: fc.constantFrom('drop' as const, 'duplicate' as const, 'out_of_order' as const, 'delay' as const), count: fc.constantFrom<1 | 2>(1, 2) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('webhookFault' as const),
+      mode: fc.constantFrom('drop' as const, 'duplicate' as const, 'out_of_order' as const, 'delay' as const),
+      count: fc.constantFrom<1 | 2>(1, 2),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -162,7 +175,16 @@ export function describeProgram(steps: Step[]): string {
 
 /** What one client call got: a typed result, a thrown GraphQL error, or nothing (the connection broke). */
 export type Outcome =
-  | { type: 'result'; typename: string; id?: string; replayed?: boolean; status?: string; checkoutUrl?: string | null; failureCode?: string | null; providerCode?: string }
+  | {
+      type: 'result';
+      typename: string;
+      id?: string;
+      replayed?: boolean;
+      status?: string;
+      checkoutUrl?: string | null;
+      failureCode?: string | null;
+      providerCode?: string;
+    }
   | { type: 'thrown'; code: string }
   | { type: 'network' };
 
@@ -207,7 +229,13 @@ export class Model {
     if (!payment?.id) return;
     if (p !== undefined) this.paymentIds[p] ??= payment.id;
     if (p !== undefined && payment.checkoutUrl) this.checkoutUrls[p] = payment.checkoutUrl;
-    this.handedOut.push({ paymentId: payment.id, status: payment.status, checkoutUrl: payment.checkoutUrl ?? null, failureCode: payment.failureCode ?? null, via });
+    this.handedOut.push({
+      paymentId: payment.id,
+      status: payment.status,
+      checkoutUrl: payment.checkoutUrl ?? null,
+      failureCode: payment.failureCode ?? null,
+      via,
+    });
   }
 }
 

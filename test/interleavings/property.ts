@@ -34,7 +34,10 @@ export async function runProgram(steps: Step[]): Promise<ProgramResult> {
     const snap = await snapshot(world);
     const found = violations(model, snap);
     const final = [
-      ...snap.payments.map((p) => `gateway ${p.id} ${p.status}${p.failureCode ? ` (${p.failureCode})` : ''} refunded ${p.refundedAmount}; refunds ${p.refunds.map((r) => `${r.amount} ${r.status}`).join(', ') || 'none'}`),
+      ...snap.payments.map(
+        (p) =>
+          `gateway ${p.id} ${p.status}${p.failureCode ? ` (${p.failureCode})` : ''} refunded ${p.refundedAmount}; refunds ${p.refunds.map((r) => `${r.amount} ${r.status}`).join(', ') || 'none'}`,
+      ),
       ...snap.orders.map((o) => `UCanPay ${o.order_id} for ${o.out_trade_no} ${o.status} refunded ${o.refunded_amount}`),
     ];
     const logs = world.logs.filter((l) => l.level >= 50).map((l) => `${l.msg}${l.err ? ` ${JSON.stringify(l.err).slice(0, 200)}` : ''}`);

@@ -27,7 +27,6 @@ afterAll(async () => {
   await sandbox?.stopAndClean();
 });
 
-
 async function gateway(name: string, port: number): Promise<GatewayProcess> {
   const g = await spawnGateway(name, {
     PORT: String(port),
@@ -54,10 +53,12 @@ async function ordersFor(ref: string): Promise<unknown[]> {
 /** GET on a kept-alive connection opened before the drain (new connections are refused by then). */
 function getOn(agent: http.Agent, url: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get(url, { agent, timeout: 5000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    }).on('error', reject);
+    http
+      .get(url, { agent, timeout: 5000 }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      })
+      .on('error', reject);
   });
 }
 

@@ -63,7 +63,11 @@ describe('Prometheus metrics', () => {
     expect(refund.data!.refundPayment.__typename).toBe('RefundPaymentPayload');
     await eventually(async () => moved(before, await scrape(), 'gateway_ucanpay_webhooks_received_total{outcome="applied"}') === 2);
     // An operation name the gateway does not ship is `other`, whatever the client calls it.
-    await fetch(gw.app.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'query Whatever123 { __typename }' }) });
+    await fetch(gw.app.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'query Whatever123 { __typename }' }),
+    });
 
     const after = await scrape();
     const m = (key: string) => moved(before, after, key);
@@ -86,7 +90,9 @@ describe('Prometheus metrics', () => {
   });
 
   it('live WebSocket connections and subscriptions, and reconciliation passes, are exported', async () => {
-    const payment = await gw.gql(CreatePaymentDocument, { input: { amount: 300, currency: 'USD', description: 'Live', returnUrl: 'https://shop.example/r' } as never });
+    const payment = await gw.gql(CreatePaymentDocument, {
+      input: { amount: 300, currency: 'USD', description: 'Live', returnUrl: 'https://shop.example/r' } as never,
+    });
     const id = (payment.data!.createPayment as { payment: { id: string } }).payment.id;
     const sub = collect(gw.ws(), PaymentUpdatedDocument, { id });
     await sub.until((v) => v.data?.paymentUpdated.status === 'PENDING');

@@ -81,12 +81,16 @@ describe('OpenTelemetry traces', () => {
     expect(applied.length).toBeGreaterThanOrEqual(1);
   });
 
-  it('continues a caller\'s trace from its traceparent header', async () => {
+  it("continues a caller's trace from its traceparent header", async () => {
     exporter.reset();
     const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const res = await gw.gql(CreatePaymentDocument, { input: { amount: 100, currency: 'EUR', description: 'x', returnUrl: 'https://shop.example/r' } as never }, {
-      headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` },
-    });
+    const res = await gw.gql(
+      CreatePaymentDocument,
+      { input: { amount: 100, currency: 'EUR', description: 'x', returnUrl: 'https://shop.example/r' } as never },
+      {
+        headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` },
+      },
+    );
     expect(res.errors).toBeUndefined();
     const request = exporter.getFinishedSpans().find((s) => s.name === 'mutation CreatePayment');
     expect(request!.spanContext().traceId).toBe(callerTrace);

@@ -93,7 +93,11 @@ describe('hosted checkout in Chromium', () => {
   });
 
   it('authorizes a subscription mandate (amount per interval) and returns with status=ACTIVE', async () => {
-    const sub = await sb.api('POST', '/subscriptions/create', subscriptionBody(sb.handle.now(), { amount: 1234, currency: 'KWD', interval: 'WEEK', interval_count: 2, return_url: shopUrl, notify_url: rx.url }));
+    const sub = await sb.api(
+      'POST',
+      '/subscriptions/create',
+      subscriptionBody(sb.handle.now(), { amount: 1234, currency: 'KWD', interval: 'WEEK', interval_count: 2, return_url: shopUrl, notify_url: rx.url }),
+    );
     const page = await openPage(sub.body.pay_url);
     try {
       expect(await page.textContent('[data-testid="amount"]')).toBe('1.234 KWD');

@@ -27,7 +27,12 @@ describe('restart durability', () => {
     const first = await a.api('POST', '/payment/unifiedorder', body, { idem: key });
     const sub = await a.api('POST', '/subscriptions/create', subscriptionBody(a.handle.now(), { interval: 'DAY' }));
     await a.checkout(sub.body.subscription_id, 'authorize');
-    const refund = await a.api('POST', '/payment/refund', { merchant_id: MERCHANT.merchantId, transaction_id: paid.transaction_id, out_refund_no: uniq('R'), amount: 1000 });
+    const refund = await a.api('POST', '/payment/refund', {
+      merchant_id: MERCHANT.merchantId,
+      transaction_id: paid.transaction_id,
+      out_refund_no: uniq('R'),
+      amount: 1000,
+    });
     const clockBefore = (await a.api('GET', '/sandbox/clock', undefined, { key: null })).body;
     await a.stop();
 
@@ -42,7 +47,11 @@ describe('restart durability', () => {
     expect(replay.status).toBe(200);
     expect((await b.api('POST', '/payment/unifiedorder', orderBody(), { idem: key })).status).toBe(409);
     // The PROCESSING refund settles after the restart.
-    await waitUntil(async () => (await b.api('GET', `/payment/refund/status?refund_id=${refund.body.refund_id}`)).body.status === 'SUCCEEDED', 3000, 'refund after restart');
+    await waitUntil(
+      async () => (await b.api('GET', `/payment/refund/status?refund_id=${refund.body.refund_id}`)).body.status === 'SUCCEEDED',
+      3000,
+      'refund after restart',
+    );
     expect((await b.orderStatus(paid.order_id)).refunded_amount).toBe(1000);
     // Renewals continue from where they were.
     await b.advance(2 * 86_400);

@@ -22,7 +22,8 @@ const addFault = async (rule: unknown): Promise<any> => {
 };
 
 async function ordersWith(outTradeNo: string): Promise<any[]> {
-  return (await sb.api('GET', `/sandbox/orders?merchant_id=${MERCHANT.merchantId}&out_trade_no=${encodeURIComponent(outTradeNo)}`, undefined, { key: null })).body.orders;
+  return (await sb.api('GET', `/sandbox/orders?merchant_id=${MERCHANT.merchantId}&out_trade_no=${encodeURIComponent(outTradeNo)}`, undefined, { key: null }))
+    .body.orders;
 }
 
 describe('HTTP fault injection', () => {
@@ -38,7 +39,11 @@ describe('HTTP fault injection', () => {
     expect(a.body.error.code).toBe('SERVICE_UNAVAILABLE');
     expect((await sb.api('GET', '/sandbox/faults', undefined, { key: null })).body.faults).toHaveLength(0);
     const log = (await sb.api('GET', '/sandbox/requests?endpoint=POST%20/payment/unifiedorder', undefined, { key: null })).body.requests;
-    expect(log.map((e: any) => [e.status, e.idempotency_key, e.fault])).toEqual([[503, 'k-1', rule.id], [503, 'k-1', rule.id], [200, 'k-1', null]]);
+    expect(log.map((e: any) => [e.status, e.idempotency_key, e.fault])).toEqual([
+      [503, 'k-1', rule.id],
+      [503, 'k-1', rule.id],
+      [200, 'k-1', null],
+    ]);
     expect(log.every((e: any) => typeof e.at === 'string')).toBe(true);
   });
 
@@ -62,11 +67,24 @@ describe('HTTP fault injection', () => {
 
   it('every contract error code injected by code alone answers with its documented HTTP status', async () => {
     const table: [string, number][] = [
-      ['INVALID_REQUEST', 400], ['AUTHENTICATION_FAILED', 401], ['PERMISSION_DENIED', 403], ['ORDER_NOT_FOUND', 404],
-      ['REFUND_NOT_FOUND', 404], ['SUBSCRIPTION_NOT_FOUND', 404], ['ORDER_CONFLICT', 409], ['IDEMPOTENCY_CONFLICT', 409],
-      ['ORDER_CLOSED', 409], ['ORDER_ALREADY_PAID', 409], ['PAYMENT_NOT_PAID', 422], ['REFUND_EXCEEDS_PAYMENT', 422],
-      ['CARD_DECLINED', 422], ['INSUFFICIENT_FUNDS', 422], ['RATE_LIMITED', 429], ['PROVIDER_ERROR', 500],
-      ['SERVICE_UNAVAILABLE', 503], ['GATEWAY_TIMEOUT', 504],
+      ['INVALID_REQUEST', 400],
+      ['AUTHENTICATION_FAILED', 401],
+      ['PERMISSION_DENIED', 403],
+      ['ORDER_NOT_FOUND', 404],
+      ['REFUND_NOT_FOUND', 404],
+      ['SUBSCRIPTION_NOT_FOUND', 404],
+      ['ORDER_CONFLICT', 409],
+      ['IDEMPOTENCY_CONFLICT', 409],
+      ['ORDER_CLOSED', 409],
+      ['ORDER_ALREADY_PAID', 409],
+      ['PAYMENT_NOT_PAID', 422],
+      ['REFUND_EXCEEDS_PAYMENT', 422],
+      ['CARD_DECLINED', 422],
+      ['INSUFFICIENT_FUNDS', 422],
+      ['RATE_LIMITED', 429],
+      ['PROVIDER_ERROR', 500],
+      ['SERVICE_UNAVAILABLE', 503],
+      ['GATEWAY_TIMEOUT', 504],
     ];
     for (const [code, status] of table) {
       await addFault({ endpoint: 'POST /payment/refund', code });

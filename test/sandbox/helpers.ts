@@ -36,7 +36,12 @@ export interface TestSandbox {
   handle: SandboxHandle;
   url: string;
   dbPath: string;
-  api<T = any>(method: string, route: string, body?: unknown, opts?: { key?: string | null; idem?: string; raw?: string; headers?: Record<string, string> }): Promise<ApiResult<T>>;
+  api<T = any>(
+    method: string,
+    route: string,
+    body?: unknown,
+    opts?: { key?: string | null; idem?: string; raw?: string; headers?: Record<string, string> },
+  ): Promise<ApiResult<T>>;
   /** POST /checkout/<id> with a form action; does not follow the redirect. */
   checkout(id: string, action: string): Promise<Response>;
   advance(seconds: number): Promise<any>;
@@ -88,13 +93,14 @@ export async function startSandbox(options: Partial<SandboxOptions> = {}, dbPath
     url,
     dbPath: file,
     api,
-    checkout: (id, action) => fetch(`${url}/checkout/${id}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ action }).toString(),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(10_000),
-    }),
+    checkout: (id, action) =>
+      fetch(`${url}/checkout/${id}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ action }).toString(),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(10_000),
+      }),
     advance: async (seconds) => {
       const r = await api('POST', '/sandbox/clock/advance', { seconds }, { key: null });
       if (r.status !== 200) throw new Error(`advance failed: ${r.text}`);
@@ -147,7 +153,11 @@ export function subscriptionBody(sandboxNow: Date, overrides: Record<string, unk
   };
 }
 
-export async function waitUntil<T>(fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 5000, what = 'condition'): Promise<T> {
+export async function waitUntil<T>(
+  fn: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -173,10 +183,12 @@ export function verifySignature(secret: string, raw: string, header: string, now
   const t = Number(parts.find(([k]) => k === 't')?.[1]);
   if (!Number.isInteger(t) || Math.abs(nowSec - t) > 300) return false;
   const expected = Buffer.from(createHmac('sha256', secret).update(`${t}.${raw}`, 'utf8').digest('hex'));
-  return parts.filter(([k]) => k === 'v1').some(([, v]) => {
-    const got = Buffer.from(v ?? '');
-    return got.length === expected.length && timingSafeEqual(got, expected);
-  });
+  return parts
+    .filter(([k]) => k === 'v1')
+    .some(([, v]) => {
+      const got = Buffer.from(v ?? '');
+      return got.length === expected.length && timingSafeEqual(got, expected);
+    });
 }
 
 export interface Receiver {
@@ -209,7 +221,12 @@ export async function startReceiver(opts: { secret?: string; respond?: (r: Recei
         event = { id: '', type: 'unparseable', created: 0, data: { object: null } };
       }
       const r: Received = {
-        raw, event, signature, contentType: req.headers['content-type'], status: 0, at: Date.now(),
+        raw,
+        event,
+        signature,
+        contentType: req.headers['content-type'],
+        status: 0,
+        at: Date.now(),
         validSignature: verifySignature(secret, raw, signature),
       };
       all.push(r);
@@ -227,13 +244,18 @@ export async function startReceiver(opts: { secret?: string; respond?: (r: Recei
     all,
     accepted,
     waitFor: (count, timeoutMs = 5000, pred = () => true) =>
-      waitUntil(() => {
-        const got = accepted().filter(pred);
-        return got.length >= count ? got : undefined;
-      }, timeoutMs, `${count} webhook(s)`),
-    stop: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+      waitUntil(
+        () => {
+          const got = accepted().filter(pred);
+          return got.length >= count ? got : undefined;
+        },
+        timeoutMs,
+        `${count} webhook(s)`,
+      ),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -61,7 +61,9 @@ describe('HTTP edges', () => {
       const u = new URL(sb.url);
       const sock = net.connect(Number(u.port), u.hostname, () => sock.write('GARBAGE\r\n\r\n'));
       let data = '';
-      sock.on('data', (d: Buffer) => { data += d.toString(); });
+      sock.on('data', (d: Buffer) => {
+        data += d.toString();
+      });
       sock.on('close', () => resolve(data));
       sock.on('error', () => resolve(data));
     });
@@ -83,10 +85,19 @@ describe('HTTP edges', () => {
   it('a client that hangs up mid-body does not break the server', async () => {
     const u = new URL(sb.url);
     await new Promise<void>((resolve) => {
-      const req = http.request({ host: u.hostname, port: u.port, method: 'POST', path: '/payment/unifiedorder', headers: { 'Content-Length': '1000', Authorization: `Bearer ${MERCHANT.secretKey}` } });
+      const req = http.request({
+        host: u.hostname,
+        port: u.port,
+        method: 'POST',
+        path: '/payment/unifiedorder',
+        headers: { 'Content-Length': '1000', Authorization: `Bearer ${MERCHANT.secretKey}` },
+      });
       req.on('error', () => resolve());
       req.write('{"a":');
-      setTimeout(() => { req.destroy(); resolve(); }, 50);
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 50);
     });
     expect((await sb.api('GET', '/sandbox/clock', undefined, { key: null })).status).toBe(200);
   });

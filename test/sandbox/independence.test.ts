@@ -22,7 +22,7 @@ describe('the sandbox is an independent oracle', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('its currency table and the gateway\'s agree on every code and exponent', () => {
+  it("its currency table and the gateway's agree on every code and exponent", () => {
     const gatewayCodes: string[] = [];
     for (let a = 65; a <= 90; a++) {
       for (let b = 65; b <= 90; b++) {
@@ -39,7 +39,14 @@ describe('the sandbox is an independent oracle', () => {
   });
 
   it('formats amounts as the gateway does', () => {
-    for (const [amount, currency] of [[1999, 'USD'], [500, 'JPY'], [1234, 'KWD'], [5, 'EUR'], [1, 'CLF'], [2_147_483_647, 'BHD']] as const) {
+    for (const [amount, currency] of [
+      [1999, 'USD'],
+      [500, 'JPY'],
+      [1234, 'KWD'],
+      [5, 'EUR'],
+      [1, 'CLF'],
+      [2_147_483_647, 'BHD'],
+    ] as const) {
       expect(displayAmount(amount, currency)).toBe(formatMinor(amount, currency));
     }
     expect(displayAmount(1999, 'USD')).toBe('19.99 USD');

@@ -23,8 +23,14 @@ describe('POST /payment/unifiedorder', () => {
     const o = r.body;
     expect(o.order_id).toMatch(/^ord_/);
     expect(o).toMatchObject({
-      out_trade_no: body.out_trade_no, status: 'PENDING', amount: 1999, currency: 'USD', refunded_amount: 0,
-      transaction_id: null, paid_at: null, metadata: { cart: '42' },
+      out_trade_no: body.out_trade_no,
+      status: 'PENDING',
+      amount: 1999,
+      currency: 'USD',
+      refunded_amount: 0,
+      transaction_id: null,
+      paid_at: null,
+      metadata: { cart: '42' },
     });
     expect(o.pay_url).toBe(`${sb.url}/checkout/${o.order_id}`);
     expect(Date.parse(o.expires_at) - Date.parse(o.created_at)).toBe(1800_000);
@@ -133,7 +139,10 @@ describe('hosted checkout', () => {
   });
 
   it('magic amounts: ...02 → FAILED CARD_DECLINED, ...51 → FAILED INSUFFICIENT_FUNDS', async () => {
-    for (const [amount, code] of [[1002, 'CARD_DECLINED'], [351, 'INSUFFICIENT_FUNDS']] as const) {
+    for (const [amount, code] of [
+      [1002, 'CARD_DECLINED'],
+      [351, 'INSUFFICIENT_FUNDS'],
+    ] as const) {
       const o = await sb.createOrder({ amount, notify_url: rx.url });
       const res = await sb.checkout(o.order_id, 'authorize');
       expect(res.status).toBe(303);
@@ -235,7 +244,9 @@ describe('expiry via the sandbox clock', () => {
 describe('inspection', () => {
   it('lists orders per merchant and by out_trade_no', async () => {
     const o = await sb.createOrder();
-    const list = await sb.api('GET', `/sandbox/orders?merchant_id=${MERCHANT.merchantId}&out_trade_no=${encodeURIComponent(o.out_trade_no)}`, undefined, { key: null });
+    const list = await sb.api('GET', `/sandbox/orders?merchant_id=${MERCHANT.merchantId}&out_trade_no=${encodeURIComponent(o.out_trade_no)}`, undefined, {
+      key: null,
+    });
     expect(list.body.orders).toHaveLength(1);
     expect(list.body.orders[0].order_id).toBe(o.order_id);
     const other = await sb.api('GET', `/sandbox/orders?merchant_id=${OTHER.merchantId}`, undefined, { key: null });

@@ -81,10 +81,20 @@ describe('POST /payment/refund', () => {
     // A failed order has no transaction id: unknown transaction.
     expect((await sb.api('POST', '/payment/refund', refundBody('txn_unknown', 100))).body.error.code).toBe('ORDER_NOT_FOUND');
     const paid = await sb.payOrder();
-    const foreign = await sb.api('POST', '/payment/refund', { ...refundBody(paid.transaction_id, 100), merchant_id: OTHER.merchantId }, { key: OTHER.secretKey });
+    const foreign = await sb.api(
+      'POST',
+      '/payment/refund',
+      { ...refundBody(paid.transaction_id, 100), merchant_id: OTHER.merchantId },
+      { key: OTHER.secretKey },
+    );
     expect(foreign.status).toBe(404);
     expect(foreign.body.error.code).toBe('ORDER_NOT_FOUND');
-    for (const [field, patch] of [['amount', { amount: 0 }], ['amount', { amount: 1.5 }], ['transaction_id', { transaction_id: '' }], ['out_refund_no', { out_refund_no: 7 }]] as const) {
+    for (const [field, patch] of [
+      ['amount', { amount: 0 }],
+      ['amount', { amount: 1.5 }],
+      ['transaction_id', { transaction_id: '' }],
+      ['out_refund_no', { out_refund_no: 7 }],
+    ] as const) {
       const r = await sb.api('POST', '/payment/refund', refundBody(paid.transaction_id, 100, patch));
       expect(r.status).toBe(400);
       expect(r.body.error.message).toContain(field);
@@ -104,16 +114,32 @@ describe('POST /payment/refund', () => {
     const expiring = await sb.createOrder({ expires_in: 60 });
     await sb.advance(61);
     for (const o of [pending, failed, cancelled, expiring]) {
-      const r = await sb.api('POST', '/payment/refund', { merchant_id: MERCHANT.merchantId, order_id: o.order_id, out_refund_no: uniq('R'), amount: 100, reason: 'x' });
+      const r = await sb.api('POST', '/payment/refund', {
+        merchant_id: MERCHANT.merchantId,
+        order_id: o.order_id,
+        out_refund_no: uniq('R'),
+        amount: 100,
+        reason: 'x',
+      });
       expect(r.status).toBe(422);
       expect(r.body.error.code).toBe('PAYMENT_NOT_PAID');
     }
-    const byNo = await sb.api('POST', '/payment/refund', { merchant_id: MERCHANT.merchantId, out_trade_no: pending.out_trade_no, out_refund_no: uniq('R'), amount: 100 });
+    const byNo = await sb.api('POST', '/payment/refund', {
+      merchant_id: MERCHANT.merchantId,
+      out_trade_no: pending.out_trade_no,
+      out_refund_no: uniq('R'),
+      amount: 100,
+    });
     expect(byNo.body.error.code).toBe('PAYMENT_NOT_PAID');
     expect((await sb.orderStatus(pending.order_id)).status).toBe('PENDING');
 
     const paid = await sb.payOrder({ amount: 500 });
-    const viaOrderId = await sb.api('POST', '/payment/refund', { merchant_id: MERCHANT.merchantId, order_id: paid.order_id, out_refund_no: uniq('R'), amount: 100 });
+    const viaOrderId = await sb.api('POST', '/payment/refund', {
+      merchant_id: MERCHANT.merchantId,
+      order_id: paid.order_id,
+      out_refund_no: uniq('R'),
+      amount: 100,
+    });
     expect(viaOrderId.status).toBe(200);
     expect(viaOrderId.body.transaction_id).toBe(paid.transaction_id);
   });

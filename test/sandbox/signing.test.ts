@@ -3,7 +3,15 @@ import vectors from '../fixtures/ucanpay-webhook-vectors.json';
 import { signWebhook, webhookV1 } from '../../src/sandbox/signing';
 import { verifySignature } from './helpers';
 
-interface Vector { secret: string; t: number; raw_body: string; header: string; v1?: string; valid: boolean; note?: string }
+interface Vector {
+  secret: string;
+  t: number;
+  raw_body: string;
+  header: string;
+  v1?: string;
+  valid: boolean;
+  note?: string;
+}
 
 describe('signWebhook against the shared test vectors', () => {
   const all = (vectors as { vectors: Vector[] }).vectors;
@@ -15,7 +23,10 @@ describe('signWebhook against the shared test vectors', () => {
   for (const [i, v] of all.entries()) {
     it(`vector ${i + 1} (${v.note ?? (v.valid ? 'valid' : 'invalid')})`, () => {
       const ours = signWebhook(v.secret, v.raw_body, v.t);
-      const headerV1s = v.header.split(',').filter((p) => p.startsWith('v1=')).map((p) => p.slice(3));
+      const headerV1s = v.header
+        .split(',')
+        .filter((p) => p.startsWith('v1='))
+        .map((p) => p.slice(3));
       if (v.valid) {
         expect(headerV1s).toContain(webhookV1(v.secret, v.raw_body, v.t));
         if (v.v1) expect(webhookV1(v.secret, v.raw_body, v.t)).toBe(v.v1);

@@ -40,12 +40,19 @@ async function advanceTo(isoInstant: string): Promise<void> {
 }
 
 function eventsOf(id: string): string[] {
-  return rx.accepted().filter((r) => r.event.data.object.subscription_id === id).sort((a, b) => a.event.created - b.event.created || 0).map((r) => r.event.type);
+  return rx
+    .accepted()
+    .filter((r) => r.event.data.object.subscription_id === id)
+    .sort((a, b) => a.event.created - b.event.created || 0)
+    .map((r) => r.event.type);
 }
 
 async function waitEvents(id: string, count: number): Promise<string[]> {
   await rx.waitFor(count, 5000, (r) => r.event.data.object.subscription_id === id);
-  return rx.accepted().filter((r) => r.event.data.object.subscription_id === id).map((r) => r.event.type);
+  return rx
+    .accepted()
+    .filter((r) => r.event.data.object.subscription_id === id)
+    .map((r) => r.event.type);
 }
 
 describe('create and validation', () => {
@@ -53,8 +60,16 @@ describe('create and validation', () => {
     const s = await create({ metadata: { plan: 'gold' } });
     expect(s.subscription_id).toMatch(/^sub_/);
     expect(s).toMatchObject({
-      status: 'PENDING_AUTHORIZATION', amount: 1000, currency: 'USD', interval: 'MONTH', interval_count: 1,
-      cancel_at_period_end: false, failed_renewal_count: 0, pending_update: null, charges: [], metadata: { plan: 'gold' },
+      status: 'PENDING_AUTHORIZATION',
+      amount: 1000,
+      currency: 'USD',
+      interval: 'MONTH',
+      interval_count: 1,
+      cancel_at_period_end: false,
+      failed_renewal_count: 0,
+      pending_update: null,
+      charges: [],
+      metadata: { plan: 'gold' },
       customer: { id: 'cus_1', email: 'ada@example.com', name: 'Ada' },
     });
     expect(s.pay_url).toBe(`${sb.url}/checkout/${s.subscription_id}`);
@@ -103,7 +118,12 @@ describe('create and validation', () => {
     const foreign = await sb.api('GET', `/subscriptions/status?subscription_id=${a.body.subscription_id}`, undefined, { key: OTHER.secretKey });
     expect(foreign.status).toBe(404);
     expect(foreign.body.error.code).toBe('SUBSCRIPTION_NOT_FOUND');
-    const upd = await sb.api('POST', '/subscriptions/update', { merchant_id: OTHER.merchantId, subscription_id: a.body.subscription_id, amount: 5 }, { key: OTHER.secretKey });
+    const upd = await sb.api(
+      'POST',
+      '/subscriptions/update',
+      { merchant_id: OTHER.merchantId, subscription_id: a.body.subscription_id, amount: 5 },
+      { key: OTHER.secretKey },
+    );
     expect(upd.status).toBe(404);
     expect((await sb.api('POST', '/subscriptions/cancel', { subscription_id: 'sub_nope' })).status).toBe(404);
     const byNo = await sb.api('GET', `/subscriptions/status?out_subscription_no=${encodeURIComponent(String(body.out_subscription_no))}`);
@@ -122,7 +142,13 @@ describe('lifecycle via the sandbox clock', () => {
     const active = await status(s.subscription_id);
     expect(active.status).toBe('ACTIVE');
     expect(active.charges).toHaveLength(1);
-    expect(active.charges[0]).toMatchObject({ status: 'SUCCEEDED', amount: 1000, attempt: 1, period_start: active.current_period_start, period_end: active.current_period_end });
+    expect(active.charges[0]).toMatchObject({
+      status: 'SUCCEEDED',
+      amount: 1000,
+      attempt: 1,
+      period_start: active.current_period_start,
+      period_end: active.current_period_end,
+    });
     expect(active.next_billing_at).toBe(active.current_period_end);
     expect(await waitEvents(s.subscription_id, 1)).toEqual(['subscription.activated']);
 
@@ -176,10 +202,19 @@ describe('lifecycle via the sandbox clock', () => {
 
     const types = await waitEvents(s.subscription_id, 8);
     expect(types).toEqual([
-      'subscription.activated', 'subscription.updated', 'subscription.renewal_failed', 'subscription.past_due',
-      'subscription.renewal_failed', 'subscription.renewal_failed', 'subscription.renewal_failed', 'subscription.updated',
+      'subscription.activated',
+      'subscription.updated',
+      'subscription.renewal_failed',
+      'subscription.past_due',
+      'subscription.renewal_failed',
+      'subscription.renewal_failed',
+      'subscription.renewal_failed',
+      'subscription.updated',
     ]);
-    const last = rx.accepted().filter((r) => r.event.data.object.subscription_id === s.subscription_id).at(-1)!;
+    const last = rx
+      .accepted()
+      .filter((r) => r.event.data.object.subscription_id === s.subscription_id)
+      .at(-1)!;
     expect(last.event.data.object.status).toBe('UNPAID');
 
     const noUpdate = await sb.api('POST', '/subscriptions/update', { subscription_id: s.subscription_id, amount: 1000 });
@@ -204,7 +239,10 @@ describe('lifecycle via the sandbox clock', () => {
     expect(ok.charges.map((c: any) => `${c.status}:${c.attempt}`)).toEqual(['FAILED:1', 'SUCCEEDED:2']);
     expect(ok.charges[1].period_start).toBe(ok.charges[0].period_start);
     expect(await waitEvents(s.subscription_id, 4)).toEqual([
-      'subscription.activated', 'subscription.renewal_failed', 'subscription.past_due', 'subscription.renewed',
+      'subscription.activated',
+      'subscription.renewal_failed',
+      'subscription.past_due',
+      'subscription.renewed',
     ]);
   });
 
@@ -235,7 +273,9 @@ describe('lifecycle via the sandbox clock', () => {
     expect(u.body).toMatchObject({ amount: 1000, interval: 'MONTH', pending_update: { amount: 2500, interval: 'WEEK', metadata: { tier: 'pro' } } });
     const bad = await sb.api('POST', '/subscriptions/update', { subscription_id: s.subscription_id });
     expect(bad.status).toBe(400);
-    expect((await sb.api('POST', '/subscriptions/update', { subscription_id: s.subscription_id, interval_count: 0 })).body.error.message).toContain('interval_count');
+    expect((await sb.api('POST', '/subscriptions/update', { subscription_id: s.subscription_id, interval_count: 0 })).body.error.message).toContain(
+      'interval_count',
+    );
     await advanceTo(u.body.current_period_end);
     const next = await status(s.subscription_id);
     expect(next).toMatchObject({ amount: 2500, interval: 'WEEK', metadata: { tier: 'pro' }, pending_update: null, status: 'ACTIVE' });

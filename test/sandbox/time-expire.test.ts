@@ -29,7 +29,12 @@ describe('POST /payment/unifiedorder with time_expire', () => {
     const r = await sb.api('POST', '/payment/unifiedorder', body);
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('EXPIRED');
-    const pay = await fetch(r.body.pay_url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'authorize' }), redirect: 'manual' });
+    const pay = await fetch(r.body.pay_url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'authorize' }),
+      redirect: 'manual',
+    });
     expect(pay.status).toBe(409);
     const again = await sb.api('POST', '/payment/unifiedorder', { ...body });
     expect(again.body).toMatchObject({ order_id: r.body.order_id, status: 'EXPIRED' });

@@ -62,10 +62,14 @@ describe('webhook delivery', () => {
     expect(rx.all).toHaveLength(3);
     expect(new Set(rx.all.map((r) => r.event.id)).size).toBe(1);
     expect(rx.all[1].at - rx.all[0].at).toBeGreaterThanOrEqual(10);
-    const row = await waitUntil(async () => {
-      const e = await eventRow(ok.event.id);
-      return e?.delivered ? e : undefined;
-    }, 3000, 'delivered row');
+    const row = await waitUntil(
+      async () => {
+        const e = await eventRow(ok.event.id);
+        return e?.delivered ? e : undefined;
+      },
+      3000,
+      'delivered row',
+    );
     expect(row).toMatchObject({ attempts: 3, delivered: true, last_status: 204, state: 'delivered' });
   });
 

@@ -65,9 +65,13 @@ async function logAfter(on: TestGateway, after: string | null): Promise<Streamed
   const out: StreamedEvent[] = [];
   let cursor = after;
   for (;;) {
-    const res = await rawGql(on, 'query($after: String) { events(first: 20, after: $after) { edges { node { id type objectId cursor } } pageInfo { endCursor hasNextPage } } }', {
-      after: cursor,
-    });
+    const res = await rawGql(
+      on,
+      'query($after: String) { events(first: 20, after: $after) { edges { node { id type objectId cursor } } pageInfo { endCursor hasNextPage } } }',
+      {
+        after: cursor,
+      },
+    );
     const page = res.json!.data!.events;
     out.push(...page.edges.map((e: { node: StreamedEvent }) => e.node));
     cursor = page.pageInfo.endCursor ?? cursor;

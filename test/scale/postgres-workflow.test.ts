@@ -49,14 +49,28 @@ describe('on PostgreSQL with Redis events', () => {
   it('create → checkout → webhook → PAID pushed; refund → PARTIALLY_REFUNDED → REFUNDED pushed', async () => {
     if (!services) return;
     const created = await gw.gql(CreatePaymentDocument, {
-      input: { amount: 5000, currency: 'USD', description: 'PG flow', returnUrl: 'https://shop.example/r', idempotencyKey: 'pg-flow-1', metadata: { cart: '7' } },
+      input: {
+        amount: 5000,
+        currency: 'USD',
+        description: 'PG flow',
+        returnUrl: 'https://shop.example/r',
+        idempotencyKey: 'pg-flow-1',
+        metadata: { cart: '7' },
+      },
     });
     const result = created.data!.createPayment;
     if (result.__typename !== 'CreatePaymentPayload') throw new Error(JSON.stringify(created));
     const payment = result.payment;
     expect(payment).toMatchObject({ status: 'PENDING', version: 2, metadata: { cart: '7' } });
     const again = await gw.gql(CreatePaymentDocument, {
-      input: { amount: 5000, currency: 'USD', description: 'PG flow', returnUrl: 'https://shop.example/r', idempotencyKey: 'pg-flow-1', metadata: { cart: '7' } },
+      input: {
+        amount: 5000,
+        currency: 'USD',
+        description: 'PG flow',
+        returnUrl: 'https://shop.example/r',
+        idempotencyKey: 'pg-flow-1',
+        metadata: { cart: '7' },
+      },
     });
     expect(again.data!.createPayment).toMatchObject({ replayed: true, payment: { id: payment.id } });
 
@@ -91,9 +105,11 @@ describe('on PostgreSQL with Redis events', () => {
 
   it('a declined payment and a reconciliation pass work the same way', async () => {
     if (!services) return;
-    const created = (await gw.gql(CreatePaymentDocument, {
-      input: { amount: 1002, currency: 'JPY', description: 'Declined', returnUrl: 'https://shop.example/r' },
-    })).data!.createPayment;
+    const created = (
+      await gw.gql(CreatePaymentDocument, {
+        input: { amount: 1002, currency: 'JPY', description: 'Declined', returnUrl: 'https://shop.example/r' },
+      })
+    ).data!.createPayment;
     if (created.__typename !== 'CreatePaymentPayload') throw new Error(JSON.stringify(created));
     await checkout(created.payment.checkoutUrl!, 'authorize');
     const failed = await eventually(async () => {
@@ -108,7 +124,14 @@ describe('on PostgreSQL with Redis events', () => {
 describe('one idempotency key, many concurrent requests, on PostgreSQL', () => {
   it('each duplicate gets the first result or IDEMPOTENCY_KEY_IN_USE — never a false business error', async () => {
     if (!services) return;
-    const input = { amount: 3000, currency: 'USD', description: 'PG race', returnUrl: 'https://shop.example/r', merchantReference: 'PG-RACE-1', idempotencyKey: 'pg-race-1' };
+    const input = {
+      amount: 3000,
+      currency: 'USD',
+      description: 'PG race',
+      returnUrl: 'https://shop.example/r',
+      merchantReference: 'PG-RACE-1',
+      idempotencyKey: 'pg-race-1',
+    };
     const creates = await Promise.all(Array.from({ length: 15 }, () => gw.gql(CreatePaymentDocument, { input })));
     const paymentIds = new Set<string>();
     for (const res of creates) {

@@ -77,9 +77,7 @@ describe('RedisRateLimiter', () => {
     if (!redis) return;
     const limiter = new MutationRateLimiter(await instance(2));
     await limiter.check('gw_token_shared', 2);
-    await expect(limiter.check('gw_token_shared', 1)).rejects.toThrow(
-      expect.objectContaining({ code: 'RATE_LIMITED', details: { retryAfterSeconds: 30 } }),
-    );
+    await expect(limiter.check('gw_token_shared', 1)).rejects.toThrow(expect.objectContaining({ code: 'RATE_LIMITED', details: { retryAfterSeconds: 30 } }));
   });
 });
 
@@ -102,7 +100,11 @@ describe('two gateways with REDIS_URL and RATE_LIMIT_MUTATIONS_PER_MINUTE=3', ()
 
   it('share one budget per API key: 2 mutations on A and 1 on B, then the 4th is refused on either', async () => {
     if (!a || !b) return;
-    for (const [gw, key] of [[a, 'sh-1'], [a, 'sh-2'], [b, 'sh-3']] as const) {
+    for (const [gw, key] of [
+      [a, 'sh-1'],
+      [a, 'sh-2'],
+      [b, 'sh-3'],
+    ] as const) {
       expect((await rawGql(gw, CREATE, { input: input(key) })).json?.data?.createPayment.__typename).toBe('CreatePaymentPayload');
     }
     for (const gw of [b, a]) {

@@ -71,9 +71,19 @@ describe('claiming due rows on PostgreSQL', () => {
     await first.transaction(async (tx) => {
       await tx.manager.insert(
         MerchantEntity,
-        Object.assign(new MerchantEntity(), { id: 'mer_recon', name: 'R', ucanpayMerchantId: 'mch_r', ucanpaySecretKey: 'sk', ucanpayWebhookSecret: 'wh', createdAt: old }),
+        Object.assign(new MerchantEntity(), {
+          id: 'mer_recon',
+          name: 'R',
+          ucanpayMerchantId: 'mch_r',
+          ucanpaySecretKey: 'sk',
+          ucanpayWebhookSecret: 'wh',
+          createdAt: old,
+        }),
       );
-      await tx.manager.insert(PaymentEntity, Array.from({ length: 60 }, (_, i) => pendingPayment(i, old)));
+      await tx.manager.insert(
+        PaymentEntity,
+        Array.from({ length: 60 }, (_, i) => pendingPayment(i, old)),
+      );
     });
 
     const checked: string[] = [];

@@ -216,7 +216,15 @@ describe('Redis event bus', () => {
     const subscriber = await bus({ reconnectMs: 400 });
     let stored = payment(2);
     const streams = await Promise.all(
-      [0, 1, 2].map(() => followVersions(subscriber, 'paymentUpdated', 'pay_bus', async () => stored, () => new Error('not found'))),
+      [0, 1, 2].map(() =>
+        followVersions(
+          subscriber,
+          'paymentUpdated',
+          'pay_bus',
+          async () => stored,
+          () => new Error('not found'),
+        ),
+      ),
     );
     for (const s of streams) expect((await nextOf(s)).version).toBe(2);
     await killRedisSubscribers(redis.url, subscriber.subscriberName);
@@ -234,7 +242,9 @@ describe('Redis event bus', () => {
     await b.listen('paymentUpdated', 'pay_bus', () => undefined);
     await b.close();
     expect(await killRedisSubscribers(redis.url, b.subscriberName)).toBe(0);
-    await expect(createRedisEventBus({ url: 'redis://127.0.0.1:1', reconnectDelayMs: () => 50 })).rejects.toThrow(/REDIS_URL redis:\/\/127\.0\.0\.1:1.* is not reachable/);
+    await expect(createRedisEventBus({ url: 'redis://127.0.0.1:1', reconnectDelayMs: () => 50 })).rejects.toThrow(
+      /REDIS_URL redis:\/\/127\.0\.0\.1:1.* is not reachable/,
+    );
   });
 });
 

@@ -115,7 +115,10 @@ const RefundVersions = parse(`
   subscription RefundVersions($id: ID!, $sinceVersion: Int) {
     refundUpdated(id: $id, sinceVersion: $sinceVersion) { id status version succeededAt }
   }
-`) as TypedDocumentNode<{ refundUpdated: { id: string; status: string; version: number; succeededAt: string | null } }, { id: string; sinceVersion?: number | null }>;
+`) as TypedDocumentNode<
+  { refundUpdated: { id: string; status: string; version: number; succeededAt: string | null } },
+  { id: string; sinceVersion?: number | null }
+>;
 
 describe('two gateway processes on one PostgreSQL and one Redis', () => {
   it('a client subscribed on A receives the update for a webhook that B received', async () => {
@@ -143,7 +146,14 @@ describe('two gateway processes on one PostgreSQL and one Redis', () => {
 
   it('20 concurrent createPayment with one idempotency key over both instances: one payment, one UCanPay order', async () => {
     if (!services) return;
-    const input = { amount: 4321, currency: 'EUR', description: 'Concurrent', returnUrl: 'https://shop.example/r', idempotencyKey: 'scale-idem-20', merchantReference: 'SCALE-20' };
+    const input = {
+      amount: 4321,
+      currency: 'EUR',
+      description: 'Concurrent',
+      returnUrl: 'https://shop.example/r',
+      idempotencyKey: 'scale-idem-20',
+      merchantReference: 'SCALE-20',
+    };
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? b : a).gql(CreatePaymentDocument, { input: input as never })));
     const ids = new Set<string>();
     let created = 0;
@@ -206,7 +216,10 @@ describe('two gateway processes on one PostgreSQL and one Redis', () => {
     const post = (on: GatewayProcess) =>
       fetch(`${on.url}/webhooks/ucanpay/mer_demo`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'ucanpay-signature': signWebhookPayload(SANDBOX_DEFAULTS.webhookSecret, body, Math.floor(Date.now() / 1000)) },
+        headers: {
+          'content-type': 'application/json',
+          'ucanpay-signature': signWebhookPayload(SANDBOX_DEFAULTS.webhookSecret, body, Math.floor(Date.now() / 1000)),
+        },
         body,
       }).then(async (res) => ({ status: res.status, ...((await res.json()) as { outcome?: string }) }));
     const replies = await Promise.all([a, b, a, b, a, b].map(post));

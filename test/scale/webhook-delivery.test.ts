@@ -50,63 +50,69 @@ afterAll(async () => {
 });
 
 describe('outbound webhooks on two instances (PostgreSQL + Redis)', () => {
-  it(`${EVENTS} events, one receiver: each delivered, never attempted by both instances at once`, async () => {
-    if (!services) return;
-    const created = await a.gql(CreateWebhookEndpointDocument, { input: { url: receiver.url, eventTypes: ['PAYMENT_CREATED'] } });
-    const secret = created.data!.createWebhookEndpoint.secret;
-    // A little slow, and the first attempt of every 4th event fails: the retries are claimed by either instance.
-    const firstSeen = new Set<string>();
-    receiver.respond = async (req) => {
-      await new Promise((resolve) => setTimeout(resolve, 15));
-      const retried = Number.parseInt(req.id.slice(-2), 36) % 4 === 0 && !firstSeen.has(req.id);
-      firstSeen.add(req.id);
-      return retried ? 503 : 200;
-    };
-    const paymentIds: string[] = [];
-    for (let batch = 0; batch < EVENTS / 10; batch++) {
-      const made = await Promise.all(
-        Array.from({ length: 10 }, async (_, i) => {
-          const on = i % 2 ? b : a;
-          const res = await on.gql(CreatePaymentDocument, { input: { amount: 100 + batch, currency: 'USD', description: `two ${batch}-${i}`, returnUrl: 'https://shop.example/r' } });
-          const payment = res.data?.createPayment;
-          if (payment?.__typename !== 'CreatePaymentPayload') throw new Error(`${JSON.stringify(res)}\n${on.logs()}`);
-          return payment.payment.id;
-        }),
+  it(
+    `${EVENTS} events, one receiver: each delivered, never attempted by both instances at once`,
+    async () => {
+      if (!services) return;
+      const created = await a.gql(CreateWebhookEndpointDocument, { input: { url: receiver.url, eventTypes: ['PAYMENT_CREATED'] } });
+      const secret = created.data!.createWebhookEndpoint.secret;
+      // A little slow, and the first attempt of every 4th event fails: the retries are claimed by either instance.
+      const firstSeen = new Set<string>();
+      receiver.respond = async (req) => {
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        const retried = Number.parseInt(req.id.slice(-2), 36) % 4 === 0 && !firstSeen.has(req.id);
+        firstSeen.add(req.id);
+        return retried ? 503 : 200;
+      };
+      const paymentIds: string[] = [];
+      for (let batch = 0; batch < EVENTS / 10; batch++) {
+        const made = await Promise.all(
+          Array.from({ length: 10 }, async (_, i) => {
+            const on = i % 2 ? b : a;
+            const res = await on.gql(CreatePaymentDocument, {
+              input: { amount: 100 + batch, currency: 'USD', description: `two ${batch}-${i}`, returnUrl: 'https://shop.example/r' },
+            });
+            const payment = res.data?.createPayment;
+            if (payment?.__typename !== 'CreatePaymentPayload') throw new Error(`${JSON.stringify(res)}\n${on.logs()}`);
+            return payment.payment.id;
+          }),
+        );
+        paymentIds.push(...made);
+      }
+      await eventually(
+        async () => {
+          const ok = new Set(receiver.received.filter((r) => r.answered === 200).map((r) => r.json.objectId));
+          return paymentIds.every((id) => ok.has(id));
+        },
+        90_000,
+        200,
       );
-      paymentIds.push(...made);
-    }
-    await eventually(
-      async () => {
-        const ok = new Set(receiver.received.filter((r) => r.answered === 200).map((r) => r.json.objectId));
-        return paymentIds.every((id) => ok.has(id));
-      },
-      90_000,
-      200,
-    );
 
-    const byId = new Map<string, ReceivedWebhook[]>();
-    for (const r of receiver.received) byId.set(r.id, [...(byId.get(r.id) ?? []), r]);
-    expect(byId.size).toBe(EVENTS);
-    let retried = 0;
-    for (const [, attempts] of byId) {
-      attempts.sort((x, y) => x.startedAt - y.startedAt);
-      for (let i = 1; i < attempts.length; i++) expect(attempts[i].startedAt).toBeGreaterThanOrEqual(attempts[i - 1].endedAt);
-      if (attempts.length > 1) retried++;
-      expect(receiver.verify(attempts[attempts.length - 1], secret)).toMatchObject({ type: 'payment.created' });
-    }
-    expect(retried).toBeGreaterThan(10);
-    // The log agrees: every delivery SUCCEEDED, its attempts as many as the receiver saw.
-    const log = [];
-    let after: string | null | undefined;
-    do {
-      const page = (await b.gql(WebhookDeliveriesDocument, { first: 100, after })).data!.webhookDeliveries;
-      log.push(...page.edges.map((e) => e.node));
-      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
-    } while (after);
-    expect(log).toHaveLength(EVENTS);
-    for (const d of log) {
-      expect(d.status).toBe('SUCCEEDED');
-      expect(d.attemptCount).toBe(byId.get(d.eventId)!.length);
-    }
-  }, SPAWN_HOOK_TIMEOUT_MS);
+      const byId = new Map<string, ReceivedWebhook[]>();
+      for (const r of receiver.received) byId.set(r.id, [...(byId.get(r.id) ?? []), r]);
+      expect(byId.size).toBe(EVENTS);
+      let retried = 0;
+      for (const [, attempts] of byId) {
+        attempts.sort((x, y) => x.startedAt - y.startedAt);
+        for (let i = 1; i < attempts.length; i++) expect(attempts[i].startedAt).toBeGreaterThanOrEqual(attempts[i - 1].endedAt);
+        if (attempts.length > 1) retried++;
+        expect(receiver.verify(attempts[attempts.length - 1], secret)).toMatchObject({ type: 'payment.created' });
+      }
+      expect(retried).toBeGreaterThan(10);
+      // The log agrees: every delivery SUCCEEDED, its attempts as many as the receiver saw.
+      const log = [];
+      let after: string | null | undefined;
+      do {
+        const page = (await b.gql(WebhookDeliveriesDocument, { first: 100, after })).data!.webhookDeliveries;
+        log.push(...page.edges.map((e) => e.node));
+        after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+      } while (after);
+      expect(log).toHaveLength(EVENTS);
+      for (const d of log) {
+        expect(d.status).toBe('SUCCEEDED');
+        expect(d.attemptCount).toBe(byId.get(d.eventId)!.length);
+      }
+    },
+    SPAWN_HOOK_TIMEOUT_MS,
+  );
 });

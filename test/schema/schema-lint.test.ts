@@ -16,13 +16,11 @@ interface LintFinding {
 /** graphql-schema-linter's own CLI on the committed schema (drift.test.ts keeps that equal to the code). */
 async function lint(): Promise<LintFinding[]> {
   const cli = path.join(ROOT, 'node_modules/graphql-schema-linter/lib/cli.js');
-  const run = await promisify(execFile)(process.execPath, [cli, '--format', 'json'], { cwd: ROOT }).catch(
-    (error: { stdout?: string; stderr?: string }) => {
-      // Exit code 1 means findings: they are on stdout as JSON.
-      if (error.stdout) return { stdout: error.stdout };
-      throw new Error(`graphql-schema-linter failed: ${error.stderr}`);
-    },
-  );
+  const run = await promisify(execFile)(process.execPath, [cli, '--format', 'json'], { cwd: ROOT }).catch((error: { stdout?: string; stderr?: string }) => {
+    // Exit code 1 means findings: they are on stdout as JSON.
+    if (error.stdout) return { stdout: error.stdout };
+    throw new Error(`graphql-schema-linter failed: ${error.stderr}`);
+  });
   return (JSON.parse(run.stdout) as { errors: LintFinding[] }).errors;
 }
 

@@ -8,7 +8,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { UCanPayClient, UCanPayError, type UCanPayAttemptInfo, type UCanPayClientOptions } from '../../src/ucanpay';
 
-interface Seen { method: string; url: string; headers: IncomingMessage['headers']; body: string }
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
 const SECRET = 'sk_test_transport_0123456789abcdef';
@@ -51,7 +56,12 @@ function client(over: Partial<UCanPayClientOptions> = {}) {
   const attempts: UCanPayAttemptInfo[] = [];
   const logs: { obj: object; msg?: string }[] = [];
   const c = new UCanPayClient({
-    baseUrl: `${baseUrl}/`, merchantId: 'mch_t', secretKey: SECRET, baseDelayMs: 5, maxDelayMs: 20, timeoutMs: 1000,
+    baseUrl: `${baseUrl}/`,
+    merchantId: 'mch_t',
+    secretKey: SECRET,
+    baseDelayMs: 5,
+    maxDelayMs: 20,
+    timeoutMs: 1000,
     onAttempt: (a) => attempts.push(a),
     logger: { warn: (obj, msg) => logs.push({ obj, msg }) },
     ...over,
@@ -60,7 +70,10 @@ function client(over: Partial<UCanPayClientOptions> = {}) {
 }
 
 async function failure(p: Promise<unknown>): Promise<UCanPayError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(UCanPayError);
   return err as UCanPayError;
 }
@@ -79,10 +92,20 @@ describe('UCanPayClient transport', () => {
       expect(s.headers['idempotency-key']).toBe('idem-1');
       expect(s.headers['content-type']).toBe('application/json');
       expect(JSON.parse(s.body)).toEqual({
-        merchant_id: 'mch_t', out_trade_no: 'A-1', amount: 100, currency: 'USD', description: 'd', return_url: 'http://r', notify_url: 'http://n',
+        merchant_id: 'mch_t',
+        out_trade_no: 'A-1',
+        amount: 100,
+        currency: 'USD',
+        description: 'd',
+        return_url: 'http://r',
+        notify_url: 'http://n',
       });
     }
-    expect(attempts.map((a) => [a.attempt, a.ok, a.willRetry])).toEqual([[1, false, true], [2, false, true], [3, true, false]]);
+    expect(attempts.map((a) => [a.attempt, a.ok, a.willRetry])).toEqual([
+      [1, false, true],
+      [2, false, true],
+      [3, true, false],
+    ]);
     expect(logs).toHaveLength(2);
     expect(JSON.stringify(logs)).not.toContain(SECRET);
     expect(logs[0]!.msg).toContain('SERVICE_UNAVAILABLE');
@@ -103,7 +126,10 @@ describe('UCanPayClient transport', () => {
     [504, 'GATEWAY_TIMEOUT'],
     [500, 'PROVIDER_ERROR'],
   ])('unparseable %i body is retried and classified %s', async (status, code) => {
-    handler = (_req, res) => { res.writeHead(status, { 'content-type': 'text/html' }); res.end('<html>Bad gateway</html>'); };
+    handler = (_req, res) => {
+      res.writeHead(status, { 'content-type': 'text/html' });
+      res.end('<html>Bad gateway</html>');
+    };
     const { c } = client({ maxAttempts: 3 });
     const e = await failure(c.getOrder({ orderId: 'ord_1' }));
     expect(e).toMatchObject({ code, retryable: true, httpStatus: status, attempts: 3 });
@@ -158,19 +184,35 @@ describe('UCanPayClient transport', () => {
     handler = (_req, res) => json(res, 500, { error: { code: 'PROVIDER_ERROR' } });
     const delays: number[] = [];
     const { c } = client({
-      maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 500, random: () => 0.999,
-      sleep: async (ms) => { delays.push(ms); },
+      maxAttempts: 6,
+      baseDelayMs: 100,
+      maxDelayMs: 500,
+      random: () => 0.999,
+      sleep: async (ms) => {
+        delays.push(ms);
+      },
     });
     const e = await failure(c.getOrder({ orderId: 'x' }));
     expect(e.attempts).toBe(6);
     expect(delays).toEqual([99, 199, 399, 499, 499]);
     const zero: number[] = [];
-    await failure(client({ maxAttempts: 3, random: () => 0, sleep: async (ms) => { zero.push(ms); } }).c.getOrder({ orderId: 'x' }));
+    await failure(
+      client({
+        maxAttempts: 3,
+        random: () => 0,
+        sleep: async (ms) => {
+          zero.push(ms);
+        },
+      }).c.getOrder({ orderId: 'x' }),
+    );
     expect(zero).toEqual([0, 0]);
   });
 
   it('a non-JSON 2xx is INVALID_RESPONSE and not retried', async () => {
-    handler = (_req, res) => { res.writeHead(200); res.end('OK'); };
+    handler = (_req, res) => {
+      res.writeHead(200);
+      res.end('OK');
+    };
     const e = await failure(client().c.getOrder({ orderId: 'x' }));
     expect(e).toMatchObject({ code: 'INVALID_RESPONSE', retryable: false, attempts: 1, httpStatus: 200 });
     expect(seen).toHaveLength(1);
@@ -185,7 +227,11 @@ describe('UCanPayClient transport', () => {
 
   it('times out a slow body too, and retries it', async () => {
     handler = (_req, res, n) => {
-      if (n === 1) { res.writeHead(200, { 'content-type': 'application/json' }); res.write('{"order_id":'); return; } // never ends
+      if (n === 1) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"order_id":');
+        return;
+      } // never ends
       json(res, 200, order);
     };
     const started = Date.now();

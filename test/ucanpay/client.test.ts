@@ -33,7 +33,11 @@ let dir: string;
 let seq = 0;
 
 /** Every webhook delivery the receiver got, verified with the client's verifier. */
-interface Delivery { verdict: ReturnType<typeof verifyWebhookSignature>; event?: UCanPayWebhookEvent; parseError?: unknown }
+interface Delivery {
+  verdict: ReturnType<typeof verifyWebhookSignature>;
+  event?: UCanPayWebhookEvent;
+  parseError?: unknown;
+}
 const deliveries: Delivery[] = [];
 
 const uniq = (prefix: string): string => `${prefix}-${process.pid}-${++seq}`;
@@ -131,8 +135,12 @@ async function checkout(id: string, action: 'authorize' | 'decline' | 'cancel'):
 function client(over: Partial<UCanPayClientOptions> = {}): { c: UCanPayClient; attempts: UCanPayAttemptInfo[] } {
   const attempts: UCanPayAttemptInfo[] = [];
   const c = new UCanPayClient({
-    baseUrl: sandbox.url, merchantId: MERCHANT.merchantId, secretKey: MERCHANT.secretKey,
-    timeoutMs: 2000, baseDelayMs: 10, maxDelayMs: 40,
+    baseUrl: sandbox.url,
+    merchantId: MERCHANT.merchantId,
+    secretKey: MERCHANT.secretKey,
+    timeoutMs: 2000,
+    baseDelayMs: 10,
+    maxDelayMs: 40,
     onAttempt: (a) => attempts.push(a),
     ...over,
   });
@@ -141,13 +149,21 @@ function client(over: Partial<UCanPayClientOptions> = {}): { c: UCanPayClient; a
 
 function orderInput(over: Partial<CreateOrderInput> = {}): CreateOrderInput {
   return {
-    outTradeNo: uniq('A'), amount: 1999, currency: 'USD', description: 'Green tea',
-    returnUrl: 'http://127.0.0.1:9/return', notifyUrl, ...over,
+    outTradeNo: uniq('A'),
+    amount: 1999,
+    currency: 'USD',
+    description: 'Green tea',
+    returnUrl: 'http://127.0.0.1:9/return',
+    notifyUrl,
+    ...over,
   };
 }
 
 async function failure(p: Promise<unknown>): Promise<UCanPayError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err, 'expected a UCanPayError').toBeInstanceOf(UCanPayError);
   return err as UCanPayError;
 }
@@ -231,28 +247,53 @@ describe('endpoints', () => {
     expect(refund).toMatchObject({ outRefundNo, transactionId: paid.transactionId, amount: 500, currency: 'USD', status: 'PROCESSING' });
     expect(refund.createdAt).toBeInstanceOf(Date);
 
-    const done = await until(() => c.getRefund({ refundId: refund.refundId }), (r) => r.status !== 'PROCESSING');
+    const done = await until(
+      () => c.getRefund({ refundId: refund.refundId }),
+      (r) => r.status !== 'PROCESSING',
+    );
     expect(done.status).toBe('SUCCEEDED');
     expect(done.succeededAt).toBeInstanceOf(Date);
     expect((await c.getRefund({ outRefundNo })).refundId).toBe(refund.refundId);
     expect(await c.getOrder({ orderId: paid.orderId })).toMatchObject({ status: 'PARTIALLY_REFUNDED', refundedAmount: 500 });
 
-    const rest = await c.createRefund({ transactionId: paid.transactionId!, outRefundNo: uniq('R'), amount: 1500, reason: 'rest' }, { idempotencyKey: uniq('k') });
-    await until(() => c.getRefund({ refundId: rest.refundId }), (r) => r.status !== 'PROCESSING');
+    const rest = await c.createRefund(
+      { transactionId: paid.transactionId!, outRefundNo: uniq('R'), amount: 1500, reason: 'rest' },
+      { idempotencyKey: uniq('k') },
+    );
+    await until(
+      () => c.getRefund({ refundId: rest.refundId }),
+      (r) => r.status !== 'PROCESSING',
+    );
     expect(await c.getOrder({ orderId: paid.orderId })).toMatchObject({ status: 'REFUNDED', refundedAmount: 2000 });
   });
 
   it('subscriptions: create → authorize → get → update → cancel at period end → cancel now', async () => {
     const { c } = client();
     const outSubscriptionNo = uniq('S');
-    const sub = await c.createSubscription({
-      outSubscriptionNo, customer: { id: 'cus_1', email: 'ann@example.com', name: 'Ann' },
-      amount: 999, currency: 'USD', interval: 'MONTH', intervalCount: 1, startDate: today(),
-      notifyUrl, returnUrl: 'http://127.0.0.1:9/return', metadata: { plan: 'basic' },
-    }, { idempotencyKey: uniq('k') });
+    const sub = await c.createSubscription(
+      {
+        outSubscriptionNo,
+        customer: { id: 'cus_1', email: 'ann@example.com', name: 'Ann' },
+        amount: 999,
+        currency: 'USD',
+        interval: 'MONTH',
+        intervalCount: 1,
+        startDate: today(),
+        notifyUrl,
+        returnUrl: 'http://127.0.0.1:9/return',
+        metadata: { plan: 'basic' },
+      },
+      { idempotencyKey: uniq('k') },
+    );
     expect(sub).toMatchObject({
-      outSubscriptionNo, status: 'PENDING_AUTHORIZATION', amount: 999, currency: 'USD', interval: 'MONTH', intervalCount: 1,
-      cancelAtPeriodEnd: false, failedRenewalCount: 0,
+      outSubscriptionNo,
+      status: 'PENDING_AUTHORIZATION',
+      amount: 999,
+      currency: 'USD',
+      interval: 'MONTH',
+      intervalCount: 1,
+      cancelAtPeriodEnd: false,
+      failedRenewalCount: 0,
     });
     expect(sub.payUrl).toContain(`/checkout/${sub.subscriptionId}`);
 
@@ -306,7 +347,7 @@ describe('contract errors (natural)', () => {
     expect(await requests('GET /payment/status')).toHaveLength(1);
   });
 
-  it('PERMISSION_DENIED (403) when merchant_id is not the key\'s merchant', async () => {
+  it("PERMISSION_DENIED (403) when merchant_id is not the key's merchant", async () => {
     const { c } = client({ merchantId: OTHER.merchantId });
     await expectCode(c.createOrder(orderInput(), { idempotencyKey: uniq('k') }), 'PERMISSION_DENIED', false, 403);
     expect(await requests('POST /payment/unifiedorder')).toHaveLength(1);
@@ -316,10 +357,20 @@ describe('contract errors (natural)', () => {
     const { c } = client();
     await expectCode(c.getOrder({ orderId: 'ord_missing' }), 'ORDER_NOT_FOUND', false, 404);
     await expectCode(c.getOrder({ outTradeNo: 'missing' }), 'ORDER_NOT_FOUND', false, 404);
-    await expectCode(c.createRefund({ transactionId: 'txn_missing', outRefundNo: uniq('R'), amount: 1, reason: 'x' }, { idempotencyKey: uniq('k') }), 'ORDER_NOT_FOUND', false, 404);
+    await expectCode(
+      c.createRefund({ transactionId: 'txn_missing', outRefundNo: uniq('R'), amount: 1, reason: 'x' }, { idempotencyKey: uniq('k') }),
+      'ORDER_NOT_FOUND',
+      false,
+      404,
+    );
     await expectCode(c.getRefund({ refundId: 'rf_missing' }), 'REFUND_NOT_FOUND', false, 404);
     await expectCode(c.getSubscription({ subscriptionId: 'sub_missing' }), 'SUBSCRIPTION_NOT_FOUND', false, 404);
-    await expectCode(c.cancelSubscription({ subscriptionId: 'sub_missing', atPeriodEnd: false }, { idempotencyKey: uniq('k') }), 'SUBSCRIPTION_NOT_FOUND', false, 404);
+    await expectCode(
+      c.cancelSubscription({ subscriptionId: 'sub_missing', atPeriodEnd: false }, { idempotencyKey: uniq('k') }),
+      'SUBSCRIPTION_NOT_FOUND',
+      false,
+      404,
+    );
     expect(await requests('GET /payment/status')).toHaveLength(2);
     expect(await requests('GET /subscriptions/status')).toHaveLength(1);
   });
@@ -337,7 +388,12 @@ describe('contract errors (natural)', () => {
   it('REFUND_EXCEEDS_PAYMENT (422)', async () => {
     const { c } = client();
     const paid = await paidOrder(c, 1000);
-    await expectCode(c.createRefund({ transactionId: paid.transactionId!, outRefundNo: uniq('R'), amount: 1001, reason: 'x' }, { idempotencyKey: uniq('k') }), 'REFUND_EXCEEDS_PAYMENT', false, 422);
+    await expectCode(
+      c.createRefund({ transactionId: paid.transactionId!, outRefundNo: uniq('R'), amount: 1001, reason: 'x' }, { idempotencyKey: uniq('k') }),
+      'REFUND_EXCEEDS_PAYMENT',
+      false,
+      422,
+    );
     expect(await requests('POST /payment/refund')).toHaveLength(1);
   });
 });
@@ -466,7 +522,9 @@ describe('retries', () => {
     const seen = await requests('POST /payment/refund');
     expect(seen.map((s) => s.idempotency_key)).toEqual([key, key]);
     const { refunds } = await sb('GET', `/sandbox/refunds?merchant_id=${MERCHANT.merchantId}`);
-    expect(refunds.filter((x: { out_refund_no: string }) => x.out_refund_no === outRefundNo).map((x: { refund_id: string }) => x.refund_id)).toEqual([r.refundId]);
+    expect(refunds.filter((x: { out_refund_no: string }) => x.out_refund_no === outRefundNo).map((x: { refund_id: string }) => x.refund_id)).toEqual([
+      r.refundId,
+    ]);
   });
 
   it('GETs are retried too (500 then 504)', async () => {
@@ -517,7 +575,10 @@ describe('sandbox webhooks through verifyWebhookSignature + toWebhookEvent', () 
   it('payment.succeeded arrives signed, verifies and parses', async () => {
     const { c } = client();
     const paid = await paidOrder(c);
-    const got = await until(async () => forOrder(paid.orderId), (l) => l.length > 0);
+    const got = await until(
+      async () => forOrder(paid.orderId),
+      (l) => l.length > 0,
+    );
     expect(got).toHaveLength(1);
     const event = got[0]!.event!;
     expect(event.type).toBe('payment.succeeded');
@@ -530,7 +591,10 @@ describe('sandbox webhooks through verifyWebhookSignature + toWebhookEvent', () 
     const before = deliveries.length;
     const { c } = client();
     const paid = await paidOrder(c);
-    await until(async () => forOrder(paid.orderId), (l) => l.length > 0);
+    await until(
+      async () => forOrder(paid.orderId),
+      (l) => l.length > 0,
+    );
     const verdicts = deliveries.slice(before).map((d) => (d.verdict.ok ? 'ok' : d.verdict.reason));
     expect(verdicts).toEqual(['bad_signature', 'ok']);
   });
@@ -539,11 +603,20 @@ describe('sandbox webhooks through verifyWebhookSignature + toWebhookEvent', () 
 describe('renewals (moves the sandbox clock: keep last)', () => {
   it('a failed renewal shows PAST_DUE, failedRenewalCount and the FAILED charge; the retry recovers', async () => {
     const { c } = client();
-    const sub = await c.createSubscription({
-      outSubscriptionNo: uniq('S'), customer: { id: 'cus_2', email: 'bo@example.com', name: 'Bo' },
-      amount: 500, currency: 'EUR', interval: 'DAY', intervalCount: 1, startDate: today(), notifyUrl,
-      returnUrl: 'http://127.0.0.1:9/return',
-    }, { idempotencyKey: uniq('k') });
+    const sub = await c.createSubscription(
+      {
+        outSubscriptionNo: uniq('S'),
+        customer: { id: 'cus_2', email: 'bo@example.com', name: 'Bo' },
+        amount: 500,
+        currency: 'EUR',
+        interval: 'DAY',
+        intervalCount: 1,
+        startDate: today(),
+        notifyUrl,
+        returnUrl: 'http://127.0.0.1:9/return',
+      },
+      { idempotencyKey: uniq('k') },
+    );
     await checkout(sub.subscriptionId, 'authorize');
     const active = await c.getSubscription({ subscriptionId: sub.subscriptionId });
     expect(active.status).toBe('ACTIVE');
@@ -575,8 +648,17 @@ describe('every webhook the sandbox sent during this file', () => {
     expect(reasons).toEqual(['bad_signature']);
     expect(deliveries.filter((d) => d.parseError !== undefined)).toEqual([]);
     const types = new Set(deliveries.flatMap((d) => (d.event ? [d.event.type] : [])));
-    for (const t of ['payment.succeeded', 'payment.failed', 'payment.cancelled', 'refund.succeeded', 'subscription.activated',
-      'subscription.updated', 'subscription.cancelled', 'subscription.renewal_failed', 'subscription.renewed']) {
+    for (const t of [
+      'payment.succeeded',
+      'payment.failed',
+      'payment.cancelled',
+      'refund.succeeded',
+      'subscription.activated',
+      'subscription.updated',
+      'subscription.cancelled',
+      'subscription.renewal_failed',
+      'subscription.renewed',
+    ]) {
       expect(types, t).toContain(t);
     }
   });

@@ -3,10 +3,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signWebhookPayload, verifyWebhookSignature } from '../../src/ucanpay';
 
-interface Vector { secret: string; t: number; raw_body: string; header: string; v1?: string; valid: boolean; note?: string }
-const vectors: Vector[] = JSON.parse(
-  readFileSync(join(__dirname, '..', 'fixtures', 'ucanpay-webhook-vectors.json'), 'utf8'),
-).vectors;
+interface Vector {
+  secret: string;
+  t: number;
+  raw_body: string;
+  header: string;
+  v1?: string;
+  valid: boolean;
+  note?: string;
+}
+const vectors: Vector[] = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'ucanpay-webhook-vectors.json'), 'utf8')).vectors;
 
 const SECRET = 'whsec_test_3f9a1c';
 const BODY = '{"id":"evt_x","type":"payment.succeeded","created":1764000000,"data":{"object":{}}}';

@@ -13,19 +13,43 @@ const ISO = '2025-11-25T10:00:00.000Z';
 const D = new Date(ISO);
 
 const wireOrder = {
-  order_id: 'ord_1', out_trade_no: 'A-1', status: 'PAID', amount: 1999, currency: 'USD',
-  transaction_id: 'txn_1', paid_at: ISO, refunded_amount: 500, failure_code: null, failure_message: null,
+  order_id: 'ord_1',
+  out_trade_no: 'A-1',
+  status: 'PAID',
+  amount: 1999,
+  currency: 'USD',
+  transaction_id: 'txn_1',
+  paid_at: ISO,
+  refunded_amount: 500,
+  failure_code: null,
+  failure_message: null,
 };
 const wireRefund = {
-  refund_id: 'rf_1', out_refund_no: 'R-1', transaction_id: 'txn_1', amount: 500, currency: 'USD',
-  status: 'SUCCEEDED', created_at: ISO, succeeded_at: ISO, failure_code: null,
+  refund_id: 'rf_1',
+  out_refund_no: 'R-1',
+  transaction_id: 'txn_1',
+  amount: 500,
+  currency: 'USD',
+  status: 'SUCCEEDED',
+  created_at: ISO,
+  succeeded_at: ISO,
+  failure_code: null,
 };
 const wireSub = {
-  subscription_id: 'sub_1', out_subscription_no: 'S-1', status: 'ACTIVE',
+  subscription_id: 'sub_1',
+  out_subscription_no: 'S-1',
+  status: 'ACTIVE',
   customer: { id: 'cus_1', email: 'a@example.com', name: 'Ann' },
-  amount: 999, currency: 'JPY', interval: 'MONTH', interval_count: 1, start_date: '2025-11-25',
-  current_period_start: ISO, current_period_end: '2025-12-25T10:00:00Z', next_billing_at: '2025-12-25T10:00:00Z',
-  cancel_at_period_end: false, failed_renewal_count: 0,
+  amount: 999,
+  currency: 'JPY',
+  interval: 'MONTH',
+  interval_count: 1,
+  start_date: '2025-11-25',
+  current_period_start: ISO,
+  current_period_end: '2025-12-25T10:00:00Z',
+  next_billing_at: '2025-12-25T10:00:00Z',
+  cancel_at_period_end: false,
+  failed_renewal_count: 0,
   charges: [{ charge_id: 'ch_1', amount: 999, status: 'SUCCEEDED', period_start: ISO, period_end: '2025-12-25T10:00:00Z', created_at: ISO }],
   metadata: { plan: 'gold' },
 };
@@ -46,25 +70,74 @@ function expectInvalid(fn: () => unknown, field?: string): void {
 
 describe('toOrder', () => {
   it.each([
-    ['paid order', wireOrder, {
-      orderId: 'ord_1', outTradeNo: 'A-1', status: 'PAID', amount: 1999, currency: 'USD',
-      transactionId: 'txn_1', paidAt: D, refundedAmount: 500,
-    }],
-    ['create answer (pending, refunded_amount absent → 0)', {
-      order_id: 'ord_2', out_trade_no: 'A-2', status: 'PENDING', amount: 500, currency: 'JPY',
-      pay_url: 'http://x/checkout/ord_2', expires_at: ISO, created_at: ISO, metadata: { a: 'b' },
-    }, {
-      orderId: 'ord_2', outTradeNo: 'A-2', status: 'PENDING', amount: 500, currency: 'JPY', refundedAmount: 0,
-      payUrl: 'http://x/checkout/ord_2', expiresAt: D, createdAt: D, metadata: { a: 'b' },
-    }],
-    ['failed order', { ...wireOrder, status: 'FAILED', transaction_id: null, paid_at: null, refunded_amount: 0, failure_code: 'CARD_DECLINED', failure_message: 'declined' }, {
-      orderId: 'ord_1', outTradeNo: 'A-1', status: 'FAILED', amount: 1999, currency: 'USD', refundedAmount: 0,
-      failureCode: 'CARD_DECLINED', failureMessage: 'declined',
-    }],
-    ['unknown extra fields ignored', { ...wireOrder, surprise: { deep: true } }, {
-      orderId: 'ord_1', outTradeNo: 'A-1', status: 'PAID', amount: 1999, currency: 'USD',
-      transactionId: 'txn_1', paidAt: D, refundedAmount: 500,
-    }],
+    [
+      'paid order',
+      wireOrder,
+      {
+        orderId: 'ord_1',
+        outTradeNo: 'A-1',
+        status: 'PAID',
+        amount: 1999,
+        currency: 'USD',
+        transactionId: 'txn_1',
+        paidAt: D,
+        refundedAmount: 500,
+      },
+    ],
+    [
+      'create answer (pending, refunded_amount absent → 0)',
+      {
+        order_id: 'ord_2',
+        out_trade_no: 'A-2',
+        status: 'PENDING',
+        amount: 500,
+        currency: 'JPY',
+        pay_url: 'http://x/checkout/ord_2',
+        expires_at: ISO,
+        created_at: ISO,
+        metadata: { a: 'b' },
+      },
+      {
+        orderId: 'ord_2',
+        outTradeNo: 'A-2',
+        status: 'PENDING',
+        amount: 500,
+        currency: 'JPY',
+        refundedAmount: 0,
+        payUrl: 'http://x/checkout/ord_2',
+        expiresAt: D,
+        createdAt: D,
+        metadata: { a: 'b' },
+      },
+    ],
+    [
+      'failed order',
+      { ...wireOrder, status: 'FAILED', transaction_id: null, paid_at: null, refunded_amount: 0, failure_code: 'CARD_DECLINED', failure_message: 'declined' },
+      {
+        orderId: 'ord_1',
+        outTradeNo: 'A-1',
+        status: 'FAILED',
+        amount: 1999,
+        currency: 'USD',
+        refundedAmount: 0,
+        failureCode: 'CARD_DECLINED',
+        failureMessage: 'declined',
+      },
+    ],
+    [
+      'unknown extra fields ignored',
+      { ...wireOrder, surprise: { deep: true } },
+      {
+        orderId: 'ord_1',
+        outTradeNo: 'A-1',
+        status: 'PAID',
+        amount: 1999,
+        currency: 'USD',
+        transactionId: 'txn_1',
+        paidAt: D,
+        refundedAmount: 500,
+      },
+    ],
   ])('%s', (_name, wire, expected) => {
     expect(toOrder(wire)).toEqual(expected);
   });
@@ -111,17 +184,47 @@ describe('toOrder', () => {
 
 describe('toRefund', () => {
   it.each([
-    ['succeeded', wireRefund, {
-      refundId: 'rf_1', outRefundNo: 'R-1', transactionId: 'txn_1', amount: 500, currency: 'USD',
-      status: 'SUCCEEDED', createdAt: D, succeededAt: D,
-    }],
-    ['failed with reason', { ...wireRefund, status: 'FAILED', succeeded_at: null, failure_code: 'PROVIDER_ERROR', reason: 'dup' }, {
-      refundId: 'rf_1', outRefundNo: 'R-1', transactionId: 'txn_1', amount: 500, currency: 'USD',
-      status: 'FAILED', createdAt: D, failureCode: 'PROVIDER_ERROR', reason: 'dup',
-    }],
-    ['processing, minimal', { refund_id: 'rf_2', out_refund_no: 'R-2', transaction_id: 't', amount: 1, currency: 'KWD', status: 'PROCESSING' }, {
-      refundId: 'rf_2', outRefundNo: 'R-2', transactionId: 't', amount: 1, currency: 'KWD', status: 'PROCESSING',
-    }],
+    [
+      'succeeded',
+      wireRefund,
+      {
+        refundId: 'rf_1',
+        outRefundNo: 'R-1',
+        transactionId: 'txn_1',
+        amount: 500,
+        currency: 'USD',
+        status: 'SUCCEEDED',
+        createdAt: D,
+        succeededAt: D,
+      },
+    ],
+    [
+      'failed with reason',
+      { ...wireRefund, status: 'FAILED', succeeded_at: null, failure_code: 'PROVIDER_ERROR', reason: 'dup' },
+      {
+        refundId: 'rf_1',
+        outRefundNo: 'R-1',
+        transactionId: 'txn_1',
+        amount: 500,
+        currency: 'USD',
+        status: 'FAILED',
+        createdAt: D,
+        failureCode: 'PROVIDER_ERROR',
+        reason: 'dup',
+      },
+    ],
+    [
+      'processing, minimal',
+      { refund_id: 'rf_2', out_refund_no: 'R-2', transaction_id: 't', amount: 1, currency: 'KWD', status: 'PROCESSING' },
+      {
+        refundId: 'rf_2',
+        outRefundNo: 'R-2',
+        transactionId: 't',
+        amount: 1,
+        currency: 'KWD',
+        status: 'PROCESSING',
+      },
+    ],
   ])('%s', (_name, wire, expected) => {
     expect(toRefund(wire)).toEqual(expected);
   });
@@ -140,11 +243,20 @@ describe('toRefund', () => {
 describe('toSubscription', () => {
   it('maps a full subscription', () => {
     expect(toSubscription(wireSub)).toEqual({
-      subscriptionId: 'sub_1', outSubscriptionNo: 'S-1', status: 'ACTIVE',
+      subscriptionId: 'sub_1',
+      outSubscriptionNo: 'S-1',
+      status: 'ACTIVE',
       customer: { id: 'cus_1', email: 'a@example.com', name: 'Ann' },
-      amount: 999, currency: 'JPY', interval: 'MONTH', intervalCount: 1, startDate: '2025-11-25',
-      currentPeriodStart: D, currentPeriodEnd: new Date('2025-12-25T10:00:00Z'), nextBillingAt: new Date('2025-12-25T10:00:00Z'),
-      cancelAtPeriodEnd: false, failedRenewalCount: 0,
+      amount: 999,
+      currency: 'JPY',
+      interval: 'MONTH',
+      intervalCount: 1,
+      startDate: '2025-11-25',
+      currentPeriodStart: D,
+      currentPeriodEnd: new Date('2025-12-25T10:00:00Z'),
+      nextBillingAt: new Date('2025-12-25T10:00:00Z'),
+      cancelAtPeriodEnd: false,
+      failedRenewalCount: 0,
       charges: [{ chargeId: 'ch_1', amount: 999, status: 'SUCCEEDED', periodStart: D, periodEnd: new Date('2025-12-25T10:00:00Z'), createdAt: D }],
       metadata: { plan: 'gold' },
     });
@@ -162,7 +274,11 @@ describe('toSubscription', () => {
 
   it('maps pending_update, cancellation and renewal failures', () => {
     const s = toSubscription({
-      ...wireSub, status: 'PAST_DUE', cancel_at_period_end: true, failed_renewal_count: 2, cancelled_at: null,
+      ...wireSub,
+      status: 'PAST_DUE',
+      cancel_at_period_end: true,
+      failed_renewal_count: 2,
+      cancelled_at: null,
       pending_update: { amount: 1500, interval: 'YEAR', interval_count: 1, effective_at: '2025-12-25T10:00:00Z' },
       start_date: '2025-11-25T00:00:00Z',
     });
@@ -209,7 +325,11 @@ describe('toWebhookEvent', () => {
   });
 
   it('an unknown type is a value, its created and data unread: a later event type is acknowledged, not an error', () => {
-    expect(toWebhookEvent({ id: 'evt_1', type: 'payment.teleported', created: 'whenever' })).toEqual({ id: 'evt_1', type: 'payment.teleported', kind: 'unknown' });
+    expect(toWebhookEvent({ id: 'evt_1', type: 'payment.teleported', created: 'whenever' })).toEqual({
+      id: 'evt_1',
+      type: 'payment.teleported',
+      kind: 'unknown',
+    });
   });
 
   it.each([
@@ -225,31 +345,74 @@ describe('toWebhookEvent', () => {
 
 describe('domain → wire', () => {
   it('createOrder request', () => {
-    expect(toCreateOrderRequest('mch_1', {
-      outTradeNo: 'A-1', amount: 1999, currency: 'USD', description: 'Tea', returnUrl: 'https://r', notifyUrl: 'https://n',
-    })).toEqual({
-      merchant_id: 'mch_1', out_trade_no: 'A-1', amount: 1999, currency: 'USD', description: 'Tea',
-      return_url: 'https://r', notify_url: 'https://n',
+    expect(
+      toCreateOrderRequest('mch_1', {
+        outTradeNo: 'A-1',
+        amount: 1999,
+        currency: 'USD',
+        description: 'Tea',
+        returnUrl: 'https://r',
+        notifyUrl: 'https://n',
+      }),
+    ).toEqual({
+      merchant_id: 'mch_1',
+      out_trade_no: 'A-1',
+      amount: 1999,
+      currency: 'USD',
+      description: 'Tea',
+      return_url: 'https://r',
+      notify_url: 'https://n',
     });
-    expect(toCreateOrderRequest('m', {
-      outTradeNo: 'A', amount: 1, currency: 'JPY', description: 'd', returnUrl: 'r', notifyUrl: 'n', expiresIn: 60, metadata: { k: 'v' },
-    })).toMatchObject({ expires_in: 60, metadata: { k: 'v' } });
+    expect(
+      toCreateOrderRequest('m', {
+        outTradeNo: 'A',
+        amount: 1,
+        currency: 'JPY',
+        description: 'd',
+        returnUrl: 'r',
+        notifyUrl: 'n',
+        expiresIn: 60,
+        metadata: { k: 'v' },
+      }),
+    ).toMatchObject({ expires_in: 60, metadata: { k: 'v' } });
   });
 
   it('refund and subscription requests', () => {
-    expect(toCreateRefundRequest('m', { transactionId: 't', outRefundNo: 'R', amount: 5, reason: 'r' }))
-      .toEqual({ merchant_id: 'm', transaction_id: 't', out_refund_no: 'R', amount: 5, reason: 'r' });
-    expect(toCreateSubscriptionRequest('m', {
-      outSubscriptionNo: 'S', customer: { id: 'c', email: 'e', name: 'n' }, amount: 1, currency: 'USD',
-      interval: 'WEEK', intervalCount: 2, startDate: '2030-01-01', trialDays: 7,
-    })).toEqual({
-      merchant_id: 'm', out_subscription_no: 'S', customer: { id: 'c', email: 'e', name: 'n' }, amount: 1, currency: 'USD',
-      interval: 'WEEK', interval_count: 2, start_date: '2030-01-01', trial_days: 7,
+    expect(toCreateRefundRequest('m', { transactionId: 't', outRefundNo: 'R', amount: 5, reason: 'r' })).toEqual({
+      merchant_id: 'm',
+      transaction_id: 't',
+      out_refund_no: 'R',
+      amount: 5,
+      reason: 'r',
     });
-    expect(toUpdateSubscriptionRequest('m', { subscriptionId: 's', amount: 2 }))
-      .toEqual({ merchant_id: 'm', subscription_id: 's', amount: 2 });
-    expect(toCancelSubscriptionRequest('m', { subscriptionId: 's', atPeriodEnd: true }))
-      .toEqual({ merchant_id: 'm', subscription_id: 's', at_period_end: true });
+    expect(
+      toCreateSubscriptionRequest('m', {
+        outSubscriptionNo: 'S',
+        customer: { id: 'c', email: 'e', name: 'n' },
+        amount: 1,
+        currency: 'USD',
+        interval: 'WEEK',
+        intervalCount: 2,
+        startDate: '2030-01-01',
+        trialDays: 7,
+      }),
+    ).toEqual({
+      merchant_id: 'm',
+      out_subscription_no: 'S',
+      customer: { id: 'c', email: 'e', name: 'n' },
+      amount: 1,
+      currency: 'USD',
+      interval: 'WEEK',
+      interval_count: 2,
+      start_date: '2030-01-01',
+      trial_days: 7,
+    });
+    expect(toUpdateSubscriptionRequest('m', { subscriptionId: 's', amount: 2 })).toEqual({ merchant_id: 'm', subscription_id: 's', amount: 2 });
+    expect(toCancelSubscriptionRequest('m', { subscriptionId: 's', atPeriodEnd: true })).toEqual({
+      merchant_id: 'm',
+      subscription_id: 's',
+      at_period_end: true,
+    });
   });
 });
 

@@ -23,14 +23,28 @@ describe('event types', () => {
 
   it('names a subscription charge by its outcome, the first one by the activation', () => {
     const charged = { previousChargeCount: 1, chargeCount: 2 };
-    expect(eventTypeOf('billing_subscription', { previousStatus: 'PENDING_AUTHORIZATION', status: 'ACTIVE', previousChargeCount: 0, chargeCount: 1, newChargeStatus: 'SUCCEEDED' })).toBe(
-      'subscription.activated',
+    expect(
+      eventTypeOf('billing_subscription', {
+        previousStatus: 'PENDING_AUTHORIZATION',
+        status: 'ACTIVE',
+        previousChargeCount: 0,
+        chargeCount: 1,
+        newChargeStatus: 'SUCCEEDED',
+      }),
+    ).toBe('subscription.activated');
+    expect(eventTypeOf('billing_subscription', { previousStatus: 'ACTIVE', status: 'ACTIVE', ...charged, newChargeStatus: 'SUCCEEDED' })).toBe(
+      'subscription.renewed',
     );
-    expect(eventTypeOf('billing_subscription', { previousStatus: 'ACTIVE', status: 'ACTIVE', ...charged, newChargeStatus: 'SUCCEEDED' })).toBe('subscription.renewed');
     // A retry that succeeds brings PAST_DUE back to ACTIVE: a renewal.
-    expect(eventTypeOf('billing_subscription', { previousStatus: 'PAST_DUE', status: 'ACTIVE', ...charged, newChargeStatus: 'SUCCEEDED' })).toBe('subscription.renewed');
-    expect(eventTypeOf('billing_subscription', { previousStatus: 'ACTIVE', status: 'ACTIVE', ...charged, newChargeStatus: 'FAILED' })).toBe('subscription.renewal_failed');
-    expect(eventTypeOf('billing_subscription', { previousStatus: 'ACTIVE', status: 'PAST_DUE', ...charged, newChargeStatus: 'FAILED' })).toBe('subscription.past_due');
+    expect(eventTypeOf('billing_subscription', { previousStatus: 'PAST_DUE', status: 'ACTIVE', ...charged, newChargeStatus: 'SUCCEEDED' })).toBe(
+      'subscription.renewed',
+    );
+    expect(eventTypeOf('billing_subscription', { previousStatus: 'ACTIVE', status: 'ACTIVE', ...charged, newChargeStatus: 'FAILED' })).toBe(
+      'subscription.renewal_failed',
+    );
+    expect(eventTypeOf('billing_subscription', { previousStatus: 'ACTIVE', status: 'PAST_DUE', ...charged, newChargeStatus: 'FAILED' })).toBe(
+      'subscription.past_due',
+    );
     expect(eventTypeOf('billing_subscription', { previousStatus: 'PAST_DUE', status: 'UNPAID' })).toBe('subscription.unpaid');
     expect(eventTypeOf('billing_subscription', { previousStatus: 'ACTIVE', status: 'ACTIVE' })).toBe('subscription.updated');
   });

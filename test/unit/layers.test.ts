@@ -33,7 +33,7 @@ describe('layers', () => {
     expect(offenders).toEqual([]);
   });
 
-  it("the UCanPay client knows nothing of the gateway: no file of src/ucanpay imports outside it", () => {
+  it('the UCanPay client knows nothing of the gateway: no file of src/ucanpay imports outside it', () => {
     const ucanpay = path.resolve('src/ucanpay');
     const offenders = importsUnder(ucanpay)
       .filter(([file, spec]) => !path.resolve(path.dirname(file), spec).startsWith(ucanpay + path.sep))

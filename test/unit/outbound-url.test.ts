@@ -65,7 +65,11 @@ describe('outbound webhook addresses (no SSRF)', () => {
   it('a saved URL is checked: https in production, literal IPs, every address a host resolves to, localhost', async () => {
     const dns = dnsOf({ 'hooks.shop.example': ['93.184.216.34'], 'sneaky.example': ['93.184.216.34', '10.0.0.7'], localhost: ['127.0.0.1', '::1'] });
     await expect(checkEndpointUrl('input.url', 'https://hooks.shop.example/w', production, dns)).resolves.toBe('https://hooks.shop.example/w');
-    await expect(checkEndpointUrl('input.url', 'http://hooks.shop.example/w', production, dns)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', details: { field: 'input.url' }, message: expect.stringMatching(/https/) });
+    await expect(checkEndpointUrl('input.url', 'http://hooks.shop.example/w', production, dns)).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      details: { field: 'input.url' },
+      message: expect.stringMatching(/https/),
+    });
     await expect(checkEndpointUrl('input.url', 'https://sneaky.example/w', production, dns)).rejects.toThrow(/resolves to 10\.0\.0\.7 is a private address/);
     await expect(checkEndpointUrl('input.url', 'https://localhost:8443/w', production, dns)).rejects.toThrow(/loopback/);
     await expect(checkEndpointUrl('input.url', 'http://localhost:8443/w', development, dns)).resolves.toBe('http://localhost:8443/w');
@@ -90,7 +94,9 @@ describe('outbound webhook addresses (no SSRF)', () => {
     let answer = ['93.184.216.34'];
     const lookup = guardedLookup(production, async () => answer.map((address) => ({ address, family: 4 })));
     const call = (all: boolean) =>
-      new Promise<{ error: Error | null; address: unknown }>((resolve) => lookup('hooks.shop.example', { all }, (error, address) => resolve({ error, address })));
+      new Promise<{ error: Error | null; address: unknown }>((resolve) =>
+        lookup('hooks.shop.example', { all }, (error, address) => resolve({ error, address })),
+      );
     expect(await call(false)).toEqual({ error: null, address: '93.184.216.34' });
     expect(await call(true)).toEqual({ error: null, address: [{ address: '93.184.216.34', family: 4 }] });
     // DNS changed after the URL was saved (rebinding): the connection is refused.

@@ -47,20 +47,60 @@ const paid: PaymentFacts = { ...pending, status: 'PAID', transactionId: 'txn_1',
 
 describe('applySnapshot', () => {
   it.each([
-    ['pending → paid', pending, { status: 'PAID', transactionId: 'txn_1', paidAt: new Date(1000), refundedAmount: 0 }, { status: 'PAID', transactionId: 'txn_1', paidAt: new Date(1000) }],
-    ['pending → failed with its reason', pending, { status: 'FAILED', failureCode: 'CARD_DECLINED', failureMessage: 'declined' }, { status: 'FAILED', failureCode: 'CARD_DECLINED', failureMessage: 'declined' }],
+    [
+      'pending → paid',
+      pending,
+      { status: 'PAID', transactionId: 'txn_1', paidAt: new Date(1000), refundedAmount: 0 },
+      { status: 'PAID', transactionId: 'txn_1', paidAt: new Date(1000) },
+    ],
+    [
+      'pending → failed with its reason',
+      pending,
+      { status: 'FAILED', failureCode: 'CARD_DECLINED', failureMessage: 'declined' },
+      { status: 'FAILED', failureCode: 'CARD_DECLINED', failureMessage: 'declined' },
+    ],
     ['a stale pending snapshot never undoes paid', paid, { status: 'PENDING' }, null],
     ['a repeated paid snapshot changes nothing', paid, { status: 'PAID', transactionId: 'txn_1', refundedAmount: 0 }, null],
     ['paid → refunded in one jump', paid, { status: 'REFUNDED', refundedAmount: 1999 }, { status: 'REFUNDED', refundedAmount: 1999 }],
-    ['refunded amount never goes down', { ...paid, status: 'PARTIALLY_REFUNDED', refundedAmount: 500 } as PaymentFacts, { status: 'PARTIALLY_REFUNDED', refundedAmount: 300 }, null],
-    ['a snapshot may skip states it implies: pending → refunded', pending, { status: 'REFUNDED', transactionId: 'txn_1', refundedAmount: 1999 }, { status: 'REFUNDED', transactionId: 'txn_1', refundedAmount: 1999 }],
-    ['refunded cannot go back to paid', { ...paid, status: 'REFUNDED', refundedAmount: 1999 } as PaymentFacts, { status: 'PAID', transactionId: 'txn_1' }, null],
+    [
+      'refunded amount never goes down',
+      { ...paid, status: 'PARTIALLY_REFUNDED', refundedAmount: 500 } as PaymentFacts,
+      { status: 'PARTIALLY_REFUNDED', refundedAmount: 300 },
+      null,
+    ],
+    [
+      'a snapshot may skip states it implies: pending → refunded',
+      pending,
+      { status: 'REFUNDED', transactionId: 'txn_1', refundedAmount: 1999 },
+      { status: 'REFUNDED', transactionId: 'txn_1', refundedAmount: 1999 },
+    ],
+    [
+      'refunded cannot go back to paid',
+      { ...paid, status: 'REFUNDED', refundedAmount: 1999 } as PaymentFacts,
+      { status: 'PAID', transactionId: 'txn_1' },
+      null,
+    ],
     // A capture UCanPay reports is the truth even against a closed state (a correction, logged as contradicted by the caller).
-    ['a capture corrects expired to paid', { ...pending, status: 'EXPIRED' } as PaymentFacts, { status: 'PAID', transactionId: 'txn_2' }, { status: 'PAID', transactionId: 'txn_2', failureCode: null, failureMessage: null }],
-    ['a capture corrects the gateway\'s own failure', { ...pending, status: 'FAILED', failureCode: 'PROVIDER_UNAVAILABLE', failureMessage: 'x' } as PaymentFacts, { status: 'PAID', transactionId: 'txn_3', paidAt: new Date(5) }, { status: 'PAID', transactionId: 'txn_3', paidAt: new Date(5), failureCode: null, failureMessage: null }],
+    [
+      'a capture corrects expired to paid',
+      { ...pending, status: 'EXPIRED' } as PaymentFacts,
+      { status: 'PAID', transactionId: 'txn_2' },
+      { status: 'PAID', transactionId: 'txn_2', failureCode: null, failureMessage: null },
+    ],
+    [
+      "a capture corrects the gateway's own failure",
+      { ...pending, status: 'FAILED', failureCode: 'PROVIDER_UNAVAILABLE', failureMessage: 'x' } as PaymentFacts,
+      { status: 'PAID', transactionId: 'txn_3', paidAt: new Date(5) },
+      { status: 'PAID', transactionId: 'txn_3', paidAt: new Date(5), failureCode: null, failureMessage: null },
+    ],
     ['a failure snapshot never reopens a failed payment', { ...pending, status: 'FAILED' } as PaymentFacts, { status: 'PENDING' }, null],
     ['cancelled cannot become expired', { ...pending, status: 'CANCELLED' } as PaymentFacts, { status: 'EXPIRED' }, null],
-    ['a late snapshot with another transaction id never replaces the recorded one', paid, { status: 'PAID', transactionId: 'txn_other', paidAt: new Date(1) }, null],
+    [
+      'a late snapshot with another transaction id never replaces the recorded one',
+      paid,
+      { status: 'PAID', transactionId: 'txn_other', paidAt: new Date(1) },
+      null,
+    ],
   ] as const)('%s', (_name, current, snapshot, expected) => {
     expect(applySnapshot(current, snapshot as never)).toEqual(expected);
   });

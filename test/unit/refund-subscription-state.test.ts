@@ -42,7 +42,6 @@ describe('refund state', () => {
   ] as const)('refunded %i of 1000 → %s', (refunded, status) => {
     expect(paidStatusFor(1000, refunded)).toBe(status);
   });
-
 });
 
 describe('subscription state machine', () => {

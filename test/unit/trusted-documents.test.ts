@@ -34,15 +34,30 @@ describe('the policy table (docs/operations.md#trusted-documents)', () => {
   };
   const REQ = 'TRUSTED_DOCUMENT_REQUIRED' as const;
   const NF = 'TRUSTED_DOCUMENT_NOT_FOUND' as const;
-  row('off', { raw: ['runs', 'runs', 'runs'], 'trusted text': ['runs', 'runs', 'runs'], 'known id': ['BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST'], 'unknown id': ['BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST'] });
+  row('off', {
+    raw: ['runs', 'runs', 'runs'],
+    'trusted text': ['runs', 'runs', 'runs'],
+    'known id': ['BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST'],
+    'unknown id': ['BAD_REQUEST', 'BAD_REQUEST', 'BAD_REQUEST'],
+  });
   row('allow', { raw: ['runs', 'runs', 'runs'], 'trusted text': ['runs', 'runs', 'runs'], 'known id': ['runs', 'runs', 'runs'], 'unknown id': [NF, NF, NF] });
-  row('enforce-client-secrets', { raw: ['runs', REQ, 'runs'], 'trusted text': ['runs', 'runs', 'runs'], 'known id': ['runs', 'runs', 'runs'], 'unknown id': [NF, NF, NF] });
+  row('enforce-client-secrets', {
+    raw: ['runs', REQ, 'runs'],
+    'trusted text': ['runs', 'runs', 'runs'],
+    'known id': ['runs', 'runs', 'runs'],
+    'unknown id': [NF, NF, NF],
+  });
   row('enforce', { raw: [REQ, REQ, REQ], 'trusted text': ['runs', 'runs', 'runs'], 'known id': ['runs', 'runs', 'runs'], 'unknown id': [NF, NF, NF] });
 
   it.each(table)('%s: %s sending a %s → %s', async (policy, who, what, outcome) => {
     const documents = new TrustedDocuments(policy, new Map([[ID, TEXT]]));
     const principal = who === 'API key' ? merchant : who === 'client secret' ? client : null;
-    const request = { raw: { query: UNTRUSTED }, 'trusted text': { query: TEXT }, 'known id': { documentId: ID }, 'unknown id': { documentId: `sha256:${'a'.repeat(64)}` } }[what];
+    const request = {
+      raw: { query: UNTRUSTED },
+      'trusted text': { query: TEXT },
+      'known id': { documentId: ID },
+      'unknown id': { documentId: `sha256:${'a'.repeat(64)}` },
+    }[what];
     const verdict = await documents.check(request, async () => principal);
     expect(verdict.ok ? 'runs' : verdict.error.code).toBe(outcome);
     if (verdict.ok && what === 'known id') expect(verdict.text).toBe(TEXT);
@@ -105,7 +120,10 @@ describe('configuration', () => {
 
   it.each([
     [{ TRUSTED_DOCUMENTS: 'strict' }, /^TRUSTED_DOCUMENTS must be one of off, allow, enforce-client-secrets, enforce, got "strict"$/],
-    [{ TRUSTED_DOCUMENTS_MANIFESTS: '/nonexistent/manifest.json' }, /^TRUSTED_DOCUMENTS_MANIFESTS: \/nonexistent\/manifest.json cannot be read as a trusted-documents manifest \(ENOENT\)$/],
+    [
+      { TRUSTED_DOCUMENTS_MANIFESTS: '/nonexistent/manifest.json' },
+      /^TRUSTED_DOCUMENTS_MANIFESTS: \/nonexistent\/manifest.json cannot be read as a trusted-documents manifest \(ENOENT\)$/,
+    ],
     [{ TRUSTED_DOCUMENTS_MANIFESTS: 'NOT_JSON' }, /not JSON/],
     [{ TRUSTED_DOCUMENTS_MANIFESTS: 'LYING' }, /is not the sha256 of its document$/],
     [{ TRUSTED_DOCUMENTS_MANIFESTS: 'BAD_KEY' }, /is not "sha256:<64 hex>": "<document>"$/],
@@ -117,7 +135,10 @@ describe('configuration', () => {
       BAD_KEY: tempFile(JSON.stringify({ 'md5:abc': TEXT })),
       GOOD: tempFile(JSON.stringify({ [ID]: TEXT })),
     };
-    const resolved = { ...env, ...(env.TRUSTED_DOCUMENTS_MANIFESTS ? { TRUSTED_DOCUMENTS_MANIFESTS: files[env.TRUSTED_DOCUMENTS_MANIFESTS] ?? env.TRUSTED_DOCUMENTS_MANIFESTS } : {}) };
+    const resolved = {
+      ...env,
+      ...(env.TRUSTED_DOCUMENTS_MANIFESTS ? { TRUSTED_DOCUMENTS_MANIFESTS: files[env.TRUSTED_DOCUMENTS_MANIFESTS] ?? env.TRUSTED_DOCUMENTS_MANIFESTS } : {}),
+    };
     try {
       loadConfig({ ...PROD, ...resolved });
       expect.unreachable();

@@ -25,7 +25,13 @@ describe('outbound webhook settings', () => {
   it('bad values stop the start, one line each', () => {
     let problems: string[] = [];
     try {
-      loadConfig({ WEBHOOK_DELIVERY_TIMEOUT_MS: '5', WEBHOOK_ALLOW_LOOPBACK: 'yes', WEBHOOK_RETRY_BASE_MS: '60000', WEBHOOK_RETRY_MAX_DELAY_MS: '1000', WEBHOOK_CONCURRENCY: 'many' });
+      loadConfig({
+        WEBHOOK_DELIVERY_TIMEOUT_MS: '5',
+        WEBHOOK_ALLOW_LOOPBACK: 'yes',
+        WEBHOOK_RETRY_BASE_MS: '60000',
+        WEBHOOK_RETRY_MAX_DELAY_MS: '1000',
+        WEBHOOK_CONCURRENCY: 'many',
+      });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       problems = error.problems;

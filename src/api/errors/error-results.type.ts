@@ -55,7 +55,9 @@ export class RefundExceedsPaymentError extends ErrorResult {
   @Field(() => String, { description: "ISO 4217 code of both amounts (the payment's currency)." })
   currency!: string;
 
-  @Field(() => Boolean, { description: 'True when this is the stored answer to an earlier request with the same idempotency key (the amounts are as they were then).' })
+  @Field(() => Boolean, {
+    description: 'True when this is the stored answer to an earlier request with the same idempotency key (the amounts are as they were then).',
+  })
   replayed!: boolean;
 
   static of(requestedAmount: number, refundableAmount: number, currency: string, replayed = false): RefundExceedsPaymentError {
@@ -75,7 +77,9 @@ export class PaymentNotRefundableError extends ErrorResult {
   @Field(() => String, { description: 'The payment status, e.g. PENDING or REFUNDED.' })
   paymentStatus!: string;
 
-  @Field(() => Boolean, { description: 'True when this is the stored answer to an earlier request with the same idempotency key (the status is as it was then).' })
+  @Field(() => Boolean, {
+    description: 'True when this is the stored answer to an earlier request with the same idempotency key (the status is as it was then).',
+  })
   replayed!: boolean;
 
   static of(paymentStatus: string, reason: string, replayed = false): PaymentNotRefundableError {

@@ -23,7 +23,10 @@ export function classifyError(error: unknown): ErrorClass {
   if (isDatabaseBusy(original)) {
     return {
       kind: 'gateway',
-      error: new GatewayError('DATABASE_BUSY', 'The database was locked by another connection for longer than its busy timeout; nothing was written. Retry with the same idempotency key.'),
+      error: new GatewayError(
+        'DATABASE_BUSY',
+        'The database was locked by another connection for longer than its busy timeout; nothing was written. Retry with the same idempotency key.',
+      ),
     };
   }
   const outer = error instanceof GraphQLError ? error : undefined;
@@ -102,7 +105,7 @@ function formatterFor(options: { production: boolean }) {
     const detail = verdict.error instanceof Error ? verdict.error.message : 'unknown';
     return {
       message: options.production
-        ? 'Internal server error. It was logged with this response\'s extensions.requestId; retry, and quote the requestId if it persists.'
+        ? "Internal server error. It was logged with this response's extensions.requestId; retry, and quote the requestId if it persists."
         : `Internal server error: ${detail}`,
       ...at,
       extensions: { code: 'INTERNAL_SERVER_ERROR', retryable: true },

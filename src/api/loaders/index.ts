@@ -22,10 +22,13 @@ export function createLoaders(services: Services, principal: Principal | null, o
     refundsByPaymentId: new DataLoader((ids) => services.refunds.byPaymentIds(ids), { cache }),
     chargesBySubscriptionId: new DataLoader((ids) => services.subscriptions.chargesBySubscriptionIds(ids), { cache }),
     eventTimeline: eventTimelineLoader(services, merchantId, cache),
-    paymentById: new DataLoader(async (ids) => {
-      const rows = await services.payments.byIds(merchantId, ids);
-      const byId = new Map(rows.map((p) => [p.id, p]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }, { cache }),
+    paymentById: new DataLoader(
+      async (ids) => {
+        const rows = await services.payments.byIds(merchantId, ids);
+        const byId = new Map(rows.map((p) => [p.id, p]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      { cache },
+    ),
   };
 }

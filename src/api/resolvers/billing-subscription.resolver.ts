@@ -72,9 +72,7 @@ export class BillingSubscriptionResolver {
     description:
       'The subscription now, then every change once (activation, renewals, failed renewals, past due, unpaid, updates, cancellation), in version order (with sinceVersion: only newer versions).',
     subscribe: ({ args, context }) =>
-      resumeAfter(args.sinceVersion, () =>
-        (context as GatewayContext).services.subscriptions.follow((context as GatewayContext).principal, args.id),
-      ),
+      resumeAfter(args.sinceVersion, () => (context as GatewayContext).services.subscriptions.follow((context as GatewayContext).principal, args.id)),
   })
   subscriptionUpdated(
     @Root() subscription: BillingSubscriptionEntity,

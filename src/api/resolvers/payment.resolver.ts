@@ -38,7 +38,8 @@ export class PaymentResolver {
   @Query(() => Payment, { nullable: true, description: 'A payment; refresh: true first checks its status with UCanPay.' })
   payment(
     @Arg('id', () => ID, { description: 'The payment id (pay_…).' }) id: string,
-    @Arg('refresh', () => Boolean, { defaultValue: false, description: 'true: ask UCanPay for the status first and apply any change (one provider call).' }) refresh: boolean,
+    @Arg('refresh', () => Boolean, { defaultValue: false, description: 'true: ask UCanPay for the status first and apply any change (one provider call).' })
+    refresh: boolean,
     @Ctx() ctx: GatewayContext,
   ): Promise<PaymentEntity> {
     return ctx.services.payments.get(ctx.principal, id, refresh);

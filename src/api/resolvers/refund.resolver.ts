@@ -36,7 +36,8 @@ export class RefundResolver {
   @Query(() => Refund, { nullable: true, description: 'A refund; refresh: true first checks its status with UCanPay.' })
   refund(
     @Arg('id', () => ID, { description: 'The refund id (ref_…).' }) id: string,
-    @Arg('refresh', () => Boolean, { defaultValue: false, description: 'true: ask UCanPay for the status first and apply any change (one provider call).' }) refresh: boolean,
+    @Arg('refresh', () => Boolean, { defaultValue: false, description: 'true: ask UCanPay for the status first and apply any change (one provider call).' })
+    refresh: boolean,
     @Ctx() ctx: GatewayContext,
   ): Promise<RefundEntity> {
     return ctx.services.refunds.get(ctx.principal, id, refresh);

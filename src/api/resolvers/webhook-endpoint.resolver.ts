@@ -68,14 +68,19 @@ export class WebhookEndpointResolver {
   })
   rotateWebhookEndpointSecret(
     @Arg('id', () => ID, { description: 'The endpoint id (we_…).' }) id: string,
-    @Arg('graceSeconds', () => Int, { nullable: true, description: 'How long the old secret keeps signing: 0 to 604800 seconds (default 86400, WEBHOOK_SECRET_GRACE_SECONDS).' })
+    @Arg('graceSeconds', () => Int, {
+      nullable: true,
+      description: 'How long the old secret keeps signing: 0 to 604800 seconds (default 86400, WEBHOOK_SECRET_GRACE_SECONDS).',
+    })
     graceSeconds: number | null | undefined,
     @Ctx() ctx: GatewayContext,
   ): Promise<EndpointWithSecret> {
     return ctx.services.webhookEndpoints.rotateSecret(ctx.principal, id, graceSeconds);
   }
 
-  @Mutation(() => WebhookDelivery, { description: 'Sends a webhook_endpoint.ping to the endpoint now (once, enabled or not) and returns that delivery with its attempt.' })
+  @Mutation(() => WebhookDelivery, {
+    description: 'Sends a webhook_endpoint.ping to the endpoint now (once, enabled or not) and returns that delivery with its attempt.',
+  })
   testWebhookEndpoint(@Arg('id', () => ID, { description: 'The endpoint id (we_…).' }) id: string, @Ctx() ctx: GatewayContext): Promise<WebhookDeliveryEntity> {
     return ctx.services.webhookEndpoints.test(ctx.principal, id);
   }

@@ -11,8 +11,7 @@ export enum BillingSubscriptionStatus {
 
 registerEnumType(BillingSubscriptionStatus, {
   name: 'BillingSubscriptionStatus',
-  description:
-    'PENDING_AUTHORIZATION → TRIALING | ACTIVE; ACTIVE ⇄ PAST_DUE (a renewal failed; retried up to 3 times, then UNPAID); any → CANCELLED (final).',
+  description: 'PENDING_AUTHORIZATION → TRIALING | ACTIVE; ACTIVE ⇄ PAST_DUE (a renewal failed; retried up to 3 times, then UNPAID); any → CANCELLED (final).',
   valuesConfig: {
     PENDING_AUTHORIZATION: { description: 'Waiting for the customer to authorize the mandate at authorizationUrl.' },
     TRIALING: { description: 'Authorized; the first charge comes at the end of the trial (or at startDate).' },

@@ -40,7 +40,10 @@ export class CreateSubscriptionInput {
   @Field(() => String, { nullable: true, description: 'Where the mandate page sends the customer afterwards (http or https); optional.' })
   returnUrl?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Your subscription number (1 to 64 of A-Z a-z 0-9 _ - . :), unique per merchant. Generated when absent.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Your subscription number (1 to 64 of A-Z a-z 0-9 _ - . :), unique per merchant. Generated when absent.',
+  })
   merchantReference?: string | null;
 
   @Field(() => JSONObjectResolver, { nullable: true, description: 'Up to 20 string values, keys up to 40 characters, values up to 500. Default {}.' })

@@ -14,7 +14,8 @@ export class CreateWebhookEndpointInput {
 
   @Field(() => String, {
     nullable: true,
-    description: 'A GraphQL query run for each delivery (variables $eventId, $eventType, $objectId, $objectType, $objectVersion); its result is the payload. Validated now.',
+    description:
+      'A GraphQL query run for each delivery (variables $eventId, $eventType, $objectId, $objectType, $objectVersion); its result is the payload. Validated now.',
   })
   payloadQuery?: string | null;
 

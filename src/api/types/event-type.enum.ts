@@ -36,6 +36,7 @@ const EVENT_TYPE_DESCRIPTIONS: Record<EventTypeName, string> = {
 
 registerEnumType(EventType, {
   name: 'EventType',
-  description: 'What happened, named <object>.<what> in payloads and docs (PAYMENT_PAID is payment.paid). docs/events-and-webhooks.md lists them with examples.',
+  description:
+    'What happened, named <object>.<what> in payloads and docs (PAYMENT_PAID is payment.paid). docs/events-and-webhooks.md lists them with examples.',
   valuesConfig: Object.fromEntries(EVENT_TYPES.map((type) => [enumName(type), { description: EVENT_TYPE_DESCRIPTIONS[type] }])),
 });

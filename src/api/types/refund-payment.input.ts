@@ -5,7 +5,10 @@ export class RefundPaymentInput {
   @Field(() => ID, { description: 'The paid payment to refund (pay_…).' })
   paymentId!: string;
 
-  @Field(() => Int, { nullable: true, description: 'Integer minor units, greater than zero and at most refundableAmount; null or absent = the whole refundable remainder.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Integer minor units, greater than zero and at most refundableAmount; null or absent = the whole refundable remainder.',
+  })
   amount?: number | null;
 
   @Field(() => String, { nullable: true, description: 'Why (1 to 500 characters); default "requested_by_customer".' })

@@ -25,12 +25,5 @@ export const RefundPaymentResult = createUnionType({
   name: 'RefundPaymentResult',
   description: 'What refundPayment did: the payload, or an error result (switch on __typename; every error has code and message).',
   types: () =>
-    [
-      RefundPaymentPayload,
-      RefundExceedsPaymentError,
-      PaymentNotRefundableError,
-      IdempotencyConflictError,
-      MerchantReferenceInUseError,
-      ProviderError,
-    ] as const,
+    [RefundPaymentPayload, RefundExceedsPaymentError, PaymentNotRefundableError, IdempotencyConflictError, MerchantReferenceInUseError, ProviderError] as const,
 });

@@ -3,7 +3,8 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 
 @ObjectType({
   simpleResolvers: true,
-  description: 'One charge of a subscription: the first period or a renewal (or a retry of one). Recorded once per UCanPay charge; read it through BillingSubscription.charges.',
+  description:
+    'One charge of a subscription: the first period or a renewal (or a retry of one). Recorded once per UCanPay charge; read it through BillingSubscription.charges.',
 })
 export class SubscriptionCharge {
   @Field(() => ID, { description: 'The charge id, chg_ then 26 characters.' })

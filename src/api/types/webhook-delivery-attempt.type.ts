@@ -6,7 +6,10 @@ export class WebhookDeliveryAttempt {
   @Field(() => Int, { description: 'From sending the request to the end of the answer (or the error), in milliseconds.' })
   durationMs!: number;
 
-  @Field(() => String, { nullable: true, description: 'Why it failed: the HTTP status, a timeout, a refused connection, a forbidden address; null on success.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why it failed: the HTTP status, a timeout, a refused connection, a forbidden address; null on success.',
+  })
   error!: string | null;
 
   @Field(() => Int, { nullable: true, description: 'The status code the endpoint answered; null when no answer came.' })

@@ -25,7 +25,10 @@ export class WebhookEndpoint {
   @Field(() => String, { nullable: true, description: 'The GraphQL query that shapes each payload; null = the default payload.' })
   payloadQuery!: string | null;
 
-  @Field(() => DateTimeISOResolver, { nullable: true, description: 'Until then the secret before the last rotation signs too (a second v1 signature); null when none does.' })
+  @Field(() => DateTimeISOResolver, {
+    nullable: true,
+    description: 'Until then the secret before the last rotation signs too (a second v1 signature); null when none does.',
+  })
   previousSecretExpiresAt!: Date | null;
 
   @Field(() => Int, { description: 'Failed attempts since the last success.' })

@@ -78,9 +78,7 @@ export class StatementCachingDatabase extends sqlite3.Database {
     const slots = [...this.statements.values()];
     this.statements.clear();
     // sqlite3_close fails while statements are unfinalized; each finalize runs after that statement's queued calls.
-    void Promise.all(slots.map((slot) => new Promise<void>((resolve) => slot.stmt.finalize(() => resolve())))).then(() =>
-      super.close(callback),
-    );
+    void Promise.all(slots.map((slot) => new Promise<void>((resolve) => slot.stmt.finalize(() => resolve())))).then(() => super.close(callback));
   }
 
   /** Number of prepared statements kept (tests). */
