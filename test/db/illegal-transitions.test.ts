@@ -13,7 +13,7 @@ import { IllegalTransition, type StateMachine } from '../../src/domain/state-mac
 import { createServices, type Services } from '../../src/services';
 import { writeVersioned } from '../../src/services/versioned';
 import { tempSqlitePath } from '../helpers/databases';
-import { testMerchant } from '../helpers/entities';
+import { testMerchant, testPayment } from '../helpers/entities';
 import { capturingLogger } from '../helpers/logs';
 
 /**
@@ -59,31 +59,17 @@ function split<S extends string>(machine: StateMachine<S>, statuses: readonly S[
 
 function payment(status: PaymentStatus): PaymentEntity {
   const id = `pay_t${++seq}`;
-  return Object.assign(new PaymentEntity(), {
-    id,
-    merchantId: 'mer_t',
+  return testPayment(id, 'mer_t', {
     merchantReference: `ref-${id}`,
     status,
-    amount: 1000,
     currency: 'USD',
     description: 'transition test',
-    returnUrl: 'https://shop.example/return',
-    metadata: {},
-    expiresInSeconds: 1800,
     clientSecret: `${id}_secret_never_logged`,
     providerOrderId: `ord_${id}`,
-    checkoutUrl: null,
-    transactionId: null,
-    refundedAmount: 0,
-    failureCode: null,
-    failureMessage: null,
     version: 3,
-    expiresAt: null,
-    paidAt: null,
     createdAt: AT,
     updatedAt: AT,
-    syncedAt: null,
-  } satisfies PaymentEntity);
+  });
 }
 
 function refund(paymentId: string, status: RefundStatus): RefundEntity {

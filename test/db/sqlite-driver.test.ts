@@ -6,6 +6,7 @@ import { sqliteDriver, StatementCachingDatabase } from '../../src/db/internals/s
 import { MerchantEntity, PaymentEntity } from '../../src/entities';
 import { tempSqlitePath } from '../helpers/databases';
 import { testMerchant } from '../helpers/entities';
+import { testPayment } from '../helpers/entities';
 
 const opened: Database[] = [];
 afterEach(async () => {
@@ -80,31 +81,16 @@ describe('the sqlite3 driver TypeORM gets', () => {
       await db.transaction((tx) =>
         tx.manager.insert(
           PaymentEntity,
-          Object.assign(new PaymentEntity(), {
-            id: `pay_n${i}`,
-            merchantId: 'mer_n',
+          testPayment(`pay_n${i}`, 'mer_n', {
             merchantReference: `ref-${i}`,
-            status: 'PENDING',
             amount,
             currency: 'USD',
             description: 'd',
             returnUrl: 'https://shop.example/r',
-            metadata: {},
             expiresInSeconds: 1800 + i,
-            clientSecret: `pay_n${i}_secret_x`,
-            providerOrderId: null,
-            checkoutUrl: null,
-            transactionId: null,
-            refundedAmount: 0,
-            failureCode: null,
-            failureMessage: null,
-            version: 1,
-            expiresAt: null,
-            paidAt: null,
             createdAt: at,
             updatedAt: at,
-            syncedAt: null,
-          } satisfies PaymentEntity),
+          }),
         ),
       );
       await db.transaction((tx) => tx.manager.update(PaymentEntity, { id: `pay_n${i}` }, { version: 2 + i, refundedAmount: i }));

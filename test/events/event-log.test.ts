@@ -7,7 +7,7 @@ import { EventLog, recordCreated, type LoggedEvent } from '../../src/services/ev
 import { writeVersioned } from '../../src/services/versioned';
 import { newId } from '../../src/domain/ids';
 import { PAYMENT_MACHINE } from '../../src/domain/payment-state';
-import { testMerchant } from '../helpers/entities';
+import { testMerchant, testPayment } from '../helpers/entities';
 import { tempSqlitePath } from '../helpers/databases';
 
 const opened: Database[] = [];
@@ -25,33 +25,8 @@ async function setUp() {
 }
 
 function newPayment(): PaymentEntity {
-  const now = new Date();
   const id = newId('pay');
-  return Object.assign(new PaymentEntity(), {
-    id,
-    merchantId: 'mer_a',
-    merchantReference: id,
-    status: 'PENDING',
-    amount: 1250,
-    currency: 'EUR',
-    description: 'Order 1',
-    returnUrl: 'https://shop.example/back',
-    metadata: {},
-    expiresInSeconds: 1800,
-    clientSecret: `${id}_secret_abc`,
-    providerOrderId: null,
-    checkoutUrl: null,
-    transactionId: null,
-    refundedAmount: 0,
-    failureCode: null,
-    failureMessage: null,
-    version: 1,
-    expiresAt: null,
-    paidAt: null,
-    createdAt: now,
-    updatedAt: now,
-    syncedAt: null,
-  } satisfies PaymentEntity);
+  return testPayment(id, 'mer_a', { amount: 1250, description: 'Order 1', returnUrl: 'https://shop.example/back', clientSecret: `${id}_secret_abc` });
 }
 
 async function createPayment(db: Database): Promise<PaymentEntity> {

@@ -7,7 +7,7 @@ import { createOnce, type CreateSteps } from '../../src/services/idempotent-crea
 import { PAYMENT } from '../../src/services/payment.service';
 import { UCanPayError } from '../../src/ucanpay';
 import { dropPostgresSchema, freshPostgresSchema, tempSqlitePath } from '../helpers/databases';
-import { testMerchant } from '../helpers/entities';
+import { testMerchant, testPayment } from '../helpers/entities';
 
 /**
  * The one idempotent create (src/services/idempotent-create.ts), without
@@ -113,33 +113,8 @@ async function world(kind: 'sqlite' | 'postgres') {
 
 let rows = 0;
 function paymentRow(input: Input): PaymentEntity {
-  const now = new Date();
   const id = `pay_${String(++rows).padStart(26, '0')}`;
-  return Object.assign(new PaymentEntity(), {
-    id,
-    merchantId: MERCHANT,
-    merchantReference: input.merchantReference ?? id,
-    status: 'PENDING',
-    amount: input.amount,
-    currency: 'EUR',
-    description: 'test',
-    returnUrl: 'https://shop.example/return',
-    metadata: {},
-    expiresInSeconds: 1800,
-    clientSecret: `${id}_secret_x`,
-    providerOrderId: null,
-    checkoutUrl: null,
-    transactionId: null,
-    refundedAmount: 0,
-    failureCode: null,
-    failureMessage: null,
-    version: 1,
-    expiresAt: null,
-    paidAt: null,
-    createdAt: now,
-    updatedAt: now,
-    syncedAt: null,
-  } satisfies PaymentEntity);
+  return testPayment(id, MERCHANT, { merchantReference: input.merchantReference ?? id, amount: input.amount });
 }
 
 const outage = () => new UCanPayError({ code: 'SERVICE_UNAVAILABLE', message: 'down', retryable: true, attempts: 4 });
