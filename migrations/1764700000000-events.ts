@@ -13,7 +13,14 @@ export class Events1764700000000 implements MigrationInterface {
       new Table({
         name: 'events',
         columns: [
-          { name: 'seq', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
+          // 64-bit on PostgreSQL (bigserial); SQLite's INTEGER rowid is 64-bit already (src/db/internals/wide-keys.ts).
+          {
+            name: 'seq',
+            type: q.connection.driver.options.type === 'postgres' ? 'bigint' : 'integer',
+            isPrimary: true,
+            isGenerated: true,
+            generationStrategy: 'increment',
+          },
           { name: 'xid', type: 'bigint' },
           { name: 'id', type: 'varchar', length: '40' },
           { name: 'merchant_id', type: 'varchar', length: '40' },

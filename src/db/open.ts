@@ -7,6 +7,7 @@ import { migrations } from '../../migrations';
 import { Database } from './database';
 import { bindNumericParameters } from './internals/numeric-binding';
 import { sqliteDriver } from './internals/sqlite-driver';
+import { widenKeysForPostgres } from './internals/wide-keys';
 
 const MIGRATION_LOCK = 'ucanpay-gateway:migrations';
 
@@ -43,6 +44,7 @@ export async function openDatabase(config: Config['database']): Promise<Database
   }
   await dataSource.initialize();
   if (config.type === 'sqlite') bindNumericParameters(dataSource);
+  else widenKeysForPostgres(dataSource);
   try {
     if (config.type === 'sqlite') {
       // FULL: a committed payment survives a power cut. NORMAL (opt-in) may lose the last commits.

@@ -190,6 +190,20 @@ export class EventLog {
     return rows.length ? toEvent(rows[0]) : null;
   }
 
+  /**
+   * Whether committed events after `after` are still held back by the
+   * PostgreSQL horizon (a transaction that began before theirs is still
+   * open, anywhere in the cluster). A stream woken for them reads again
+   * shortly instead of waiting for the next wake-up. Always false on SQLite.
+   */
+  async heldBack(merchantId: string, filter: Pick<EventFilter, 'after' | 'types'>): Promise<boolean> {
+    if (this.db.kind !== 'postgres') return false;
+    const q = this.select(merchantId, filter.after ? decodeEventCursor(filter.after) : null, false);
+    if (filter.types?.length) q.where.push(`type IN (${filter.types.map((t) => q.param(t)).join(', ')})`);
+    const rows = (await this.db.manager.query(`${q.sql()} LIMIT 1`, q.params)) as EventRow[];
+    return rows.length > 0;
+  }
+
   /** The cursor of the newest readable event of a merchant (where a stream without `after` starts), or null when there is none. */
   async endCursor(merchantId: string): Promise<string | null> {
     const q = this.select(merchantId, null);

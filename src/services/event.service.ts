@@ -8,6 +8,8 @@ import type { Page } from './pagination';
 
 /** Events read per query while a stream catches up. */
 const STREAM_PAGE = 100;
+/** How soon a stream reads again while the PostgreSQL horizon hides committed events (then every second). */
+const HELD_BACK_DELAYS_MS = [10, 25, 50, 100, 250, 500, 1000];
 
 export interface EventStreamOptions {
   /** How often a stream reads the log even without a notice (a lost Redis message, an event held behind the PostgreSQL horizon). */
@@ -57,7 +59,11 @@ export class EventService {
   ): Promise<AsyncIterableIterator<ReadEvent>> {
     const merchantId = requireMerchant(principal, 'eventCreated');
     if (after) decodeEventCursor(after);
-    const stream = new LogStream((cursor) => this.log.page(merchantId, { first: STREAM_PAGE, after: cursor, types: types?.length ? types : null }));
+    const only = types?.length ? types : null;
+    const stream = new LogStream(
+      (cursor) => this.log.page(merchantId, { first: STREAM_PAGE, after: cursor, types: only }),
+      (cursor) => this.log.heldBack(merchantId, { after: cursor, types: only }),
+    );
     // Listening before the start is read: nothing recorded after it goes unnoticed.
     const stop = await this.events.listen('eventsRecorded', merchantId, () => stream.wake());
     stream.onClose(stop);
@@ -92,7 +98,11 @@ class LogStream implements AsyncIterableIterator<ReadEvent> {
   /** The one read in progress: `next()` calls never overlap their reads. */
   private pulling: Promise<void> | undefined;
 
-  constructor(private readonly read: (after: string | null) => Promise<Page<ReadEvent>>) {}
+  constructor(
+    private readonly read: (after: string | null) => Promise<Page<ReadEvent>>,
+    /** Committed events after the cursor that the PostgreSQL horizon still hides: read again soon (HELD_BACK_DELAYS_MS). */
+    private readonly heldBack: (after: string | null) => Promise<boolean>,
+  ) {}
 
   start(cursor: string | null): void {
     this.cursor = cursor;
@@ -122,6 +132,7 @@ class LogStream implements AsyncIterableIterator<ReadEvent> {
 
   /** Reads pages until one has events (queued) or the stream is closed, sleeping between empty reads until woken. */
   private async pull(): Promise<void> {
+    let held = 0;
     while (!this.closed) {
       const seen = this.generation;
       let page: Page<ReadEvent>;
@@ -137,8 +148,30 @@ class LogStream implements AsyncIterableIterator<ReadEvent> {
         this.queue.push(...page.edges.map((edge) => edge.node));
         return;
       }
-      if (seen === this.generation) await new Promise<void>((resolve) => (this.sleeping = resolve));
+      if (seen !== this.generation) continue;
+      if (await this.heldBack(this.cursor).catch(() => false)) {
+        // The wake-up came before the horizon passed its events: look again soon, not at the next poll.
+        await this.pause(HELD_BACK_DELAYS_MS[Math.min(held++, HELD_BACK_DELAYS_MS.length - 1)]);
+        continue;
+      }
+      held = 0;
+      await new Promise<void>((resolve) => (this.sleeping = resolve));
     }
+  }
+
+  /** Waits `ms` or until woken or closed. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.sleeping = undefined;
+        resolve();
+      }, ms);
+      timer.unref();
+      this.sleeping = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   return(): Promise<IteratorResult<ReadEvent>> {

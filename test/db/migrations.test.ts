@@ -45,5 +45,11 @@ describe('migrations', () => {
     expect(tables.map((t: { table_name: string }) => t.table_name)).toEqual(
       expect.arrayContaining(['merchants', 'api_keys', 'payments', 'idempotency_keys', 'webhook_events', 'migrations']),
     );
+    // The event log's key is 64-bit: a 32-bit sequence would run out (src/db/internals/wide-keys.ts).
+    const [seq] = await db.dataSource.query(
+      `SELECT data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'events' AND column_name = 'seq'`,
+      [pg.schema],
+    );
+    expect(seq.data_type).toBe('bigint');
   });
 });

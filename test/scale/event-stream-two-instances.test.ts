@@ -16,7 +16,8 @@ import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX_DEFAULTS } from '../../src/config';
 import { createSandbox, type SandboxHandle } from '../../src/sandbox';
-import { scaleOutServices } from '../helpers/databases';
+import { Client as PgClient } from 'pg';
+import { POSTGRES_URL, scaleOutServices } from '../helpers/databases';
 import { collect, eventually, startGateway, TEST_API_KEY, wsClientFor, type TestGateway } from '../helpers/gateway';
 import { createPayment, rawGql } from '../hardening/helpers';
 
@@ -132,4 +133,27 @@ describe('eventCreated across two instances (PostgreSQL + Redis)', () => {
     ]);
     expect(new Set(got.map((e) => e.id)).size).toBe(got.length);
   }, 180_000);
+});
+
+describe('eventCreated while the PostgreSQL horizon holds events back', () => {
+  it('a stream woken before the horizon passed its events still delivers them soon after, not at the next poll', async () => {
+    if (!services) return;
+    const start = (await logAfter(a, null)).at(-1)?.cursor ?? null;
+    // Another transaction of the cluster with an id, open: every event committed after it begins stays below no reader's horizon.
+    const blocker = new PgClient({ connectionString: POSTGRES_URL });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT pg_current_xact_id()');
+      const live = collect(wsClientFor(a.app.wsUrl, TEST_API_KEY, clients), EVENT_CREATED, { after: start });
+      const [id] = await createPayments(b, 1);
+      // The notices arrive now; the events are committed but not yet readable.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(live.values).toEqual([]);
+      await blocker.query('COMMIT'); // no notice of its own: only the stream's re-read finds the events (the poll is a minute away)
+      await live.until((v) => v.data?.eventCreated.objectId === id && v.data.eventCreated.type === 'PAYMENT_CREATED', 10_000);
+    } finally {
+      await blocker.end();
+    }
+  });
 });
