@@ -84,6 +84,8 @@ export class WebhookDeliveryService {
   private readonly sql: ReturnType<typeof deliverySql>;
   /** Signers by secret: decoding a secret once, not per attempt. */
   private readonly signers = new Map<string, Webhook>();
+  /** SQLite only (see SubscriptionCache): each merchant's subscribed endpoints, so that an event's transaction does not read them again. */
+  private readonly subscriptions: SubscriptionCache | undefined;
 
   constructor(
     private readonly db: Database,
@@ -98,6 +100,7 @@ export class WebhookDeliveryService {
       https: new https.Agent({ keepAlive: true, maxSockets: config.concurrency }),
     };
     this.sql = deliverySql(db);
+    this.subscriptions = db.kind === 'sqlite' ? new SubscriptionCache() : undefined;
     // An attempt is cut at timeoutMs; the lease keeps other instances off it for longer than that (up to 10 s more).
     this.leaseMs = config.timeoutMs + Math.min(10_000, Math.max(1_000, config.timeoutMs));
   }
@@ -120,13 +123,32 @@ export class WebhookDeliveryService {
    * the merchant that subscribes to the event's type. Returns how many.
    */
   async enqueue(tx: Tx, merchantId: string, event: DeliveredEvent): Promise<number> {
-    const endpoints = (await tx.manager.query(this.sql.subscribed, [merchantId])) as Array<{ id: string; event_types: string }>;
-    const subscribed = endpoints.filter((e) => (JSON.parse(e.event_types) as string[]).includes(event.type));
+    const endpoints = await this.subscriptionsOf(tx, merchantId);
+    const subscribed = endpoints.filter((e) => e.eventTypes.includes(event.type));
     if (!subscribed.length) return 0;
     const now = new Date(this.now());
     for (const endpoint of subscribed) await this.insertDelivery(tx, this.newDelivery(merchantId, endpoint.id, event, now));
     tx.afterCommit(() => this.wakeSoon());
     return subscribed.length;
+  }
+
+  /** The merchant's enabled endpoints and their event types, as `tx` sees them (from the cache on SQLite when it is current). */
+  private async subscriptionsOf(tx: Tx, merchantId: string): Promise<readonly Subscription[]> {
+    const cached = this.subscriptions?.get(merchantId);
+    if (cached) return cached;
+    const rows = (await tx.manager.query(this.sql.subscribed, [merchantId])) as Array<{ id: string; event_types: string }>;
+    const read = rows.map((row) => ({ id: row.id, eventTypes: JSON.parse(row.event_types) as string[] }));
+    this.subscriptions?.offer(tx, merchantId, read);
+    return read;
+  }
+
+  /**
+   * Called by every transaction that creates, deletes, enables, disables or
+   * re-subscribes an endpoint, before its write: what the cache holds is
+   * dropped, and nothing read before it is cached later.
+   */
+  endpointsChanging(): void {
+    this.subscriptions?.invalidate();
   }
 
   /** Inserts one delivery row (a prepared statement: this runs in every event's transaction). */
@@ -513,6 +535,7 @@ export class WebhookDeliveryService {
   /** Disables an enabled endpoint (once, whoever races) and records `webhook_endpoint.disabled`. */
   async disable(tx: Tx, endpoint: WebhookEndpointEntity, reason: string): Promise<void> {
     const now = new Date(this.now());
+    this.endpointsChanging();
     const result = await tx.manager
       .createQueryBuilder()
       .update(WebhookEndpointEntity)
@@ -604,6 +627,53 @@ export function publicEndpoint(endpoint: WebhookEndpointEntity): Record<string, 
     createdAt: endpoint.createdAt.toISOString(),
     updatedAt: endpoint.updatedAt.toISOString(),
   };
+}
+
+/** An enabled endpoint of a merchant and the event types it subscribes to. */
+interface Subscription {
+  id: string;
+  eventTypes: readonly string[];
+}
+
+/**
+ * Each merchant's enabled endpoints as last read, so that recording an event
+ * costs no endpoint lookup. SQLite only: there the gateway is the one
+ * instance writing the database, and it runs its transactions one at a time
+ * (src/db/database.ts), so every endpoint write goes through
+ * `endpointsChanging` in this process, and no transaction runs while another
+ * is half done. On PostgreSQL several instances write concurrently: every
+ * event reads the endpoints in its own transaction.
+ *
+ * Never stale, because a list enters the cache only once it is known
+ * committed and unchanged since: `offer` installs it after the reading
+ * transaction commits (a rolled-back transaction, or a group commit that
+ * failed, installs nothing), and only if no endpoint write began since the
+ * read (the generation). A list read after an endpoint write of the same
+ * group commit is installed only when that COMMIT made the write durable
+ * too; a write rolled back to its savepoint was undone before the read.
+ * Every endpoint write clears the cache before it writes, so the events that
+ * follow read the endpoints again, as they did without the cache.
+ */
+class SubscriptionCache {
+  private generation = 0;
+  private readonly byMerchant = new Map<string, readonly Subscription[]>();
+
+  get(merchantId: string): readonly Subscription[] | undefined {
+    return this.byMerchant.get(merchantId);
+  }
+
+  /** `list` was read in `tx`: cached once `tx` has committed, unless an endpoint write began in between. */
+  offer(tx: Tx, merchantId: string, list: readonly Subscription[]): void {
+    const readAt = this.generation;
+    tx.afterCommit(() => {
+      if (this.generation === readAt) this.byMerchant.set(merchantId, list);
+    });
+  }
+
+  invalidate(): void {
+    this.generation++;
+    this.byMerchant.clear();
+  }
 }
 
 /** The delivery path's statements for this database (`?` on SQLite, `$n` on PostgreSQL; tables schema-qualified). */

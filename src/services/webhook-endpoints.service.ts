@@ -90,6 +90,7 @@ export class WebhookEndpointService {
       const count = await tx.manager.count(WebhookEndpointEntity, { where: { merchantId } });
       if (count >= MAX_ENDPOINTS_PER_MERCHANT)
         throw invalidInput('input', `cannot be saved: a merchant may have at most ${MAX_ENDPOINTS_PER_MERCHANT} webhook endpoints`);
+      this.delivery.endpointsChanging();
       await tx.manager.insert(WebhookEndpointEntity, endpoint);
     });
     return { endpoint, secret };
@@ -111,6 +112,7 @@ export class WebhookEndpointService {
       if (changes.enabled === true && !endpoint.enabled) Object.assign(changes, { disabledReason: null, consecutiveFailures: 0, failingSince: null });
       if (changes.enabled === false && endpoint.enabled) changes.disabledReason = null;
       Object.assign(endpoint, changes, { version: endpoint.version + 1, updatedAt: new Date(this.now()) });
+      this.delivery.endpointsChanging();
       await tx.manager.save(endpoint);
       return endpoint;
     });
@@ -129,6 +131,7 @@ export class WebhookEndpointService {
         .where('delivery_id IN (SELECT id FROM webhook_deliveries WHERE endpoint_id = :id)', { id })
         .execute();
       await tx.manager.delete(WebhookDeliveryEntity, { endpointId: id });
+      this.delivery.endpointsChanging();
       await tx.manager.delete(WebhookEndpointEntity, { id });
     });
     return id;

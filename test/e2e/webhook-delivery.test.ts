@@ -2,7 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   CreatePaymentDocument,
   CreateWebhookEndpointDocument,
+  DeleteWebhookEndpointDocument,
   RedeliverEventDocument,
+  UpdateWebhookEndpointDocument,
   WebhookDeliveriesDocument,
   WebhookEndpointDocument,
 } from '../../src/client/generated/graphql';
@@ -10,7 +12,8 @@ import { newId } from '../../src/domain/ids';
 import type { EventType } from '../../src/domain/event-types';
 import type { EventType as GqlEventType } from '../../src/client/generated/graphql';
 import { INTERRUPTED } from '../../src/services/webhook-delivery';
-import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity } from '../../src/entities';
+import type { Tx } from '../../src/db/database';
+import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity, WebhookEndpointEntity } from '../../src/entities';
 import { dropPostgresSchema, freshPostgresSchema } from '../helpers/databases';
 import { checkout, eventually, startGateway, type TestGateway } from '../helpers/gateway';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
@@ -49,16 +52,18 @@ async function endpointFor(r: WebhookReceiver, input: { eventTypes?: GqlEventTyp
 
 /** Records an event of the demo merchant in the event log (its listener writes the deliveries in the same transaction). */
 async function recordEvent(type: EventType = 'payment.paid', objectId = newId('pay'), objectVersion = 2) {
-  return gw.app.db.transaction((tx) =>
-    gw.app.services.eventLog.record(tx, {
-      merchantId: gw.app.demo.merchantId,
-      type,
-      objectType: 'payment',
-      objectId,
-      objectVersion,
-      data: { id: objectId, status: 'PAID', version: objectVersion },
-    }),
-  );
+  return gw.app.db.transaction((tx) => recordEventIn(tx, type, objectId, objectVersion));
+}
+
+function recordEventIn(tx: Tx, type: EventType = 'payment.paid', objectId = newId('pay'), objectVersion = 2) {
+  return gw.app.services.eventLog.record(tx, {
+    merchantId: gw.app.demo.merchantId,
+    type,
+    objectType: 'payment',
+    objectId,
+    objectVersion,
+    data: { id: objectId, status: 'PAID', version: objectVersion },
+  });
 }
 
 /** An attempt whose outcome is recorded (the claim opens each attempt in the log before it is sent). */
@@ -258,6 +263,38 @@ describe.each(['sqlite', 'postgres'] as const)('outbound webhook delivery (%s)',
     expect(r.received.filter((x) => x.id === event.id)).toHaveLength(2);
     const missing = await gw.gql(RedeliverEventDocument, { eventId: newId('evt'), endpointId: refunds.endpoint.id });
     expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('every endpoint change counts from the next event on, and a rolled-back disabling changes nothing (SQLite caches the subscriptions)', async () => {
+    const r = await receiver();
+    const count = (endpointId: string) => gw.app.db.manager.count(WebhookDeliveryEntity, { where: { endpointId } });
+    const a = (await endpointFor(r)).endpoint;
+    await recordEvent();
+    await recordEvent(); // the subscriptions are cached after the first event's commit: this one uses them
+    expect(await count(a.id)).toBe(2);
+    const b = (await endpointFor(r)).endpoint;
+    await recordEvent();
+    expect([await count(a.id), await count(b.id)]).toEqual([3, 1]);
+    expect((await gw.gql(UpdateWebhookEndpointDocument, { id: a.id, input: { eventTypes: ['REFUND_SUCCEEDED'] } })).errors).toBeUndefined();
+    expect((await gw.gql(UpdateWebhookEndpointDocument, { id: b.id, input: { enabled: false } })).errors).toBeUndefined();
+    await recordEvent();
+    expect([await count(a.id), await count(b.id)]).toEqual([3, 1]);
+    expect((await gw.gql(UpdateWebhookEndpointDocument, { id: a.id, input: { eventTypes: ['PAYMENT_PAID'] } })).errors).toBeUndefined();
+    // Disabled, and the disabling event recorded (reading the endpoints inside that transaction), then rolled back: `a` stays subscribed.
+    const deliveries = gw.app.services.webhookDeliveries;
+    const entity = await gw.app.db.findOneByOrFail(WebhookEndpointEntity, { id: a.id });
+    const rolledBack = gw.app.db.transaction(async (tx) => {
+      await deliveries.disable(tx, entity, 'a test');
+      await recordEventIn(tx);
+      throw new Error('rolled back');
+    });
+    await expect(rolledBack).rejects.toThrow('rolled back');
+    await recordEvent();
+    await recordEvent();
+    expect(await count(a.id)).toBe(5);
+    expect((await gw.gql(DeleteWebhookEndpointDocument, { id: a.id })).errors).toBeUndefined();
+    await recordEvent();
+    expect([await count(a.id), await count(b.id)]).toEqual([0, 1]);
   });
 
   it('payload shaping: the endpoint’s query runs with its merchant as the only principal; variables name the event', async () => {
