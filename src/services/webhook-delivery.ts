@@ -7,7 +7,7 @@ import { newId, randomToken } from '../domain/ids';
 import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity, WebhookEndpointEntity, type DeliveredEvent } from '../entities';
 import { scrubSecrets, type Logger } from '../logger';
 import type { WebhookConfig } from '../config';
-import type { EventLog } from './event-log';
+import type { EventLog, LoggedEvent } from './event-log';
 import { ForbiddenAddressError, guardedLookup, literalHostProblem, schemeProblem, systemResolver, type OutboundPolicy, type Resolver } from './outbound-url';
 
 /** The event type of `testWebhookEndpoint`'s ping (never recorded in the event log, sent whatever the endpoint subscribes to). */
@@ -334,9 +334,8 @@ export class WebhookDeliveryService {
       return this.settleUnsent(delivery, endpoint ? 'not sent: the endpoint is disabled' : 'not sent: the endpoint was deleted');
     }
     const payload = delivery.payload ?? (await this.render(endpoint, delivery.event));
-    const started = delivery.lastAttemptAt?.getTime() ?? this.now();
     const result = await this.send(endpoint, delivery.eventId, payload, this.now());
-    return this.settle(delivery, endpoint, payload, started, result);
+    return this.settle(delivery, endpoint, payload, result);
   }
 
   /** The body: the endpoint's payload query's result, or the default `{ id, type, timestamp, data: { object } }`. */
@@ -453,13 +452,7 @@ export class WebhookDeliveryService {
     return Math.round(exact * (0.8 + 0.4 * (this.options.random ?? Math.random)()));
   }
 
-  private async settle(
-    delivery: ClaimedDelivery,
-    endpoint: WebhookEndpointEntity,
-    payload: string,
-    started: number,
-    result: AttemptResult,
-  ): Promise<WebhookDeliveryEntity> {
+  private async settle(delivery: ClaimedDelivery, endpoint: WebhookEndpointEntity, payload: string, result: AttemptResult): Promise<WebhookDeliveryEntity> {
     const ok = result.httpStatus !== null && result.httpStatus >= 200 && result.httpStatus < 300;
     const gone = result.httpStatus === 410;
     const now = this.now();
@@ -592,15 +585,7 @@ export class WebhookDeliveryService {
  */
 export function connectOutboundWebhooks(eventLog: EventLog, deliveries: WebhookDeliveryService): void {
   eventLog.onRecorded(async (tx, event) => {
-    await deliveries.enqueue(tx, event.merchantId, {
-      id: event.id,
-      type: event.type,
-      createdAt: event.createdAt.getTime(),
-      objectType: event.objectType,
-      objectId: event.objectId,
-      objectVersion: event.objectVersion,
-      data: event.data,
-    });
+    await deliveries.enqueue(tx, event.merchantId, deliveredEventOf(event));
   });
   deliveries.onDisabled = async (tx, endpoint) => {
     await eventLog.record(tx, {
@@ -712,4 +697,17 @@ function deliverySql(db: Database) {
 /** A receiver's answer as logged: credential-shaped strings and card-number-like digit runs replaced. */
 export function redactExcerpt(text: string): string {
   return scrubSecrets(text).replace(/\b(?:\d[ -]?){12,18}\d\b/g, '[redacted]');
+}
+
+/** What a delivery keeps of a logged event (its payload is built from this at the first attempt). */
+export function deliveredEventOf(event: LoggedEvent): DeliveredEvent {
+  return {
+    id: event.id,
+    type: event.type,
+    createdAt: event.createdAt.getTime(),
+    objectType: event.objectType,
+    objectId: event.objectId,
+    objectVersion: event.objectVersion,
+    data: event.data,
+  };
 }

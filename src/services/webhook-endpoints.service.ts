@@ -9,7 +9,7 @@ import { requireMerchant } from './access';
 import type { Principal } from './merchant.service';
 import { checkEndpointUrl, type Resolver } from './outbound-url';
 import { paginate, type Page } from './pagination';
-import { PING_EVENT_TYPE, publicEndpoint, type WebhookDeliveryService } from './webhook-delivery';
+import { deliveredEventOf, PING_EVENT_TYPE, publicEndpoint, type WebhookDeliveryService } from './webhook-delivery';
 
 export const MAX_ENDPOINTS_PER_MERCHANT = 20;
 export const MAX_PAYLOAD_QUERY_CHARS = 8000;
@@ -237,20 +237,7 @@ export class WebhookEndpointService {
   private async deliveryFromLog(merchantId: string, endpointId: string, eventId: string): Promise<WebhookDeliveryEntity> {
     const event = await this.options.events?.get(merchantId, eventId);
     if (!event) throw notFound('event', eventId);
-    return this.delivery.newDelivery(
-      merchantId,
-      endpointId,
-      {
-        id: event.id,
-        type: event.type,
-        createdAt: event.createdAt.getTime(),
-        objectType: event.objectType,
-        objectId: event.objectId,
-        objectVersion: event.objectVersion,
-        data: event.data,
-      },
-      new Date(this.now()),
-    );
+    return this.delivery.newDelivery(merchantId, endpointId, deliveredEventOf(event), new Date(this.now()));
   }
 
   /** The delivery log, newest first; filters combine. */
