@@ -2,10 +2,10 @@ import { AsyncResource } from 'node:async_hooks';
 import { EntityNotFoundError, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { compileFinder, hydrate, type Finder } from './internals/finder';
 import { forgetFailedTransaction } from './internals/transaction-state';
-import { isDatabaseBusy } from './driver-errors';
+import { isDatabaseBusy } from '../domain/driver-errors';
 
 export { openDatabase, DEFAULT_BUSY_TIMEOUT_MS } from './open';
-export { isUniqueViolation } from './driver-errors';
+export { isUniqueViolation } from '../domain/driver-errors';
 
 export type DatabaseKind = 'sqlite' | 'postgres';
 

@@ -1,6 +1,6 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { isDatabaseBusy } from '../../db/driver-errors';
+import { isDatabaseBusy } from '../../domain/driver-errors';
 import { GatewayError, THROWN_ERROR_CODES, isThrownErrorCode, type ThrownErrorCode } from '../../domain/errors';
 
 /** What an error leaving the gateway is, decided in one place (format and log alike). */

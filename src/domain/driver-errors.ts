@@ -1,8 +1,8 @@
 /**
- * What a database driver's error means, decided from its code alone: pure
- * predicates with no imports, so the API's error formatting may use them
- * without reaching into the database layer (test/unit/layers.test.ts allows
- * the api layer this file of db/ and nothing else).
+ * What a database driver's error means, decided from its code alone: a pure
+ * table of codes (like the error tables beside it), so the database layer
+ * (metrics, retries) and the API's error formatting (DATABASE_BUSY) read the
+ * same answer, and the api layer never imports db/.
  */
 
 /** The driver's code, on the error itself or on TypeORM's wrapper (`driverError`). */
