@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import { EntityNotFoundError, type DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
-import { compileFinder, hydrate, type Finder } from './internals/finder';
+import { compileFinder, hydrate, quotedTablePath, type Finder } from './internals/finder';
 import { forgetFailedTransaction } from './internals/transaction-state';
 import { isDatabaseBusy } from '../domain/driver-errors';
 
@@ -119,6 +119,18 @@ export class Database {
     const found = await this.findOneBy(target, where, options);
     if (found === null) throw new EntityNotFoundError(target, { where });
     return found;
+  }
+
+  /** The entity's table for hand-written SQL: quoted, and schema-qualified on PostgreSQL. */
+  tableName(target: EntityTarget<ObjectLiteral>): string {
+    return quotedTablePath(this.dataSource, this.dataSource.getMetadata(target));
+  }
+
+  /** Hand-written SQL with `?` placeholders, as this database's driver takes it (`$1`, `$2`, … on PostgreSQL). */
+  placeholders(sql: string): string {
+    if (this.kind !== 'postgres') return sql;
+    let i = 0;
+    return sql.replace(/\?/g, () => `$${++i}`);
   }
 
   /** `FOR UPDATE` on PostgreSQL; nothing on SQLite, where transactions are serialized already. */

@@ -91,12 +91,7 @@ export class EventLog {
     /** false: the write path records nothing (the benchmark's "without the event log" side; never in service). */
     attach = true,
   ) {
-    const driver = db.dataSource.driver;
-    this.table = db.dataSource
-      .getMetadata(EventEntity)
-      .tablePath.split('.')
-      .map((part) => driver.escape(part))
-      .join('.');
+    this.table = db.tableName(EventEntity);
     const columns = '(xid, id, merchant_id, type, object_type, object_id, object_version, data, cause_kind, cause_id, created_at)';
     this.insertSql =
       db.kind === 'postgres'

@@ -186,13 +186,8 @@ export class RetentionService {
    */
   private async deleteBatch(target: RetentionTarget, now: number, from: number | undefined): Promise<{ deleted: number; from: number | undefined }> {
     const postgres = this.db.kind === 'postgres';
-    const driver = this.db.dataSource.driver;
-    const table = this.db.dataSource
-      .getMetadata(target.entity)
-      .tablePath.split('.')
-      .map((part) => driver.escape(part))
-      .join('.');
-    const order = driver.escape(target.orderBy);
+    const table = this.db.tableName(target.entity);
+    const order = this.db.dataSource.driver.escape(target.orderBy);
     const params: number[] = [...target.params(now)];
     let due = target.due;
     if (postgres && from !== undefined) {
@@ -200,9 +195,7 @@ export class RetentionService {
       params.push(from);
     }
     params.push(this.options.batchSize);
-    let i = 0;
-    if (postgres) due = due.replace(/\?/g, () => `$${++i}`);
-    const batch = `FROM ${table} WHERE ${due} ORDER BY ${order} LIMIT ${postgres ? `$${++i}` : '?'}`;
+    const batch = this.db.placeholders(`FROM ${table} WHERE ${due} ORDER BY ${order} LIMIT ?`);
     // PostgreSQL: rows another instance (or a claiming request) holds are skipped, not waited for.
     const sql = postgres
       ? `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid ${batch} FOR UPDATE SKIP LOCKED)) RETURNING ${order}`

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Webhook } from 'standardwebhooks';
-import type { EntityTarget, ObjectLiteral } from 'typeorm';
 import type { Database, Tx } from '../db/database';
 import { newId, randomToken } from '../domain/ids';
 import { WebhookDeliveryAttemptEntity, WebhookDeliveryEntity, WebhookEndpointEntity, type DeliveredEvent } from '../entities';
@@ -664,31 +663,20 @@ class SubscriptionCache {
 /** The delivery path's statements for this database (`?` on SQLite, `$n` on PostgreSQL; tables schema-qualified). */
 function deliverySql(db: Database) {
   const postgres = db.kind === 'postgres';
-  const driver = db.dataSource.driver;
-  const table = (entity: EntityTarget<ObjectLiteral>) =>
-    db.dataSource
-      .getMetadata(entity)
-      .tablePath.split('.')
-      .map((part) => driver.escape(part))
-      .join('.');
-  const params = (text: string) => {
-    let i = 0;
-    return postgres ? text.replace(/\?/g, () => `$${++i}`) : text;
-  };
-  const endpoints = table(WebhookEndpointEntity);
-  const deliveries = table(WebhookDeliveryEntity);
-  const attempts = table(WebhookDeliveryAttemptEntity);
+  const endpoints = db.tableName(WebhookEndpointEntity);
+  const deliveries = db.tableName(WebhookDeliveryEntity);
+  const attempts = db.tableName(WebhookDeliveryAttemptEntity);
   return {
-    due: params(
+    due: db.placeholders(
       `SELECT id FROM ${deliveries} WHERE status = 'PENDING' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?) ORDER BY next_attempt_at LIMIT ?${postgres ? ' FOR UPDATE SKIP LOCKED' : ''}`,
     ),
-    subscribed: params(`SELECT id, event_types FROM ${endpoints} WHERE merchant_id = ? AND enabled = ${postgres ? 'true' : '1'}`),
-    insertDelivery: params(
+    subscribed: db.placeholders(`SELECT id, event_types FROM ${endpoints} WHERE merchant_id = ? AND enabled = ${postgres ? 'true' : '1'}`),
+    insertDelivery: db.placeholders(
       `INSERT INTO ${deliveries} (id, merchant_id, endpoint_id, event_id, event_type, event, status, attempt_count, next_attempt_at, retry_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    openAttempt: params(`INSERT INTO ${attempts} (id, delivery_id, started_at, duration_ms, error) VALUES (?, ?, ?, 0, ?)`),
-    closeAttempt: params(`UPDATE ${attempts} SET duration_ms = ?, http_status = ?, response_excerpt = ?, error = ?, next_retry_at = ? WHERE id = ?`),
-    settleDelivery: params(
+    openAttempt: db.placeholders(`INSERT INTO ${attempts} (id, delivery_id, started_at, duration_ms, error) VALUES (?, ?, ?, 0, ?)`),
+    closeAttempt: db.placeholders(`UPDATE ${attempts} SET duration_ms = ?, http_status = ?, response_excerpt = ?, error = ?, next_retry_at = ? WHERE id = ?`),
+    settleDelivery: db.placeholders(
       `UPDATE ${deliveries} SET payload = ?, status = ?, next_attempt_at = ?, locked_until = NULL, lease = NULL, last_http_status = ?, last_error = ?, updated_at = ? WHERE id = ? AND lease = ?`,
     ),
   };

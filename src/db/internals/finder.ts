@@ -22,10 +22,7 @@ export function compileFinder(dataSource: DataSource, metadata: EntityMetadata, 
   const columns = metadata.columns.filter((c) => c.isSelect && !c.isVirtual);
   const driver = dataSource.driver;
   const postgres = dataSource.options.type === 'postgres';
-  const table = metadata.tablePath
-    .split('.')
-    .map((part) => driver.escape(part))
-    .join('.');
+  const table = quotedTablePath(dataSource, metadata);
   const where = keyColumns.map((c, i) => `${driver.escape(c!.databaseName)} = ${postgres ? `$${i + 1}` : '?'}`).join(' AND ');
   const select = columns.map((c) => driver.escape(c.databaseName)).join(', ');
   return { sql: `SELECT ${select} FROM ${table} WHERE ${where} LIMIT 1${forUpdate ? ' FOR UPDATE' : ''}`, columns };
@@ -37,4 +34,12 @@ export function hydrate<T extends ObjectLiteral>(dataSource: DataSource, metadat
   const driver = dataSource.driver;
   for (const column of finder.columns) column.setEntityValue(entity, driver.prepareHydratedValue(row[column.databaseName], column));
   return entity;
+}
+
+/** The entity's table as hand-written SQL names it: schema-qualified (PostgreSQL), each part quoted by the driver. */
+export function quotedTablePath(dataSource: DataSource, metadata: EntityMetadata): string {
+  return metadata.tablePath
+    .split('.')
+    .map((part) => dataSource.driver.escape(part))
+    .join('.');
 }
