@@ -15,8 +15,7 @@ import { createApollo } from './api/apollo';
 import { createPayloadShaper } from './api/webhook-payload';
 import type { Resolver } from './services/outbound-url';
 import { shippedOperationNames, TrustedDocuments } from './api/trusted-documents';
-import { bearerToken, type GatewayContext } from './api/context';
-import { createLoaders, type Loaders } from './api/loaders';
+import { bearerToken, gatewayContext, type GatewayContext } from './api/context';
 import { createGraphqlHandler } from './http/graphql-handler';
 import { createHttpServer, type HttpRoutes } from './http/server';
 import { createIde, IDE_PATH, ideAvailable } from './http/ide';
@@ -219,23 +218,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       const principal = await principalOf(authorization);
       // Over HTTP, inside the request's cause scope (below): what this operation writes names its key.
       setCause(causeOfPrincipal(principal));
-      const requestId = requestIdOf(req);
       const idem = req.headers['idempotency-key'];
-      // Made when first used: most requests need neither the loaders nor a log line of their own.
-      let loaders: Loaders | undefined;
-      let requestLog: Logger | undefined;
-      return {
-        principal,
-        requestId,
-        idempotencyKey: typeof idem === 'string' ? idem : undefined,
-        services,
-        get loaders() {
-          return (loaders ??= createLoaders(services, principal, { cache: !live }));
-        },
-        get log() {
-          return (requestLog ??= log.child({ requestId }));
-        },
-      };
+      return gatewayContext({ principal, requestId: requestIdOf(req), idempotencyKey: typeof idem === 'string' ? idem : undefined, services, log }, { live });
     };
 
     const graphqlHandler = createGraphqlHandler(apollo, (req) => contextFor(req.headers.authorization, req), {

@@ -2,9 +2,8 @@ import { execute, Kind, parse, specifiedRules, validate, type DocumentNode, type
 import type { Logger } from '../logger';
 import type { Services } from '../services';
 import type { PayloadShaper, PayloadVariables } from '../services/webhook-delivery';
-import type { GatewayContext } from './context';
+import { gatewayContext } from './context';
 import { armorValidationRules, GRAPHQL_LIMITS, noIntrospectionRule } from './graphql-limits';
-import { createLoaders, type Loaders } from './loaders';
 
 /** The variables a payload query may declare; each is given its event's value. */
 export const PAYLOAD_VARIABLES: ReadonlyArray<keyof PayloadVariables> = ['eventId', 'eventType', 'objectId', 'objectType', 'objectVersion'];
@@ -59,17 +58,10 @@ export function createPayloadShaper(schema: GraphQLSchema, services: Services, l
       }
       const operation = operationOf(document);
       const declared = typeof operation === 'string' ? [] : (operation.variableDefinitions ?? []).map((d) => d.variable.name.value);
-      const principal = { kind: 'merchant' as const, merchantId };
-      let loaders: Loaders | undefined;
-      const contextValue: GatewayContext = {
-        principal,
-        requestId: `webhook:${variables.eventId}`,
-        services,
-        get loaders() {
-          return (loaders ??= createLoaders(services, principal));
-        },
-        log: log.child({ eventId: variables.eventId }),
-      };
+      const contextValue = gatewayContext(
+        { principal: { kind: 'merchant', merchantId }, requestId: `webhook:${variables.eventId}`, services, log },
+        { logFields: { eventId: variables.eventId } },
+      );
       const variableValues = Object.fromEntries(declared.map((name) => [name, variables[name as keyof PayloadVariables]]));
       const result = await execute({ schema, document, contextValue, variableValues });
       return {
